@@ -1,0 +1,146 @@
+"""The FastAPI application: JSON API under /api/v1, H5 pages, sandboxes outside production."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shebao import __version__
+from shebao.config import Settings, get_settings
+from shebao.errors import NotFound, ShebaoError, ValidationFailed
+from shebao.logging import configure_logging, log
+from shebao.runtime import Runtime
+from shebao.web.security import SecurityMiddleware
+from shebao.web.templating import STATIC_DIR, render
+
+_FIELD_LABELS = {"body": "请求内容", "query": "查询条件", "path": "地址", "header": "请求头"}
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/sandbox/", "/health")) or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _error_response(request: Request, error: ShebaoError) -> Response:
+    if _wants_json(request):
+        return JSONResponse(error.to_json(), status_code=error.status_code)
+    return render(request, "shell/error.html", {"error": error}, status_code=error.status_code)
+
+
+def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    fields: dict[str, str] = {}
+    for item in exc.errors():
+        location = [str(part) for part in item.get("loc", ()) if part not in _FIELD_LABELS]
+        name = ".".join(location) or "request"
+        fields[name] = _chinese_reason(item)
+    first = next(iter(fields.values()), "填写的信息有误")
+    return _error_response(request, ValidationFailed(f"填写的信息有误：{first}", fields=fields))
+
+
+def _chinese_reason(item: dict[str, Any]) -> str:
+    kind = str(item.get("type", ""))
+    if kind == "missing":
+        return "必填项未填写"
+    if kind in {"json_invalid", "model_attributes_type", "dict_type"}:
+        return "请求内容格式不正确"
+    if "int" in kind:
+        return "应为整数"
+    if "string" in kind:
+        return "应为文字"
+    if kind in {"enum", "literal_error"}:
+        return "取值不在允许范围内"
+    if kind in {
+        "date_from_datetime_parsing",
+        "date_parsing",
+        "datetime_parsing",
+        "datetime_from_date_parsing",
+    }:
+        return "日期格式不正确"
+    if kind == "value_error":
+        message = str(item.get("msg", ""))
+        return message.removeprefix("Value error, ") or "取值不正确"
+    return "取值不正确"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ShebaoError)
+    async def _shebao_error(request: Request, exc: ShebaoError) -> Response:
+        return _error_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_validation(request: Request, exc: RequestValidationError) -> Response:
+        return _validation_error(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return _error_response(request, NotFound("页面不存在或已下线"))
+        if exc.status_code == 405:
+            error = ShebaoError("不支持该请求方式")
+            error.status_code = 405  # type: ignore[misc]
+            return _error_response(request, error)
+        generic = ShebaoError(str(exc.detail) if isinstance(exc.detail, str) else "请求有误")
+        generic.status_code = exc.status_code  # type: ignore[misc]
+        return _error_response(request, generic)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
+        # A unique constraint lost a race: the state changed under the request; nothing was written.
+        log.warning("integrity_conflict", path=request.url.path, error=str(exc.orig)[:200])
+        from shebao.errors import Conflict
+
+        return _error_response(request, Conflict("数据已发生变化，请刷新后重试"))
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> Response:
+        log.error("database_unavailable", path=request.url.path, error=str(exc.orig)[:200])
+        error = ShebaoError("系统繁忙，请稍后再试")
+        error.status_code = 503  # type: ignore[misc]
+        return _error_response(request, error)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected_error", path=request.url.path)
+        error = ShebaoError("系统异常，请稍后再试")
+        error.status_code = 500  # type: ignore[misc]
+        return _error_response(request, error)
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or (runtime.settings if runtime else get_settings())
+    configure_logging(json=settings.log_json)
+    runtime = runtime or Runtime.build(settings)
+    app = FastAPI(
+        title="shebao 自然人社保费系统",
+        version=__version__,
+        description="城乡居民医疗、城乡居民养老、灵活就业人员社保费的申报、缴款、记录查询与缴费证明。",
+    )
+    app.state.runtime = runtime
+    app.add_middleware(SecurityMiddleware, secure_cookies=settings.env != "dev" and settings.env != "test")
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    for include in _routers(settings):
+        include(app)
+    return app
+
+
+def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
+    from shebao.reference.endpoints import include as reference
+    from shebao.service_endpoints import include as service
+    from shebao.web.pages import include as shell
+
+    routers: list[Callable[[FastAPI], None]] = [service, reference, shell]
+    if settings.sandboxes_enabled:
+        from shebao.sandbox.endpoints import include as sandbox
+
+        routers.append(sandbox)
+    return routers

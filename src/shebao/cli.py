@@ -1,0 +1,110 @@
+"""The `shebao` command (API.md, CLI)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shebao.config import ConfigError, get_settings
+from shebao.runtime import Runtime
+
+app = typer.Typer(help="shebao 自然人社保费系统", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="数据库：迁移与参考数据", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+DEMO_CLOCK = "2025-11-20T09:00:00+08:00"
+
+
+def _runtime() -> Runtime:
+
+    try:
+        return Runtime.build(get_settings())
+    except ConfigError as exc:
+        typer.echo(f"配置错误：{exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """迁移数据库结构到最新版本并载入参考数据（不含演示数据）。"""
+    from shebao.migrate import upgrade
+
+    runtime = _runtime()
+    changed = upgrade(runtime.db)
+    typer.echo(f"数据库已是最新版本；参考数据更新 {changed} 项。")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="监听端口")] = 8000,
+    workers: Annotated[int, typer.Option(help="进程数")] = 1,
+) -> None:
+    """启动 Web 服务（JSON API 与 H5 页面）。"""
+    import uvicorn
+
+    _runtime().start_clock()
+    uvicorn.run(
+        "shebao.asgi:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info"
+    )
+
+
+@app.command()
+def worker(threads: Annotated[int, typer.Option(help="工作线程数")] = 2) -> None:
+    """启动后台任务进程（定时任务、通知重试、查询补偿）。"""
+    from shebao import worker as queue
+
+    queue.use_runtime(_runtime())
+    queue.register_tasks()
+    consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
+    consumer.run()
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="监听端口")] = 8000,
+) -> None:
+    """演示：全新的 SQLite 数据库、演示数据、模拟支付渠道与演练时钟，一个进程运行全部。"""
+    data_dir = Path(os.environ.get("SHEBAO_DATA_DIR") or get_settings().data_dir) / "demo"
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    os.environ.update(
+        {
+            "SHEBAO_ENV": "dev",
+            "SHEBAO_DATA_DIR": str(data_dir),
+            "SHEBAO_BASE_URL": f"http://{host}:{port}",
+            "SHEBAO_CLOCK": os.environ.get("SHEBAO_CLOCK", DEMO_CLOCK),
+        }
+    )
+    os.environ.pop("SHEBAO_DATABASE_URL", None)
+    os.environ.pop("SHEBAO_REDIS_URL", None)
+    get_settings.cache_clear()
+
+    import uvicorn
+
+    from shebao import worker as queue
+    from shebao.app import create_app
+    from shebao.demo import load_demo
+    from shebao.migrate import upgrade
+
+    runtime = _runtime()
+    upgrade(runtime.db)
+    runtime.start_clock()
+    summary = load_demo(runtime)
+    queue.use_runtime(runtime)
+    queue.start_in_thread()
+    application = create_app(runtime=runtime)
+    typer.echo(summary.render(f"http://{host}:{port}", runtime.clock.now()))
+    sys.stdout.flush()
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,89 @@
+"""Settings from `SHEBAO_*` environment variables (API.md, CLI section)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - the value production refuses
+DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "shebao"
+
+
+class ConfigError(RuntimeError):
+    """A configuration the service refuses to start with."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHEBAO_", extra="ignore")
+
+    env: Literal["dev", "test", "production"] = "dev"
+    base_url: str = "http://127.0.0.1:8000"
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str = DEFAULT_SECRET_KEY
+    clock: datetime | None = None
+    session_idle_minutes: int = Field(default=30, ge=1)
+    payment_expiry_minutes: int = Field(default=30, ge=1)
+    # Providers for the pluggable steps of login; "sandbox" ones are dev-only and refused in production.
+    face_provider: str = "sandbox"
+    sms_provider: str = "sandbox"
+    phone_provider: str = "sandbox"
+    log_json: bool = False
+
+    @field_validator("clock")
+    @classmethod
+    def _clock_has_zone(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("SHEBAO_CLOCK must carry a UTC offset, e.g. 2025-11-20T09:00:00+08:00")
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def sandboxes_enabled(self) -> bool:
+        return not self.is_production
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'shebao.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+    def check_for_production(self) -> None:
+        """Refuse to run production on defaults that would be unsafe there."""
+        if not self.is_production:
+            return
+        if not self.secret_key or self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:
+            raise ConfigError(
+                "生产环境必须设置 SHEBAO_SECRET_KEY（至少32个字符的随机密钥），不能使用默认值。"
+                " SHEBAO_SECRET_KEY is missing, default or too short."
+            )
+        if self.clock is not None:
+            raise ConfigError("生产环境不能设置 SHEBAO_CLOCK：服务时钟只能是真实时间。")
+        dev_only = {
+            "SHEBAO_FACE_PROVIDER": self.face_provider,
+            "SHEBAO_SMS_PROVIDER": self.sms_provider,
+            "SHEBAO_PHONE_PROVIDER": self.phone_provider,
+        }
+        sandboxed = [name for name, value in dev_only.items() if value == "sandbox"]
+        if sandboxed:
+            raise ConfigError("生产环境不能使用仅供开发的模拟服务：" + ", ".join(sandboxed) + " = sandbox")
+        if not self.database_url or not self.database_url.startswith("postgresql"):
+            raise ConfigError("生产环境必须通过 SHEBAO_DATABASE_URL 使用 PostgreSQL。")
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,30 @@
+"""Demo data for `shebao demo`: a handful of payers covering every scheme and state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from shebao.kit.clock import format_local
+from shebao.runtime import Runtime
+
+
+@dataclass
+class DemoSummary:
+    lines: list[str] = field(default_factory=list)
+
+    def render(self, url: str, now: datetime) -> str:
+        text = [
+            "",
+            "shebao 演示环境已启动（嵌入式 SQLite、模拟支付渠道、演练时钟）",
+            f"  打开：{url}/    接口文档：{url}/docs",
+            f"  服务时钟：{format_local(now, '%Y-%m-%d %H:%M')}（北京时间）",
+            f"  调整时钟：POST {url}/sandbox/clock",
+        ]
+        text += self.lines
+        text.append("  按 Ctrl+C 停止。")
+        return "\n".join(text) + "\n"
+
+
+def load_demo(runtime: Runtime) -> DemoSummary:
+    return DemoSummary()

@@ -1,0 +1,49 @@
+"""Typed request dependencies shared by every domain's endpoints and pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from shebao.kit.clock import ServiceClock
+from shebao.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _session(request: Request, *, write: bool) -> Iterator[Session]:
+    session = get_runtime(request).db.session(write=write)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def read_session(request: Request) -> Iterator[Session]:
+    yield from _session(request, write=False)
+
+
+def write_session(request: Request) -> Iterator[Session]:
+    """For every request that changes state: on SQLite it holds the write lock from its first statement."""
+    yield from _session(request, write=True)
+
+
+def get_clock(request: Request) -> ServiceClock:
+    return get_runtime(request).clock
+
+
+# scope="function": commit before the response is sent, so a failed commit is the response.
+DbSession = Annotated[Session, Depends(read_session, scope="function")]
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
+Clock = Annotated[ServiceClock, Depends(get_clock)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -1,0 +1,1 @@
+"""Identity documents: validation of the ID types people enrol with, and taxpayer IDs."""

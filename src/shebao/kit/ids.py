@@ -1,0 +1,30 @@
+"""Identifiers: time-ordered UUIDs for primary keys (index locality at 10 million rows), random tokens."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+
+
+def new_id() -> uuid.UUID:
+    """A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, then random bits; sorts by creation time."""
+    millis = time.time_ns() // 1_000_000
+    rand = int.from_bytes(secrets.token_bytes(10), "big")
+    value = (millis & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76  # version 7
+    value |= ((rand >> 64) & 0x0FFF) << 64  # rand_a (12 bits)
+    value |= 0b10 << 62  # RFC 4122 variant
+    value |= rand & ((1 << 62) - 1)  # rand_b
+    return uuid.UUID(int=value)
+
+
+def random_code(length: int) -> str:
+    """An unguessable code from an alphabet without look-alike characters (0/O, 1/l/I)."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def random_digits(length: int) -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(length))

@@ -1,0 +1,32 @@
+"""What one process holds: settings, the database, the service clock. Built once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shebao.config import Settings
+from shebao.db import Database
+from shebao.kit import crypto
+from shebao.kit.clock import ServiceClock
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: ServiceClock
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        settings.check_for_production()
+        crypto.configure(settings.secret_key)
+        db = Database(settings)
+        clock = ServiceClock(db.session, frozen_real_time=settings.is_production)
+        return cls(settings=settings, db=db, clock=clock)
+
+    def start_clock(self) -> None:
+        """Begin the rehearsal clock at SHEBAO_CLOCK (once per start value, shared by all processes)."""
+        if self.settings.is_production:
+            return
+        with self.db.transaction() as session:
+            self.clock.start_at(session, self.settings.clock)

@@ -1,0 +1,1 @@
+"""Simulated providers (dev, demo and test only; never mounted in production)."""

@@ -1,0 +1,40 @@
+"""Sandbox routes. The app mounts this module only when SHEBAO_ENV is not production."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
+
+from shebao.deps import Clock, WriteSession
+from shebao.errors import ValidationFailed
+from shebao.kit.clock import ClockError
+
+router = APIRouter(prefix="/sandbox", tags=["sandbox"])
+
+
+class ClockMove(BaseModel):
+    now: datetime
+
+
+class ClockState(BaseModel):
+    now: datetime
+
+
+@router.post("/clock", summary="向前调整服务时钟（演练用）", response_model=ClockState)
+def move_clock(body: ClockMove, session: WriteSession, clock: Clock) -> ClockState:
+    try:
+        moved = clock.move_to(session, body.now)
+    except ClockError as exc:
+        raise ValidationFailed(str(exc)) from exc
+    return ClockState(now=moved)
+
+
+@router.get("/clock", summary="当前服务时钟", response_model=ClockState)
+def read_clock(clock: Clock) -> ClockState:
+    return ClockState(now=clock.now())
+
+
+def include(app: FastAPI) -> None:
+    app.include_router(router)

@@ -1,0 +1,40 @@
+"""Every function of the guide, in its words, with where it lives once built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Function:
+    slug: str
+    title: str
+    path: str | None  # None: not built yet, the menu links to its 即将开放 page
+    public: bool = False  # usable without logging in (缴费证明查验)
+
+    @property
+    def href(self) -> str:
+        return self.path or f"/soon/{self.slug}"
+
+
+FEE_FUNCTIONS: tuple[Function, ...] = (
+    Function("medical", "城乡居民基本医疗保险缴费办理", None),
+    Function("declarations", "已申报查询", None),
+    Function("medical-records", "城乡居民医疗缴费记录查询", None),
+    Function("pension", "城乡居民养老保险办理", None),
+    Function("pension-declarations", "城乡居民养老保险申报记录查询", None),
+    Function("pension-records", "城乡居民养老保险已缴费查询", None),
+    Function("contribution-setting", "缴费金额设置", None),
+    Function("contribution-void", "缴费金额作废", None),
+    Function("flexible", "灵活就业人员应缴费信息查询", None),
+    Function("flexible-records", "灵活就业人员缴费记录查询", None),
+    Function("agreements", "缴费协议", None),
+)
+
+CERTIFICATE_FUNCTIONS: tuple[Function, ...] = (
+    Function("certificate-print", "社保缴费证明打印", None),
+    Function("certificate-download", "社保缴费证明下载", None),
+    Function("certificate-verify", "缴费证明查验", None, public=True),
+)
+
+ALL_FUNCTIONS = {f.slug: f for f in FEE_FUNCTIONS + CERTIFICATE_FUNCTIONS}
