@@ -1,0 +1,87 @@
+"""Who is calling: `CurrentPayer` for endpoints and pages that need a logged-in payer.
+
+API clients send `Authorization: Bearer <token>`; the H5 pages carry the session cookie. A
+state-changing request authenticated by the cookie must carry the CSRF token (API.md).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from shebao.errors import CsrfFailed, NotLoggedIn
+from shebao.identity.models import LoginSession, Person
+from shebao.identity.sessions import live_session, touch
+from shebao.runtime import Runtime
+from shebao.web.security import CSRF_COOKIE, CSRF_HEADER, SAFE_METHODS
+
+SESSION_COOKIE = "shebao_session"
+CHANNELS = ("alipay_mp", "baidu_mp", "wechat_mp", "h5")
+
+
+@dataclass(frozen=True)
+class Principal:
+    person: Person
+    login: LoginSession
+    via_cookie: bool
+    channel: str
+
+    @property
+    def person_id(self):  # type: ignore[no-untyped-def]
+        return self.person.id
+
+
+def request_channel(request: Request) -> str:
+    value = request.headers.get("x-shebao-channel", "h5").strip().lower()
+    return value if value in CHANNELS else "h5"
+
+
+def _token(request: Request) -> tuple[str | None, bool]:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None, False
+    return request.cookies.get(SESSION_COOKIE), True
+
+
+def optional_principal(request: Request) -> Principal | None:
+    """The logged-in payer, or None; also remembered on request.state for the page templates."""
+    if hasattr(request.state, "principal"):
+        cached: Principal | None = request.state.principal
+        return cached
+    runtime: Runtime = request.app.state.runtime
+    token, via_cookie = _token(request)
+    principal: Principal | None = None
+    if token:
+        now = runtime.clock.now()
+        idle = timedelta(minutes=runtime.settings.session_idle_minutes)
+        with runtime.db.session() as session:
+            login = live_session(session, token, now=now)
+            if login is not None:
+                person = session.get(Person, login.person_id)
+                assert person is not None
+                touch(session, login, now=now, idle=idle)
+                session.commit()
+                principal = Principal(person, login, via_cookie, request_channel(request))
+    request.state.principal = principal
+    request.state.payer = principal.person if principal else None
+    return principal
+
+
+def current_principal(request: Request) -> Principal:
+    principal = optional_principal(request)
+    if principal is None:
+        raise NotLoggedIn()
+    if principal.via_cookie and request.method not in SAFE_METHODS and request.url.path.startswith("/api/"):
+        sent = request.headers.get(CSRF_HEADER, "")
+        expected = request.cookies.get(CSRF_COOKIE, "")
+        if not sent or not expected or not secrets.compare_digest(sent, expected):
+            raise CsrfFailed()
+    return principal
+
+
+CurrentPayer = Annotated[Principal, Depends(current_principal)]
+MaybePayer = Annotated[Principal | None, Depends(optional_principal)]

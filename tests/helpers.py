@@ -1,0 +1,55 @@
+"""Shared test helpers: persons and logins without going through SMS and face steps."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from shebao.identity.documents import validate
+from shebao.identity.models import FamilyMember, Person
+from shebao.identity.repository import PersonRepository
+from shebao.identity.sessions import open_session
+from shebao.runtime import Runtime
+
+# Valid resident ID numbers (GB 11643 check digits) for tests.
+ZHANG_SAN = ("张三", "110101199003071823")
+LI_SI = ("李四", "370101190102039973")
+WANG_WU = ("王五", "11010519491231002X")
+
+
+def make_person(
+    runtime: Runtime,
+    name: str,
+    id_number: str,
+    *,
+    id_type: str = "resident_id",
+    phone: str | None = "13812345678",
+) -> Person:
+    document = validate(id_type, id_number, today=date(2026, 1, 1))
+    with runtime.db.transaction() as s:
+        person, _ = PersonRepository(s).upsert(document, name, phone, now=runtime.clock.now())
+    return person
+
+
+def bearer_for(runtime: Runtime, person: Person, *, channel: str = "h5") -> dict[str, str]:
+    """Headers of a logged-in API client (a bearer session opened directly)."""
+    with runtime.db.transaction() as s:
+        _, token = open_session(
+            s,
+            person.id,
+            kind="bearer",
+            channel=channel,
+            now=runtime.clock.now(),
+            idle=timedelta(minutes=runtime.settings.session_idle_minutes),
+        )
+    return {"Authorization": f"Bearer {token}", "X-Shebao-Channel": channel}
+
+
+def add_family(runtime: Runtime, payer: Person, member: Person, relation: str = "parent") -> str:
+    """Link `member` to `payer`; answers the family row id (the API's `payer_id`)."""
+    with runtime.db.transaction() as s:
+        row = FamilyMember(
+            payer_id=payer.id, member_id=member.id, relation=relation, created_at=runtime.clock.now()
+        )
+        s.add(row)
+        s.flush()
+        return str(row.id)
