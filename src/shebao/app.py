@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shebao import __version__
 from shebao.config import Settings, get_settings
-from shebao.errors import NotFound, ShebaoError, ValidationFailed
+from shebao.errors import NotFound, NotLoggedIn, ShebaoError, ValidationFailed
 from shebao.logging import configure_logging, log
 from shebao.runtime import Runtime
 from shebao.web.security import SecurityMiddleware
@@ -33,6 +34,10 @@ def _wants_json(request: Request) -> bool:
 def _error_response(request: Request, error: ShebaoError) -> Response:
     if _wants_json(request):
         return JSONResponse(error.to_json(), status_code=error.status_code)
+    if isinstance(error, NotLoggedIn) and request.method == "GET":
+        # A page that needs a login: go and log in, then come back here.
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
     return render(request, "shell/error.html", {"error": error}, status_code=error.status_code)
 
 
@@ -134,11 +139,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
 
 def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
+    from shebao.identity.endpoints import include as identity_api
+    from shebao.identity.pages import include as identity_pages
     from shebao.reference.endpoints import include as reference
     from shebao.service_endpoints import include as service
     from shebao.web.pages import include as shell
 
-    routers: list[Callable[[FastAPI], None]] = [service, reference, shell]
+    routers: list[Callable[[FastAPI], None]] = [service, reference, identity_api, identity_pages, shell]
     if settings.sandboxes_enabled:
         from shebao.sandbox.endpoints import include as sandbox
 

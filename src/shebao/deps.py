@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from shebao.errors import ShebaoError
 from shebao.kit.clock import ServiceClock
 from shebao.runtime import Runtime
 
@@ -22,11 +23,22 @@ def _session(request: Request, *, write: bool) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except ShebaoError as error:
+        settle(session, error)
+        raise
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def settle(session: Session, error: ShebaoError) -> None:
+    """After a refused request: keep what must be kept (counted failures), undo everything else."""
+    if error.commit_anyway:
+        session.commit()
+    else:
+        session.rollback()
 
 
 def read_session(request: Request) -> Iterator[Session]:

@@ -13,7 +13,14 @@ class ShebaoError(Exception):
     def __init__(self, message: str | None = None, *, fields: dict[str, str] | None = None) -> None:
         self.detail = message or self.message
         self.fields = fields or {}
+        # True when the request's changes so far must be kept although it fails (a counted failure).
+        self.commit_anyway = False
         super().__init__(self.detail)
+
+    def counted(self) -> ShebaoError:
+        """Mark this error as one whose request still commits (e.g. a rate-limit failure count)."""
+        self.commit_anyway = True
+        return self
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.detail}

@@ -13,8 +13,11 @@ from shebao.identity.models import (
 )
 from shebao.kit.clock import ClockState
 from shebao.reference.models import Agency, Bank, BankBranch, Region, TaxOffice
+from shebao.sandbox.models import SandboxPhoneCode, SandboxSms
 
 __all__ = [
+    "SandboxPhoneCode",
+    "SandboxSms",
     "Consent",
     "FamilyMember",
     "LoginSession",

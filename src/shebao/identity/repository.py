@@ -100,6 +100,20 @@ class FamilyRepository:
         )
         return self.session.scalars(query).first()
 
+    def links_to(self, member_id: uuid.UUID) -> list[FamilyMember]:
+        """The live links in which `member_id` is somebody's family member."""
+        query = (
+            select(FamilyMember)
+            .where(FamilyMember.member_id == member_id, FamilyMember.removed_at.is_(None))
+            .order_by(FamilyMember.created_at)
+        )
+        return list(self.session.scalars(query))
+
+    def consent_row(self, member_id: uuid.UUID, payer_id: uuid.UUID) -> Consent | None:
+        """The consent row, live or revoked (one per pair)."""
+        query = select(Consent).where(Consent.member_id == member_id, Consent.payer_id == payer_id)
+        return self.session.scalars(query).first()
+
     def consent(self, member_id: uuid.UUID, payer_id: uuid.UUID) -> Consent | None:
         query = select(Consent).where(
             Consent.member_id == member_id, Consent.payer_id == payer_id, Consent.revoked_at.is_(None)

@@ -37,4 +37,7 @@ def read_clock(clock: Clock) -> ClockState:
 
 
 def include(app: FastAPI) -> None:
+    from shebao.sandbox.identity_endpoints import router as identity_router
+
     app.include_router(router)
+    app.include_router(identity_router)

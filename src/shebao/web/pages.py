@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
-from shebao.errors import NotFound
+from shebao.errors import NotFound, NotLoggedIn
+from shebao.identity.deps import optional_principal
 from shebao.web.menu import ALL_FUNCTIONS, CERTIFICATE_FUNCTIONS, FEE_FUNCTIONS
 from shebao.web.security import csrf_protect
 from shebao.web.templating import render
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect), Depends(optional_principal)])
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -43,6 +44,8 @@ def coming_soon(request: Request, slug: str) -> HTMLResponse:
     function = ALL_FUNCTIONS.get(slug)
     if function is None:
         raise NotFound("页面不存在或已下线")
+    if not function.public and optional_principal(request) is None:
+        raise NotLoggedIn()
     return render(request, "shell/soon.html", {"title": function.title, "function": function})
 
 

@@ -1,0 +1,270 @@
+"""登录 / 实人认证 / 人脸认证, 退出登录, 家庭成员 and 授权 pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from shebao.deps import DbSession, RuntimeDep, WriteSession, settle
+from shebao.errors import ShebaoError
+from shebao.identity import presenters
+from shebao.identity.access import parse_id
+from shebao.identity.deps import SESSION_COOKIE, CurrentPayer, MaybePayer, request_channel
+from shebao.identity.documents import ID_TYPE_LABELS
+from shebao.identity.endpoints import client_ip
+from shebao.identity.family import RELATIONS, ConsentService, FamilyService
+from shebao.identity.service import LoginRequest, LoginService, safe_next
+from shebao.kit.masking import mask_phone
+from shebao.web.security import csrf_protect
+from shebao.web.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+LOGIN_FIELDS = ("phone", "sms_code", "name", "id_type", "id_number")
+
+
+def _login_page(
+    request: Request, values: dict[str, str], *, error: ShebaoError | None = None, notice: str | None = None
+) -> HTMLResponse:
+    context = {
+        "title": "登录",
+        "values": values,
+        "id_types": ID_TYPE_LABELS,
+        "error": error,
+        "notice": notice,
+        "next": safe_next(values.get("next")),
+    }
+    return render(request, "identity/login.html", context, status_code=error.status_code if error else 200)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, payer: MaybePayer, next: str = "/") -> Response:  # noqa: A002
+    if payer is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return _login_page(request, {"next": next, "id_type": "resident_id"})
+
+
+def _form_values(
+    phone: str, sms_code: str, name: str, id_type: str, id_number: str, next_path: str
+) -> dict[str, str]:
+    return {
+        "phone": phone,
+        "sms_code": sms_code,
+        "name": name,
+        "id_type": id_type,
+        "id_number": id_number,
+        "next": next_path,
+    }
+
+
+Text = Annotated[str, Form(max_length=60)]
+
+
+@router.post("/login/sms", response_class=HTMLResponse)
+def login_sms(
+    request: Request,
+    runtime: RuntimeDep,
+    session: WriteSession,
+    phone: Text = "",
+    sms_code: Text = "",
+    name: Text = "",
+    id_type: Text = "resident_id",
+    id_number: Text = "",
+    next: Text = "/",
+) -> HTMLResponse:  # noqa: A002
+    values = _form_values(phone, sms_code, name, id_type, id_number, next)
+    try:
+        LoginService(
+            runtime, session, client_ip=client_ip(request), channel=request_channel(request)
+        ).send_sms_code(phone)
+    except ShebaoError as error:
+        settle(session, error)
+        return _login_page(request, values, error=error)
+    return _login_page(request, values, notice=f"验证码已发送至 {mask_phone(phone.strip())}，5分钟内有效")
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_submit(
+    request: Request,
+    runtime: RuntimeDep,
+    session: WriteSession,
+    phone: Text = "",
+    sms_code: Text = "",
+    name: Text = "",
+    id_type: Text = "resident_id",
+    id_number: Text = "",
+    next: Text = "/",
+) -> Response:  # noqa: A002
+    values = _form_values(phone, sms_code, name, id_type, id_number, next)
+    service = LoginService(runtime, session, client_ip=client_ip(request), channel=request_channel(request))
+    try:
+        started = service.start(
+            LoginRequest(
+                name=name,
+                id_type=id_type,
+                id_number=id_number,
+                phone=phone,
+                sms_code=sms_code,
+                next_path=next,
+            )
+        )
+    except ShebaoError as error:
+        settle(session, error)
+        return _login_page(request, values, error=error)
+    return RedirectResponse(
+        f"/login/face?verification_id={started.verification.id}&provider_url="
+        f"{quote(started.face.url, safe='')}",
+        status_code=303,
+    )
+
+
+@router.get("/login/face", response_class=HTMLResponse)
+def face_page(request: Request, verification_id: str = "", provider_url: str = "") -> HTMLResponse:
+    target = provider_url if provider_url.startswith("/") and not provider_url.startswith("//") else "/login"
+    return render(request, "identity/face.html", {"title": "人脸认证", "provider_url": target})
+
+
+@router.get("/login/face/done", response_class=HTMLResponse)
+def face_done(
+    request: Request,
+    runtime: RuntimeDep,
+    session: WriteSession,
+    verification_id: str = "",
+    result_token: str = "",
+) -> Response:
+    service = LoginService(runtime, session, client_ip=client_ip(request), channel=request_channel(request))
+    try:
+        _, token, next_path = service.complete(verification_id, result_token, kind="cookie")
+    except ShebaoError as error:
+        settle(session, error)
+        return render(
+            request,
+            "identity/face_failed.html",
+            {"title": "人脸认证", "error": error},
+            status_code=error.status_code,
+        )
+    response = RedirectResponse(next_path, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        path="/",
+        secure=runtime.settings.env not in ("dev", "test"),
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, payer: CurrentPayer, runtime: RuntimeDep, session: WriteSession) -> Response:
+    LoginService(runtime, session, client_ip=client_ip(request), channel=payer.channel).logout(payer.login)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _family_page(
+    request: Request,
+    runtime: RuntimeDep,
+    session: DbSession | WriteSession,
+    payer: CurrentPayer,
+    *,
+    error: ShebaoError | None = None,
+    values: dict[str, str] | None = None,
+    notice: str | None = None,
+) -> HTMLResponse:
+    service = FamilyService(runtime, session, payer.person, channel=payer.channel)
+    members = [presenters.family_member(session, row, member) for row, member in service.members()]
+    context = {
+        "title": "家庭成员",
+        "members": members,
+        "relations": RELATIONS,
+        "id_types": ID_TYPE_LABELS,
+        "error": error,
+        "values": values or {"id_type": "resident_id"},
+        "notice": notice,
+    }
+    return render(request, "identity/family.html", context, status_code=error.status_code if error else 200)
+
+
+@router.get("/family", response_class=HTMLResponse)
+def family_page(
+    request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
+) -> HTMLResponse:
+    return _family_page(request, runtime, session, payer)
+
+
+@router.post("/family", response_class=HTMLResponse)
+def family_add(
+    request: Request,
+    runtime: RuntimeDep,
+    session: WriteSession,
+    payer: CurrentPayer,
+    name: Text = "",
+    id_type: Text = "resident_id",
+    id_number: Text = "",
+    relation: Text = "",
+) -> Response:
+    values = {"name": name, "id_type": id_type, "id_number": id_number, "relation": relation}
+    try:
+        FamilyService(runtime, session, payer.person, channel=payer.channel).add(
+            name, id_type, id_number, relation
+        )
+    except ShebaoError as error:
+        settle(session, error)
+        return _family_page(request, runtime, session, payer, error=error, values=values)
+    return RedirectResponse("/family?added=1", status_code=303)
+
+
+@router.get("/family/{family_id}/remove", response_class=HTMLResponse)
+def family_remove_confirm(
+    family_id: str, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
+) -> HTMLResponse:
+    key = parse_id(family_id)
+    service = FamilyService(runtime, session, payer.person, channel=payer.channel)
+    match = [presenters.family_member(session, r, m) for r, m in service.members() if r.id == key]
+    if not match:
+        from shebao.errors import NotFound
+
+        raise NotFound("未找到该家庭成员")
+    return render(request, "identity/family_remove.html", {"title": "删除家庭成员", "member": match[0]})
+
+
+@router.post("/family/{family_id}/remove")
+def family_remove(
+    family_id: str, runtime: RuntimeDep, session: WriteSession, payer: CurrentPayer
+) -> Response:
+    key = parse_id(family_id)
+    assert key is not None
+    FamilyService(runtime, session, payer.person, channel=payer.channel).remove(key)
+    return RedirectResponse("/family?removed=1", status_code=303)
+
+
+@router.get("/consents", response_class=HTMLResponse)
+def consents_page(
+    request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
+) -> HTMLResponse:
+    rows = ConsentService(runtime, session, payer.person, channel=payer.channel).granted_by_me()
+    return render(request, "identity/consents.html", {"title": "授权管理", "rows": rows})
+
+
+@router.post("/consents/{family_id}")
+def consent_change(
+    family_id: str,
+    runtime: RuntimeDep,
+    session: WriteSession,
+    payer: CurrentPayer,
+    action: Annotated[str, Form(pattern="^(grant|revoke)$")],
+) -> Response:
+    key = parse_id(family_id)
+    assert key is not None
+    service = ConsentService(runtime, session, payer.person, channel=payer.channel)
+    service.grant(key) if action == "grant" else service.revoke(key)
+    return RedirectResponse("/consents", status_code=303)
+
+
+def include(app: FastAPI) -> None:
+    app.include_router(router)

@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import re
+
+from shebao.identity.deps import SESSION_COOKIE
+from tests.helpers import LI_SI, ZHANG_SAN, make_person
+from tests.identity.flows import wait
+
+PHONE = "13812345678"
+
+
+def _csrf(client) -> str:  # type: ignore[no-untyped-def]
+    client.get("/")
+    token: str = client.cookies["shebao_csrf"]
+    return token
+
+
+def _login_by_pages(client, name: str, id_number: str, phone: str = PHONE):  # type: ignore[no-untyped-def]
+    csrf = _csrf(client)
+    form = {
+        "csrf_token": csrf,
+        "phone": phone,
+        "name": name,
+        "id_type": "resident_id",
+        "id_number": id_number,
+        "next": "/fees",
+    }
+    wait(client, 61)
+    sent = client.post("/login/sms", data=form)
+    assert "验证码已发送至 138****5678" in sent.text
+    code = client.get("/sandbox/sms/outbox", params={"phone": phone}).json()["code"]
+    started = client.post("/login", data={**form, "sms_code": code}, follow_redirects=False)
+    assert started.status_code == 303
+    face_page = client.get(started.headers["location"])
+    provider = re.search(r'href="(/sandbox/face/[^"]+)"', face_page.text)
+    assert provider is not None
+    scanned = client.post(
+        provider.group(1) + "/scan", data={"csrf_token": csrf, "outcome": "pass"}, follow_redirects=False
+    )
+    done = client.get(scanned.headers["location"], follow_redirects=False)
+    return done
+
+
+def test_login_pages_end_where_the_user_was_going(client, runtime) -> None:  # type: ignore[no-untyped-def]
+    make_person(runtime, *ZHANG_SAN)
+    done = _login_by_pages(client, *ZHANG_SAN)
+    assert done.status_code == 303
+    assert done.headers["location"] == "/fees"
+    cookie = done.headers["set-cookie"]
+    assert cookie.startswith(f"{SESSION_COOKIE}=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    mine = client.get("/mine").text
+    assert "*三" in mine and "110101********1823" in mine and "138****5678" in mine
+    assert ZHANG_SAN[1] not in mine
+
+
+def test_a_function_sends_a_logged_out_user_to_login_and_back(client) -> None:  # type: ignore[no-untyped-def]
+    answer = client.get("/soon/medical", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login?next=%2Fsoon%2Fmedical"
+    assert client.get("/soon/certificate-verify").status_code == 200  # 缴费证明查验 needs no login
+
+
+def test_login_page_shows_errors_and_keeps_the_form(client, runtime) -> None:  # type: ignore[no-untyped-def]
+    make_person(runtime, *ZHANG_SAN)
+    csrf = _csrf(client)
+    answer = client.post(
+        "/login",
+        data={
+            "csrf_token": csrf,
+            "phone": PHONE,
+            "sms_code": "123456",
+            "name": "张三",
+            "id_type": "resident_id",
+            "id_number": "11010119900307182X",
+        },
+    )
+    assert answer.status_code == 422
+    assert "身份证号码校验位错误" in answer.text
+    assert 'value="11010119900307182X"' in answer.text
+
+
+def test_forms_without_the_csrf_token_are_refused(client) -> None:  # type: ignore[no-untyped-def]
+    _csrf(client)
+    answer = client.post("/login/sms", data={"phone": PHONE})
+    assert answer.status_code == 403
+    assert "页面已过期" in answer.text
+
+
+def test_cookie_api_calls_need_the_csrf_header(client, runtime) -> None:  # type: ignore[no-untyped-def]
+    make_person(runtime, *ZHANG_SAN)
+    make_person(runtime, *LI_SI)
+    _login_by_pages(client, *ZHANG_SAN)
+    body = {"name": LI_SI[0], "id_number": LI_SI[1], "relation": "parent"}
+    assert client.get("/api/v1/me").status_code == 200  # reading needs no token
+    assert client.post("/api/v1/family", json=body).status_code == 403
+    ok = client.post("/api/v1/family", json=body, headers={"X-CSRF-Token": client.cookies["shebao_csrf"]})
+    assert ok.status_code == 201
+
+
+def test_family_pages_add_confirm_and_remove(client, runtime) -> None:  # type: ignore[no-untyped-def]
+    make_person(runtime, *ZHANG_SAN)
+    make_person(runtime, *LI_SI)
+    _login_by_pages(client, *ZHANG_SAN)
+    csrf = client.cookies["shebao_csrf"]
+    wrong = client.post(
+        "/family",
+        data={
+            "csrf_token": csrf,
+            "name": "李五",
+            "id_type": "resident_id",
+            "id_number": LI_SI[1],
+            "relation": "parent",
+        },
+    )
+    assert wrong.status_code == 422 and "姓名与证件号码不一致" in wrong.text
+    added = client.post(
+        "/family",
+        data={
+            "csrf_token": csrf,
+            "name": LI_SI[0],
+            "id_type": "resident_id",
+            "id_number": LI_SI[1],
+            "relation": "parent",
+        },
+    )
+    assert "添加成功" in added.text and "370101********9973" in added.text
+    remove_link = re.search(r'href="(/family/[^"]+/remove)"', added.text)
+    assert remove_link is not None
+    confirm = client.get(remove_link.group(1))
+    assert "确定删除该家庭成员吗？" in confirm.text
+    removed = client.post(remove_link.group(1), data={"csrf_token": csrf})
+    assert "已删除" in removed.text and "暂无家庭成员" in removed.text
+
+
+def test_logout_from_settings(client, runtime) -> None:  # type: ignore[no-untyped-def]
+    make_person(runtime, *ZHANG_SAN)
+    _login_by_pages(client, *ZHANG_SAN)
+    assert "退出登录" in client.get("/settings").text
+    out = client.post("/logout", data={"csrf_token": client.cookies["shebao_csrf"]}, follow_redirects=False)
+    assert out.status_code == 303
+    assert client.get("/api/v1/me").status_code == 401
+    assert "请登录" in client.get("/mine").text
+
+
+def test_next_never_leaves_the_site(client, runtime) -> None:  # type: ignore[no-untyped-def]
+    from shebao.identity.service import safe_next
+
+    assert safe_next("//evil.example/x") == "/"
+    assert safe_next("https://evil.example") == "/"
+    assert safe_next("/fees?x=1") == "/fees?x=1"
