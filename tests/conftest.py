@@ -34,6 +34,9 @@ from shebao.runtime import Runtime  # noqa: E402
 
 worker.huey.immediate = True
 
+# Shared arrangements (the demo-like world of payers), usable from every test package.
+pytest_plugins = ["tests.fixtures.world"]
+
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 PG_URL = os.environ.get("SHEBAO_TEST_DATABASE_URL")
 REFERENCE_TABLES = {"regions", "tax_offices", "agencies", "banks", "bank_branches", "alembic_version"}

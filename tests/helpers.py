@@ -53,3 +53,16 @@ def add_family(runtime: Runtime, payer: Person, member: Person, relation: str = 
         s.add(row)
         s.flush()
         return str(row.id)
+
+
+def enrol(runtime: Runtime, **values: str) -> None:
+    """Import one enrolment row through the agencies' import service (its payables are generated)."""
+    from shebao.audit.service import Actor
+    from shebao.enrolment.importer import new_importer, run_import
+    from shebao.enrolment.service import RawRow
+
+    row = {"id_type": "resident_id", "tax_office_code": "11101020001", "agency_code": "SB110102"}
+    row.update(values)
+    report = run_import(runtime, [RawRow(line=2, values=row)], new_importer(runtime, actor=Actor.system()))
+    [result] = report.results
+    assert result.status in {"imported", "updated"}, result.reason

@@ -139,13 +139,31 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
 
 def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
+    from shebao.declarations.endpoints import include as declarations_api
+    from shebao.declarations.pages import include as declarations_pages
+    from shebao.enrolment.endpoints import include as enrolment
     from shebao.identity.endpoints import include as identity_api
     from shebao.identity.pages import include as identity_pages
+    from shebao.payables.endpoints import include as payables
+    from shebao.payments.endpoints import include as payments_api
+    from shebao.payments.pages import include as payments_pages
     from shebao.reference.endpoints import include as reference
     from shebao.service_endpoints import include as service
     from shebao.web.pages import include as shell
 
-    routers: list[Callable[[FastAPI], None]] = [service, reference, identity_api, identity_pages, shell]
+    routers: list[Callable[[FastAPI], None]] = [
+        service,
+        reference,
+        identity_api,
+        identity_pages,
+        enrolment,
+        payables,
+        declarations_api,
+        declarations_pages,
+        payments_api,
+        payments_pages,
+        shell,
+    ]
     if settings.sandboxes_enabled:
         from shebao.sandbox.endpoints import include as sandbox
 

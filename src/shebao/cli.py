@@ -11,11 +11,16 @@ from typing import Annotated
 import typer
 
 from shebao.config import ConfigError, get_settings
+from shebao.enrolment.cli import agency_app, import_app
+from shebao.payables.cli import app as payables_app
 from shebao.runtime import Runtime
 
 app = typer.Typer(help="shebao 自然人社保费系统", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="数据库：迁移与参考数据", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(import_app, name="import")
+app.add_typer(agency_app, name="agency")
+app.add_typer(payables_app, name="payables")
 
 DEMO_CLOCK = "2025-11-20T09:00:00+08:00"
 

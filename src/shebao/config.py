@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     sms_provider: str = "sandbox"
     phone_provider: str = "sandbox"
     log_json: bool = False
+    # Alipay open platform. Enabled when the app id is set, and always outside production, where unset
+    # keys are dev keys generated into {data_dir}/keys/ and the gateway is the sandbox's.
+    alipay_app_id: str | None = None
+    alipay_private_key: str | None = None  # the app's RSA2 private key: PEM text or a file path
+    alipay_public_key: str | None = None  # Alipay's public key, for its answers and notifications
+    alipay_gateway: str | None = None  # default: the real gateway in production, else the sandbox's
 
     @field_validator("clock")
     @classmethod
@@ -50,6 +56,10 @@ class Settings(BaseSettings):
     @property
     def sandboxes_enabled(self) -> bool:
         return not self.is_production
+
+    @property
+    def alipay_enabled(self) -> bool:
+        return bool(self.alipay_app_id) or not self.is_production
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -82,6 +92,11 @@ class Settings(BaseSettings):
             raise ConfigError("生产环境不能使用仅供开发的模拟服务：" + ", ".join(sandboxed) + " = sandbox")
         if not self.database_url or not self.database_url.startswith("postgresql"):
             raise ConfigError("生产环境必须通过 SHEBAO_DATABASE_URL 使用 PostgreSQL。")
+        if self.alipay_enabled:
+            # Imported here: the key loader needs these settings, not the other way round.
+            from shebao.payments.channels.alipay.keys import check_production_keys
+
+            check_production_keys(self)
 
 
 @cache

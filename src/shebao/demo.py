@@ -27,4 +27,8 @@ class DemoSummary:
 
 
 def load_demo(runtime: Runtime) -> DemoSummary:
-    return DemoSummary()
+    from shebao.enrolment.demo import enrol_demo_payers
+
+    summary = DemoSummary()
+    summary.lines += enrol_demo_payers(runtime)
+    return summary

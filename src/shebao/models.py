@@ -2,6 +2,8 @@
 
 from shebao.audit.models import AuditEntry
 from shebao.db import Base
+from shebao.declarations.models import Declaration, DeclarationItem
+from shebao.enrolment.models import AgencyKey, Enrolment
 from shebao.identity.models import (
     Consent,
     FamilyMember,
@@ -12,10 +14,19 @@ from shebao.identity.models import (
     SmsCode,
 )
 from shebao.kit.clock import ClockState
+from shebao.payables.models import Payable
+from shebao.payments.models import ChannelEvent, IdempotencyRecord, Payment
 from shebao.reference.models import Agency, Bank, BankBranch, Region, TaxOffice
+from shebao.sandbox.alipay.models import SandboxAlipayTrade
 from shebao.sandbox.models import SandboxPhoneCode, SandboxSms
 
 __all__ = [
+    "ChannelEvent",
+    "IdempotencyRecord",
+    "Payment",
+    "Declaration",
+    "DeclarationItem",
+    "SandboxAlipayTrade",
     "SandboxPhoneCode",
     "SandboxSms",
     "Consent",
@@ -26,6 +37,9 @@ __all__ = [
     "RateCounter",
     "SmsCode",
     "AuditEntry",
+    "AgencyKey",
+    "Enrolment",
+    "Payable",
     "Agency",
     "Bank",
     "BankBranch",

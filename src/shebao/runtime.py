@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from shebao.config import Settings
 from shebao.db import Database
@@ -15,6 +16,8 @@ class Runtime:
     settings: Settings
     db: Database
     clock: ServiceClock
+    # Provider adapters of this process, built once (they hold parsed keys): payments.registry.
+    adapters: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

@@ -1,3 +1,10 @@
 """Every periodic and queued task, gathered so `shebao worker` registers them all."""
 
 from __future__ import annotations
+
+import shebao.payables.tasks  # noqa: F401
+import shebao.payments.tasks  # noqa: F401
+from shebao.config import get_settings
+
+if get_settings().sandboxes_enabled:
+    import shebao.sandbox.alipay.notifier  # noqa: F401 - the simulated provider's notification retries

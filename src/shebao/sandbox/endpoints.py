@@ -37,7 +37,9 @@ def read_clock(clock: Clock) -> ClockState:
 
 
 def include(app: FastAPI) -> None:
+    from shebao.sandbox.alipay.endpoints import router as alipay_router
     from shebao.sandbox.identity_endpoints import router as identity_router
 
     app.include_router(router)
     app.include_router(identity_router)
+    app.include_router(alipay_router)

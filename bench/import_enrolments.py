@@ -1,0 +1,162 @@
+"""How fast `shebao import enrolments` takes resident-medical rows, on SQLite and on PostgreSQL.
+
+    .venv/bin/python bench/import_enrolments.py [--rows 100000] [--pg-url URL] [--skip-sqlite] [--skip-pg]
+
+For each database: a fresh database (a new SQLite file; a PostgreSQL database created and dropped
+by the script), `shebao db upgrade`, then
+- baseline: the same number of rows written with a bare executemany INSERT (no ORM, no encryption,
+  no checks) into a scratch table of similar width, 1000 rows per transaction: what the database
+  and driver alone allow on this machine, measured in the same run;
+- import: the CSV imported through the real path (`enrolment.importer.import_csv`: checks, blind
+  indexes, encryption, persons, enrolments, audit rows, one payable per row), 1000 rows per
+  transaction, on the demo clock (2025-11-20, the 2026 collection window open);
+- re-import: the same file again (every row `unchanged`).
+It prints rows/s for each and the import's ratio to the baseline. Timings vary with the machine;
+nothing here is a pass/fail test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Column, MetaData, String, Table, create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+from shebao.audit.service import Actor
+from shebao.config import Settings
+from shebao.enrolment.importer import import_csv, scan
+from shebao.enrolment.rows import COLUMNS
+from shebao.identity.documents import check_character
+from shebao.migrate import upgrade
+from shebao.runtime import Runtime
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/shebao_bench"
+CLOCK = datetime.fromisoformat("2025-11-20T09:00:00+08:00")
+SECRET = "bench-secret-key-0123456789abcdef0123456789"
+REGIONS = (
+    ("110101", "11101010001", "SB110101"),
+    ("110102", "11101020001", "SB110102"),
+    ("110105", "11101050001", "SB110105"),
+    ("110106", "11101060001", "SB110106"),
+    ("110108", "11101080001", "SB110108"),
+)
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
+EPOCH = date(1940, 1, 1)
+DAYS = 30000  # birth dates from 1940 to about 2022
+
+
+def generate(path: Path, rows: int) -> None:
+    """`rows` distinct resident-medical rows with valid ID numbers, spread over five districts."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for i in range(rows):
+            region, office, agency = REGIONS[i % len(REGIONS)]
+            born = EPOCH + timedelta(days=(i // len(REGIONS)) % DAYS)
+            sequence = (i // (len(REGIONS) * DAYS)) % 1000
+            body = f"{region}{born:%Y%m%d}{sequence:03d}"
+            age = 2025 - born.year
+            category = "student_child" if age < 18 else "elderly" if age >= 60 else "working_age"
+            name = SURNAMES[i % 20] + GIVEN[(i // 20) % 20] + GIVEN[(i // 400) % 20]
+            row = {
+                "id_type": "resident_id",
+                "id_number": body + check_character(body),
+                "name": name,
+                "phone": f"139{i:08d}",
+                "scheme": "resident_medical",
+                "category": category,
+                "tax_office_code": office,
+                "agency_code": agency,
+            }
+            writer.writerow([row.get(column, "") for column in COLUMNS])
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def baseline(runtime: Runtime, rows: int) -> float:
+    """Seconds for a bare executemany INSERT of `rows` rows of nine short columns, 1000 per transaction."""
+    metadata = MetaData()
+    table = Table("bench_baseline", metadata, *(Column(f"c{n}", String(64)) for n in range(9)))
+    engine = runtime.db.engine
+    metadata.create_all(engine)
+    values = [{f"c{n}": f"{i:020d}-{n}" for n in range(9)} for i in range(rows)]
+
+    def run() -> None:
+        for start in range(0, rows, 1000):
+            with engine.begin() as connection:
+                connection.execute(insert(table), values[start : start + 1000])
+
+    seconds = timed(run)
+    metadata.drop_all(engine)
+    return seconds
+
+
+def measure(label: str, url: str, data_dir: Path, csv_path: Path, rows: int) -> None:
+    settings = Settings(env="dev", database_url=url, secret_key=SECRET, data_dir=data_dir, clock=CLOCK)
+    runtime = Runtime.build(settings)
+    try:
+        upgrade(runtime.db)
+        runtime.start_clock()
+        layout = scan(csv_path)
+        actor = Actor(type="operator", id="bench")
+        base = baseline(runtime, rows)
+        reports = []
+        first = timed(lambda: reports.append(import_csv(runtime, csv_path, actor=actor, layout=layout)))
+        again = timed(lambda: reports.append(import_csv(runtime, csv_path, actor=actor, layout=layout)))
+        with runtime.db.engine.connect() as connection:
+            payables = connection.execute(text("SELECT count(*) FROM payables")).scalar_one()
+    finally:
+        runtime.db.dispose()
+    imported, unchanged = reports[0].count("imported"), reports[1].count("unchanged")
+    print(f"{label}: {rows} rows")
+    print(f"  baseline (bare INSERT)   {rows / base:10.0f} rows/s  ({base:.1f} s)")
+    print(
+        f"  import                   {rows / first:10.0f} rows/s  ({first:.1f} s; "
+        f"{imported} imported, {payables} payables)  = {base / first:.2f} × baseline"
+    )
+    print(f"  re-import (unchanged)    {rows / again:10.0f} rows/s  ({again:.1f} s; {unchanged} unchanged)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="a database the script creates and drops")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--skip-pg", action="store_true")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="shebao-bench-") as folder:
+        workdir = Path(folder)
+        csv_path = workdir / "enrolments.csv"
+        print(f"generating {args.rows} rows ...", flush=True)
+        generate(csv_path, args.rows)
+        if not args.skip_sqlite:
+            measure("SQLite", f"sqlite:///{workdir / 'bench.db'}", workdir, csv_path, args.rows)
+        if not args.skip_pg:
+            url = make_url(args.pg_url)
+            admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+            name = url.database
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                measure("PostgreSQL", args.pg_url, workdir, csv_path, args.rows)
+            finally:
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Declarations (申报): declaring payables, the tax core's answer, voiding (作废)."""

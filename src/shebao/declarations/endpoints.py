@@ -1,0 +1,86 @@
+"""`/api/v1/declarations` (API.md, Fees): declare, list, get, void."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Query, status
+
+from shebao.declarations import presenters, schemas
+from shebao.declarations.service import DeclarationService, void_declaration
+from shebao.deps import DbSession, RuntimeDep, WriteSession
+from shebao.errors import ValidationFailed
+from shebao.identity.access import has_consent, insured_for, parse_id
+from shebao.identity.deps import CurrentPayer
+from shebao.kit.clock import start_of_local_day
+
+router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
+
+SchemeFilter = Annotated[schemas.Scheme | None, Query(description="险种")]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Declaration, summary="申报")
+def declare(
+    body: schemas.DeclarationCreate, payer: CurrentPayer, runtime: RuntimeDep, session: WriteSession
+) -> schemas.Declaration:
+    insured = insured_for(session, payer.person, body.payer_id)
+    ids = [parse_id(raw) for raw in body.payable_ids]
+    service = DeclarationService(runtime, session, payer.person, channel=payer.channel)
+    found = service.declare(
+        [i for i in ids if i is not None], insured, annual_amount_fen=body.annual_amount_fen
+    )
+    return presenters.declaration(session, found)
+
+
+@router.get("", response_model=schemas.DeclarationList, summary="已申报查询（全渠道，含代他人申报）")
+def list_declarations(
+    payer: CurrentPayer,
+    runtime: RuntimeDep,
+    session: DbSession,
+    scheme: SchemeFilter = None,
+    declared_from: Annotated[date | None, Query(description="申报日期起（含，北京时间）")] = None,
+    declared_to: Annotated[date | None, Query(description="申报日期止（含，北京时间）")] = None,
+    payer_id: Annotated[str | None, Query(description="家庭成员的 id")] = None,
+) -> schemas.DeclarationList:
+    if declared_from and declared_to and declared_from > declared_to:
+        raise ValidationFailed("申报日期起不能晚于申报日期止", fields={"declared_from": "不能晚于申报日期止"})
+    service = DeclarationService(runtime, session, payer.person, channel=payer.channel)
+    person_id, consent = None, False
+    if payer_id:
+        member = insured_for(session, payer.person, payer_id)
+        person_id, consent = member.id, has_consent(session, payer.person, member)
+    found = service.repository.visible_to(
+        payer.person.id,
+        person_id=person_id,
+        consent=consent,
+        scheme=scheme,
+        declared_from=start_of_local_day(declared_from) if declared_from else None,
+        declared_before=start_of_local_day(declared_to + timedelta(days=1)) if declared_to else None,
+    )
+    return schemas.DeclarationList(items=[presenters.declaration(session, d) for d in found])
+
+
+@router.get("/{declaration_id}", response_model=schemas.Declaration, summary="申报明细")
+def get_declaration(
+    declaration_id: str, payer: CurrentPayer, runtime: RuntimeDep, session: DbSession
+) -> schemas.Declaration:
+    service = DeclarationService(runtime, session, payer.person, channel=payer.channel)
+    key = parse_id(declaration_id)
+    assert key is not None
+    return presenters.declaration(session, service.get(key))
+
+
+@router.post("/{declaration_id}/void", response_model=schemas.Declaration, summary="作废申报（仅限未缴款）")
+def void(
+    declaration_id: str, payer: CurrentPayer, runtime: RuntimeDep, session: DbSession
+) -> schemas.Declaration:
+    key = parse_id(declaration_id)
+    assert key is not None
+    return presenters.declaration(
+        session, void_declaration(runtime, payer.person, key, channel=payer.channel)
+    )
+
+
+def include(app: FastAPI) -> None:
+    app.include_router(router)

@@ -1,0 +1,443 @@
+"""The guide's 1.1, 1.2, 1.4, 1.5 and 1.9 pages, and the 选择支付方式 step they lead to."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shebao.declarations.models import STATUS_TAGS, Declaration
+from shebao.declarations.service import DeclarationService, void_declaration
+from shebao.deps import DbSession, RuntimeDep, WriteSession, settle
+from shebao.enrolment.terms import FLEXIBLE_EMPLOYMENT, RESIDENT_MEDICAL, RESIDENT_PENSION, scheme_label
+from shebao.errors import ShebaoError, ValidationFailed
+from shebao.identity.access import has_consent, insured_for, parse_id
+from shebao.identity.deps import CurrentPayer, Principal
+from shebao.identity.documents import ID_TYPE_LABELS, IdType
+from shebao.identity.family import RELATIONS, FamilyService
+from shebao.identity.models import Person
+from shebao.kit.clock import start_of_local_day
+from shebao.payables.models import DECLARED, STATUS_LABELS, TO_DECLARE
+from shebao.payables.service import list_payables
+from shebao.policy import calc
+from shebao.policy.tables import PolicyMissing, default_policy
+from shebao.reference.models import TaxOffice
+from shebao.runtime import Runtime
+from shebao.web.security import csrf_protect
+from shebao.web.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+PAGES = {
+    RESIDENT_MEDICAL: ("/fees/medical", "城乡居民基本医疗保险缴费办理"),
+    RESIDENT_PENSION: ("/fees/pension", "城乡居民养老保险办理"),
+    FLEXIBLE_EMPLOYMENT: ("/fees/flexible", "灵活就业人员应缴费信息查询"),
+}
+PAYABLE_TAGS = {TO_DECLARE: "blue", DECLARED: "orange", "paid": "green"}
+
+
+def _whom(runtime: Runtime, session: Session, payer: Principal) -> list[tuple[str, str]]:
+    """本人 and each family member, as (payer_id, label) choices."""
+    members = FamilyService(runtime, session, payer.person, channel=payer.channel).members()
+    return [("", f"本人（{payer.person.masked_name}）")] + [
+        (str(row.id), f"{person.masked_name}（{RELATIONS[row.relation]}）") for row, person in members
+    ]
+
+
+def _person_view(person: Person) -> dict[str, str]:
+    return {
+        "name": person.masked_name,
+        "id_type": ID_TYPE_LABELS.get(IdType(person.id_type), person.id_type),
+        "id_number": person.masked_id_number,
+    }
+
+
+def _fee_page(
+    request: Request,
+    runtime: Runtime,
+    session: Session,
+    payer: Principal,
+    scheme: str,
+    payer_id: str,
+    template: str,
+    **extra: Any,
+) -> HTMLResponse:
+    insured = insured_for(session, payer.person, payer_id or None)
+    today = runtime.clock.today()
+    listing = list_payables(session, insured.id, today=today, scheme=scheme)
+    declared = DeclarationService(
+        runtime, session, payer.person, channel=payer.channel
+    ).repository.items_for_payables([p.id for p, _ in listing.items if p.status != TO_DECLARE])
+    rows: list[dict[str, Any]] = []
+    for payable, amounts in listing.items:
+        item = declared.get(payable.id)
+        rows.append(
+            {
+                "payable": payable,
+                "status_label": STATUS_LABELS[payable.status],
+                "tag": PAYABLE_TAGS[payable.status],
+                "base_fen": item.base_amount_fen if item else amounts.base_amount_fen,
+                "late_fee_fen": item.late_fee_fen if item else amounts.late_fee_fen,
+                "amount_fen": item.amount_fen if item else amounts.amount_fen,
+                "tax_office": listing.tax_offices[payable.tax_office_code].full_name,
+                "agency": listing.agencies[payable.agency_code].name,
+            }
+        )
+    path, title = PAGES[scheme]
+    context = {
+        "title": title,
+        "path": path,
+        "scheme": scheme,
+        "whom": _whom(runtime, session, payer),
+        "payer_id": payer_id,
+        "insured": _person_view(insured),
+        "rows": rows,
+        "today": today,
+        "to_declare_total": sum(r["amount_fen"] for r in rows if r["payable"].status == TO_DECLARE),
+        "has_open": any(r["payable"].status == TO_DECLARE for r in rows),
+    }
+    context.update(extra)
+    return render(request, template, context)
+
+
+def _window_notice(scheme: str, today: date) -> str | None:
+    collectable_of = (
+        calc.resident_medical_collectable if scheme == RESIDENT_MEDICAL else calc.pension_collectable
+    )
+    try:
+        collectable = collectable_of(default_policy(), today)
+    except PolicyMissing as exc:
+        return exc.message
+    return None if collectable.is_open else collectable.message
+
+
+@router.get("/fees/medical", response_class=HTMLResponse)
+def medical(
+    request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer, payer_id: str = ""
+) -> HTMLResponse:
+    notice = _window_notice(RESIDENT_MEDICAL, runtime.clock.today())
+    return _fee_page(
+        request,
+        runtime,
+        session,
+        payer,
+        RESIDENT_MEDICAL,
+        payer_id,
+        "declarations/medical.html",
+        notice=notice,
+    )
+
+
+@router.get("/fees/pension", response_class=HTMLResponse)
+def pension(
+    request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer, payer_id: str = ""
+) -> HTMLResponse:
+    today = runtime.clock.today()
+    policy = default_policy()
+    try:
+        fee_year = today.year
+        low, high = calc.pension_range(policy, fee_year)
+        common = calc.pension_common_amounts(policy, fee_year)
+    except PolicyMissing:
+        low = high = 0
+        common = ()
+    return _fee_page(
+        request,
+        runtime,
+        session,
+        payer,
+        RESIDENT_PENSION,
+        payer_id,
+        "declarations/pension.html",
+        notice=_window_notice(RESIDENT_PENSION, today),
+        low=low,
+        high=high,
+        common=common,
+    )
+
+
+@router.get("/fees/flexible", response_class=HTMLResponse)
+def flexible(
+    request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer, payer_id: str = ""
+) -> HTMLResponse:
+    return _fee_page(
+        request, runtime, session, payer, FLEXIBLE_EMPLOYMENT, payer_id, "declarations/flexible.html"
+    )
+
+
+# --- confirmation and declaring ------------------------------------------------------------------
+
+
+def _chosen_amount(amount: str, other_amount: str) -> int | None:
+    """The pension amount the payer picked, whole yuan → fen; None when the page offers no choice."""
+    if not amount:
+        return None
+    text = other_amount.strip() if amount == "other" else amount
+    if not text.isdigit():
+        raise ValidationFailed("缴费金额须为整元金额，请重新填写", fields={"annual_amount": "须为整元金额"})
+    return int(text) * 100
+
+
+def _payable_ids(raw: list[str]) -> list[uuid.UUID]:
+    return [key for key in (parse_id(value) for value in raw) if key is not None]
+
+
+Ids = Annotated[list[str], Form(default_factory=list, max_length=500)]
+Text = Annotated[str, Form(max_length=40)]
+
+
+@router.post("/declare/confirm", response_class=HTMLResponse)
+def confirm(
+    request: Request,
+    runtime: RuntimeDep,
+    session: DbSession,
+    payer: CurrentPayer,
+    payable_ids: Ids,
+    scheme: Text = "",
+    payer_id: Text = "",
+    amount: Text = "",
+    other_amount: Text = "",
+) -> Response:
+    back = PAGES.get(scheme, ("/fees", ""))[0] + (f"?payer_id={payer_id}" if payer_id else "")
+    insured = insured_for(session, payer.person, payer_id or None)
+    service = DeclarationService(runtime, session, payer.person, channel=payer.channel)
+    try:
+        chosen = _chosen_amount(amount, other_amount)
+        items = service.preview(_payable_ids(payable_ids), insured, annual_amount_fen=chosen)
+    except ShebaoError as error:
+        return render(
+            request,
+            "declarations/refused.html",
+            {"title": "提示", "error": error, "back": back},
+            status_code=error.status_code,
+        )
+    first = service.repository.payables([items[0].payable_id])[0]
+    office = session.get(TaxOffice, first.tax_office_code)
+    context = {
+        "title": "确认申报信息",
+        "insured": _person_view(insured),
+        "items": items,
+        "back": back,
+        "total": sum(i.amount_fen for i in items),
+        "late": sum(i.late_fee_fen for i in items),
+        "tax_office": office.full_name if office else "",
+        "scheme_label": scheme_label(first.scheme),
+        "payable_ids": [str(i.payable_id) for i in items],
+        "payer_id": payer_id,
+        "scheme": scheme,
+        "amount": amount,
+        "other_amount": other_amount,
+    }
+    return render(request, "declarations/confirm.html", context)
+
+
+@router.post("/declare", response_class=HTMLResponse)
+def declare(
+    request: Request,
+    runtime: RuntimeDep,
+    session: WriteSession,
+    payer: CurrentPayer,
+    payable_ids: Ids,
+    scheme: Text = "",
+    payer_id: Text = "",
+    amount: Text = "",
+    other_amount: Text = "",
+) -> Response:
+    back = PAGES.get(scheme, ("/fees", ""))[0]
+    try:
+        insured = insured_for(session, payer.person, payer_id or None)
+        service = DeclarationService(runtime, session, payer.person, channel=payer.channel)
+        found = service.declare(
+            _payable_ids(payable_ids), insured, annual_amount_fen=_chosen_amount(amount, other_amount)
+        )
+    except ShebaoError as error:
+        settle(session, error)
+        return render(
+            request,
+            "declarations/refused.html",
+            {"title": "提示", "error": error, "back": back},
+            status_code=error.status_code,
+        )
+    return RedirectResponse(f"/pay/{found.id}", status_code=303)
+
+
+# --- 已申报查询 (1.2) and 城乡居民养老保险申报记录查询 (1.5) --------------------------------------------
+
+
+def _declaration_rows(session: Session, found: list[Declaration]) -> list[dict[str, Any]]:
+    codes = sorted({d.tax_office_code for d in found})
+    offices = {
+        o.code: o.full_name for o in session.scalars(select(TaxOffice).where(TaxOffice.code.in_(codes)))
+    }
+    people = {d.person_id: session.get(Person, d.person_id) for d in found}
+    return [
+        {
+            "d": d,
+            "person": people[d.person_id],
+            "office": offices.get(d.tax_office_code, ""),
+            "tag": STATUS_TAGS[d.status],
+            "scheme_label": scheme_label(d.scheme),
+        }
+        for d in found
+    ]
+
+
+def _list_page(
+    request: Request,
+    runtime: Runtime,
+    session: Session,
+    payer: Principal,
+    *,
+    scheme: str | None,
+    title: str,
+    path: str,
+    declared_from: str,
+    declared_to: str,
+    payer_id: str,
+) -> HTMLResponse:
+    today = runtime.clock.today()
+    try:
+        start = date.fromisoformat(declared_from) if declared_from else date(today.year, 1, 1)
+        end = date.fromisoformat(declared_to) if declared_to else today
+    except ValueError as exc:
+        raise ValidationFailed("申报日期格式应为YYYY-MM-DD") from exc
+    if start > end:
+        raise ValidationFailed("申报日期起不能晚于申报日期止")
+    service = DeclarationService(runtime, session, payer.person, channel=payer.channel)
+    person_id, consent = None, False
+    if payer_id:
+        member = insured_for(session, payer.person, payer_id)
+        person_id, consent = member.id, has_consent(session, payer.person, member)
+    found = service.repository.visible_to(
+        payer.person.id,
+        person_id=person_id,
+        consent=consent,
+        scheme=scheme,
+        declared_from=start_of_local_day(start),
+        declared_before=start_of_local_day(end + timedelta(days=1)),
+    )
+    context = {
+        "title": title,
+        "path": path,
+        "rows": _declaration_rows(session, found),
+        "declared_from": start,
+        "declared_to": end,
+        "whom": _whom(runtime, session, payer),
+        "payer_id": payer_id,
+        "pension_page": scheme == RESIDENT_PENSION,
+        "today": today,
+    }
+    return render(request, "declarations/list.html", context)
+
+
+@router.get("/declarations", response_class=HTMLResponse)
+def declarations(
+    request: Request,
+    runtime: RuntimeDep,
+    session: DbSession,
+    payer: CurrentPayer,
+    declared_from: str = "",
+    declared_to: str = "",
+    payer_id: str = "",
+) -> HTMLResponse:
+    return _list_page(
+        request,
+        runtime,
+        session,
+        payer,
+        scheme=None,
+        title="已申报查询",
+        path="/declarations",
+        declared_from=declared_from,
+        declared_to=declared_to,
+        payer_id=payer_id,
+    )
+
+
+@router.get("/declarations/pension", response_class=HTMLResponse)
+def pension_declarations(
+    request: Request,
+    runtime: RuntimeDep,
+    session: DbSession,
+    payer: CurrentPayer,
+    declared_from: str = "",
+    declared_to: str = "",
+    payer_id: str = "",
+) -> HTMLResponse:
+    return _list_page(
+        request,
+        runtime,
+        session,
+        payer,
+        scheme=RESIDENT_PENSION,
+        title="城乡居民养老保险申报记录查询",
+        path="/declarations/pension",
+        declared_from=declared_from,
+        declared_to=declared_to,
+        payer_id=payer_id,
+    )
+
+
+def _found(runtime: Runtime, session: Session, payer: Principal, declaration_id: str) -> Declaration:
+    key = parse_id(declaration_id)
+    assert key is not None
+    return DeclarationService(runtime, session, payer.person, channel=payer.channel).get(key)
+
+
+@router.get("/declarations/{declaration_id}", response_class=HTMLResponse)
+def detail(
+    declaration_id: str, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
+) -> HTMLResponse:
+    found = _found(runtime, session, payer, declaration_id)
+    [row] = _declaration_rows(session, [found])
+    return render(
+        request, "declarations/detail.html", {"title": "明细数据", "row": row, "today": runtime.clock.today()}
+    )
+
+
+@router.get("/declarations/{declaration_id}/void", response_class=HTMLResponse)
+def void_confirm(
+    declaration_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    session: DbSession,
+    payer: CurrentPayer,
+    back: str = "/declarations",
+) -> HTMLResponse:
+    found = _found(runtime, session, payer, declaration_id)
+    [row] = _declaration_rows(session, [found])
+    safe_back = back if back.startswith("/") and not back.startswith("//") else "/declarations"
+    return render(request, "declarations/void.html", {"title": "作废申报", "row": row, "back": safe_back})
+
+
+@router.post("/declarations/{declaration_id}/void", response_class=HTMLResponse)
+def void(
+    declaration_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    payer: CurrentPayer,
+    back: Text = "/declarations",
+) -> Response:
+    key = parse_id(declaration_id)
+    assert key is not None
+    safe_back = back if back.startswith("/") and not back.startswith("//") else "/declarations"
+    try:
+        void_declaration(runtime, payer.person, key, channel=payer.channel)
+    except ShebaoError as error:
+        return render(
+            request,
+            "declarations/refused.html",
+            {"title": "提示", "error": error, "back": safe_back},
+            status_code=error.status_code,
+        )
+    separator = "&" if "?" in safe_back else "?"
+    return RedirectResponse(f"{safe_back}{separator}voided=1", status_code=303)
+
+
+def include(app: FastAPI) -> None:
+    app.include_router(router)

@@ -1,0 +1,86 @@
+"""Queries over declarations. Every path that pays or voids locks through `for_update`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from shebao.declarations.models import SUCCEEDED, UNPAID, Declaration, DeclarationItem
+from shebao.payables.models import Payable
+
+
+class DeclarationRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, declaration_id: uuid.UUID) -> Declaration | None:
+        return self.session.get(Declaration, declaration_id)
+
+    def for_update(self, declaration_id: uuid.UUID) -> Declaration | None:
+        """The declaration, row-locked (PostgreSQL) for a read-modify-write that touches money."""
+        query = select(Declaration).where(Declaration.id == declaration_id).with_for_update()
+        return self.session.scalars(query).first()
+
+    def payables_for_update(self, payable_ids: Sequence[uuid.UUID]) -> list[Payable]:
+        """Lock the payables in id order, so two declarers of overlapping sets never deadlock."""
+        query = (
+            select(Payable).where(Payable.id.in_(list(payable_ids))).order_by(Payable.id).with_for_update()
+        )
+        return list(self.session.scalars(query))
+
+    def payables(self, payable_ids: Sequence[uuid.UUID]) -> list[Payable]:
+        return list(self.session.scalars(select(Payable).where(Payable.id.in_(list(payable_ids)))))
+
+    def items_for_payables(self, payable_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, DeclarationItem]:
+        """The item of each payable's current declaration (amounts fixed when it was declared)."""
+        if not payable_ids:
+            return {}
+        query = (
+            select(DeclarationItem)
+            .join(Payable, Payable.id == DeclarationItem.payable_id)
+            .where(
+                DeclarationItem.payable_id.in_(list(payable_ids)),
+                DeclarationItem.declaration_id == Payable.declaration_id,
+            )
+        )
+        return {item.payable_id: item for item in self.session.scalars(query)}
+
+    def payables_of(self, declaration: Declaration) -> list[Payable]:
+        query = select(Payable).where(Payable.declaration_id == declaration.id).order_by(Payable.id)
+        return list(self.session.scalars(query.with_for_update()))
+
+    def visible_to(
+        self,
+        payer_id: uuid.UUID,
+        *,
+        person_id: uuid.UUID | None = None,
+        consent: bool = False,
+        scheme: str | None = None,
+        declared_from: datetime | None = None,
+        declared_before: datetime | None = None,
+    ) -> list[Declaration]:
+        """Without `person_id`: the payer's own declarations and those the payer made for others (代他人).
+        With a family member's `person_id`: what the payer declared for them and what they owe; all of
+        theirs with their consent."""
+        if person_id is None:
+            query = select(Declaration).where(
+                or_(Declaration.person_id == payer_id, Declaration.declared_by_id == payer_id)
+            )
+        else:
+            query = select(Declaration).where(Declaration.person_id == person_id)
+            if not consent:
+                owed = and_(Declaration.status == SUCCEEDED, Declaration.payment_status == UNPAID)
+                query = query.where(or_(Declaration.declared_by_id == payer_id, owed))
+        if scheme:
+            query = query.where(Declaration.scheme == scheme)
+        if declared_from is not None:
+            query = query.where(Declaration.declared_at >= declared_from)
+        if declared_before is not None:
+            query = query.where(Declaration.declared_at < declared_before)
+        return list(
+            self.session.scalars(query.order_by(Declaration.declared_at.desc(), Declaration.id.desc()))
+        )

@@ -1,0 +1,197 @@
+"""The enrolment import around the service: the CSV file, chunked transactions, retries, progress.
+
+A file that cannot be read (missing, not UTF-8, no header, a required column missing, an unknown or
+repeated column, broken CSV) raises `FileUnreadable` before anything is written: exit code 2.
+Rows are then imported `chunk_size` at a time, one transaction per chunk; a chunk that lost a race
+(another import created the same person or enrolment first) is rolled back and imported again.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shebao.audit.service import Actor
+from shebao.enrolment.rows import COLUMNS, REQUIRED_COLUMNS, RowContext
+from shebao.enrolment.service import REJECTED, Importer, ImportReport, RawRow, RowResult
+from shebao.logging import log
+from shebao.policy.tables import PolicyTables, default_policy
+from shebao.reference.repository import ReferenceRepository
+from shebao.runtime import Runtime
+
+CHUNK_SIZE = 1000
+_RETRIES = 3
+_ENCODING = "utf-8-sig"  # a BOM (as Excel writes it) is allowed
+
+
+class FileUnreadable(ValueError):
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    header: tuple[str, ...]
+    rows: int  # data rows (blank lines are not rows)
+
+
+def check_header(header: Sequence[str]) -> tuple[str, ...]:
+    names = tuple(cell.strip() for cell in header)
+    if not any(names):
+        raise FileUnreadable("第1行应为表头（列名），但为空")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise FileUnreadable("表头中有重复的列：" + "、".join(repeated))
+    unknown = [name for name in names if name not in COLUMNS]
+    if unknown:
+        raise FileUnreadable("表头中有未知的列：" + "、".join(unknown) + "；可用的列：" + ",".join(COLUMNS))
+    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    if missing:
+        raise FileUnreadable("表头缺少必需的列：" + "、".join(missing))
+    return names
+
+
+def _reader(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(first line of the record, cells) for every record, blank lines skipped."""
+    with path.open(encoding=_ENCODING, newline="") as handle:
+        reader = csv.reader(handle, strict=True)
+        previous = 0
+        for cells in reader:
+            start, previous = previous + 1, reader.line_num
+            if cells:
+                yield start, cells
+
+
+def scan(path: Path) -> CsvLayout:
+    """Read the whole file once (encoding, CSV syntax, header) without keeping its rows."""
+    try:
+        records = _reader(path)
+        first = next(records, None)
+        if first is None:
+            raise FileUnreadable("文件为空")
+        header = check_header(first[1])
+        count = sum(1 for _ in records)
+    except FileNotFoundError as exc:
+        raise FileUnreadable(f"文件不存在：{path}") from exc
+    except IsADirectoryError as exc:
+        raise FileUnreadable(f"不是文件：{path}") from exc
+    except PermissionError as exc:
+        raise FileUnreadable(f"没有读取权限：{path}") from exc
+    except UnicodeDecodeError as exc:
+        raise FileUnreadable(f"文件不是UTF-8编码（第{exc.start + 1}个字节附近）") from exc
+    except csv.Error as exc:
+        raise FileUnreadable(f"CSV格式错误：{exc}") from exc
+    return CsvLayout(header=header, rows=count)
+
+
+def csv_rows(path: Path, header: Sequence[str]) -> Iterator[RawRow]:
+    """The data rows of a file `scan` accepted, streamed."""
+    records = _reader(path)
+    next(records)
+    for line, cells in records:
+        if len(cells) != len(header):
+            problem = f"该行有{len(cells)}列，与表头的{len(header)}列不一致"
+            yield RawRow(line=line, values={}, problem=problem)
+            continue
+        yield RawRow(line=line, values=dict(zip(header, cells, strict=True)))
+
+
+def new_importer(
+    runtime: Runtime,
+    *,
+    actor: Actor,
+    agency_code: str | None = None,
+    policy: PolicyTables | None = None,
+    session: Session | None = None,
+) -> Importer:
+    """An importer for one file or request: today's date, the policy, the known codes."""
+    with nullcontext(session) if session is not None else runtime.db.session() as current:
+        references = ReferenceRepository(current)
+        tax_offices = frozenset(office.code for office in references.tax_offices())
+        agencies = frozenset(agency.code for agency in references.agencies())
+    tables = policy or default_policy()
+    context = RowContext(
+        today=runtime.clock.today(), policy=tables, tax_offices=tax_offices, agencies=agencies
+    )
+    return Importer(context=context, policy=tables, actor=actor, agency_code=agency_code)
+
+
+def run_import(
+    runtime: Runtime,
+    rows: Iterable[RawRow],
+    importer: Importer,
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import rows `chunk_size` at a time, one transaction per chunk; answers the report."""
+    report = ImportReport()
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, chunk_size)):
+        report.results.extend(_import_chunk(runtime, importer, chunk))
+        if progress is not None:
+            progress(len(chunk))
+    return report
+
+
+def _import_chunk(runtime: Runtime, importer: Importer, chunk: list[RawRow]) -> list[RowResult]:
+    for attempt in range(1, _RETRIES + 1):
+        snapshot = importer.snapshot()
+        try:
+            with runtime.db.transaction() as session:
+                return importer.import_chunk(session, chunk, now=runtime.clock.now())
+        except IntegrityError:
+            importer.restore(snapshot)
+            log.warning("enrolment_import_conflict", attempt=attempt, first_line=chunk[0].line)
+            if attempt == _RETRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+def import_csv(
+    runtime: Runtime,
+    path: Path,
+    *,
+    actor: Actor,
+    chunk_size: int = CHUNK_SIZE,
+    progress: Callable[[int], None] | None = None,
+    layout: CsvLayout | None = None,
+) -> ImportReport:
+    """`shebao import enrolments FILE.csv` without the terminal: FileUnreadable or the report."""
+    layout = layout or scan(path)
+    importer = new_importer(runtime, actor=actor)
+    return run_import(
+        runtime, csv_rows(path, layout.header), importer, chunk_size=chunk_size, progress=progress
+    )
+
+
+def write_report(report: ImportReport, path: Path) -> None:
+    """The report file: `line,status,reason`, one line per data row, UTF-8."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["line", "status", "reason"])
+        for result in report.results:
+            writer.writerow([result.line, result.status, result.reason])
+
+
+__all__ = [
+    "CHUNK_SIZE",
+    "REJECTED",
+    "CsvLayout",
+    "FileUnreadable",
+    "check_header",
+    "csv_rows",
+    "import_csv",
+    "new_importer",
+    "run_import",
+    "scan",
+    "write_report",
+]

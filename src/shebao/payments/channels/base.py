@@ -1,0 +1,110 @@
+"""The interface every payment provider adapter implements (Alipay now; WeChat Pay, UnionPay, bank later).
+
+The payment core owns the states (DESIGN.md): an adapter only talks to its provider and answers in
+these provider-neutral terms. Amounts are integer fen; times are aware datetimes (UTC or with offset).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+ClientChannel = Literal["h5", "alipay_mp", "baidu_mp", "wechat_mp"]
+PayKind = Literal["redirect", "mini_program"]
+TradeStatus = Literal["pending", "succeeded", "closed", "not_found"]
+NotificationStatus = Literal["succeeded", "closed", "pending"]
+
+
+@dataclass(frozen=True)
+class ChannelOrder:
+    """What the core asks a provider to collect: one payment, under its own out_trade_no."""
+
+    out_trade_no: str
+    amount_fen: int
+    subject: str
+    client_channel: str  # h5 | alipay_mp | baidu_mp | wechat_mp
+    platform_user_id: str | None  # the payer's openid / buyer id inside a mini program
+    notify_url: str
+    return_url: str
+    expires_at: datetime  # the provider refuses payment after this moment
+
+
+@dataclass(frozen=True)
+class ChannelPay:
+    """What the client needs to pay: a URL to send the browser to, or the mini program's pay parameters."""
+
+    kind: PayKind
+    url: str | None
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TradeState:
+    """The provider's answer to a query."""
+
+    out_trade_no: str
+    status: TradeStatus
+    amount_fen: int | None
+    provider_trade_no: str | None
+    paid_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ChannelNotification:
+    """A verified provider notification; the core checks its amount against the payment."""
+
+    event_id: str  # unique per provider event (Alipay: notify_id); the inbox's key with the channel
+    out_trade_no: str
+    amount_fen: int
+    app_id: str
+    status: NotificationStatus
+    provider_trade_no: str | None
+    paid_at: datetime | None
+    raw: dict[str, str]
+    sent_at: datetime | None = None  # the provider's send time (Alipay: notify_time), for freshness checks
+
+
+class ChannelError(Exception):
+    """The provider refused or answered something unusable: nothing happened, or nothing can be trusted."""
+
+
+# Deliberately not a ChannelError: "no answer" must never be handled as "refused" — the payment becomes
+# unknown and is settled by querying, not marked failed.
+class ChannelTimeout(Exception):
+    """No answer from the provider (network error, timeout, gateway error): the outcome is unknown."""
+
+
+class InvalidNotification(Exception):
+    """A notification that is not the provider's, or not for us: bad signature, wrong app id, bad format."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class ChannelAdapter(Protocol):
+    """One provider. Calls are synchronous and go out through `shebao.kit.http.client()`."""
+
+    method: str  # the payment method it serves: alipay | wechat | unionpay | agreement
+
+    def create(self, order: ChannelOrder) -> ChannelPay:
+        """Open the trade at the provider (or prepare the signed order the browser carries)."""
+        ...
+
+    def query(self, out_trade_no: str) -> TradeState:
+        """Ask the provider where the trade stands."""
+        ...
+
+    def close(self, out_trade_no: str) -> bool:
+        """Close the trade; True when the provider confirms it is closed or never existed."""
+        ...
+
+    def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> ChannelNotification:
+        """Verify the signature over the raw body and the app id; raise InvalidNotification otherwise."""
+        ...
+
+    def ack_body(self) -> tuple[int, str, str]:
+        """The answer that tells the provider the notification was received: status, content type, body."""
+        ...

@@ -1,0 +1,76 @@
+"""`/api/v1/payment-methods`, `/api/v1/payments`, and the providers' notification callbacks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Header, Request, Response, status
+
+from shebao.deps import DbSession, RuntimeDep
+from shebao.identity.access import parse_id
+from shebao.identity.deps import CurrentPayer
+from shebao.payments import presenters, schemas
+from shebao.payments.errors import PaymentNotFound
+from shebao.payments.models import METHOD_LABELS
+from shebao.payments.registry import methods_for
+from shebao.payments.repository import PaymentRepository
+from shebao.payments.service import notify
+from shebao.payments.service.open import PaymentOpener, PaymentRequest
+
+router = APIRouter(prefix="/api/v1", tags=["payments"])
+callbacks = APIRouter(prefix="/api/v1/channels", tags=["provider callbacks"])
+
+
+@router.get("/payment-methods", response_model=schemas.PaymentMethodList, summary="当前渠道可用的支付方式")
+def payment_methods(payer: CurrentPayer, runtime: RuntimeDep) -> schemas.PaymentMethodList:
+    methods = methods_for(payer.channel, runtime.settings)
+    return schemas.PaymentMethodList(
+        items=[schemas.PaymentMethod(code=m, name=METHOD_LABELS[m]) for m in methods]
+    )
+
+
+@router.post("/payments", status_code=status.HTTP_201_CREATED, response_model=schemas.Payment, summary="缴款")
+def create_payment(
+    body: schemas.PaymentCreate,
+    payer: CurrentPayer,
+    runtime: RuntimeDep,
+    session: DbSession,
+    idempotency_key: Annotated[
+        str | None, Header(max_length=128, description="同一键与请求体在24小时内返回首次结果")
+    ] = None,
+) -> schemas.Payment:
+    declaration_id = parse_id(body.declaration_id)
+    assert declaration_id is not None
+    request = PaymentRequest(
+        declaration_id=declaration_id,
+        method=body.method,
+        platform_user_id=body.platform_user_id,
+        idempotency_key=idempotency_key,
+    )
+    opened = PaymentOpener(runtime, payer.person, channel=payer.channel).open(request)
+    return presenters.payment(opened)
+
+
+@router.get("/payments/{payment_id}", response_model=schemas.Payment, summary="缴费结果")
+def get_payment(payment_id: str, payer: CurrentPayer, session: DbSession) -> schemas.Payment:
+    key = parse_id(payment_id)
+    found = PaymentRepository(session).get(key) if key else None
+    if found is None or payer.person.id not in (found.payer_id, found.person_id):
+        raise PaymentNotFound()
+    return presenters.payment(found)
+
+
+@callbacks.post("/{method}/notify", summary="支付渠道异步通知（验签后入库，只处理一次）")
+async def provider_notify(method: str, request: Request, runtime: RuntimeDep) -> Response:
+    if method not in METHOD_LABELS or method == "agreement":
+        return Response("unknown channel", status_code=404, media_type="text/plain")
+    body = await request.body()
+    from starlette.concurrency import run_in_threadpool
+
+    answer = await run_in_threadpool(notify.handle, runtime, method, body, dict(request.headers))
+    return Response(answer.body, status_code=answer.status_code, media_type=answer.content_type)
+
+
+def include(app: FastAPI) -> None:
+    app.include_router(router)
+    app.include_router(callbacks)

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from shebao.errors import Conflict, NotFound, ValidationFailed
+
+
+class PaymentNotFound(NotFound):
+    code = "payment_not_found"
+    message = "未找到该缴费记录"
+
+
+class MethodNotOffered(ValidationFailed):
+    code = "method_not_offered"
+    message = "当前渠道不支持该支付方式"
+
+
+class ResultPending(Conflict):
+    code = "payment_result_pending"
+    message = "缴费结果确认中，请稍后再试"
+
+
+class DeclarationPaid(Conflict):
+    code = "declaration_already_paid"
+    message = "该申报已缴款，无需重复缴费"
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_key_reused"
+    message = "该请求标识已用于另一笔缴费，请勿重复使用"
+
+
+class ProviderRefused(Conflict):
+    code = "provider_refused"
+    message = "支付渠道暂时无法受理，请稍后再试或更换支付方式"

@@ -1,0 +1,123 @@
+"""选择支付方式 → 确认缴费 → the provider's cashier → the result page (which waits for the outcome)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from shebao.declarations.models import STATUS_TAGS
+from shebao.declarations.service import DeclarationService
+from shebao.deps import DbSession, RuntimeDep
+from shebao.enrolment.terms import scheme_label
+from shebao.errors import ShebaoError
+from shebao.identity.access import parse_id
+from shebao.identity.deps import CurrentPayer
+from shebao.identity.models import Person
+from shebao.payments.errors import PaymentNotFound
+from shebao.payments.models import CREATED, METHOD_LABELS, PENDING, UNKNOWN
+from shebao.payments.registry import methods_for
+from shebao.payments.repository import PaymentRepository
+from shebao.payments.service.open import PaymentOpener, PaymentRequest
+from shebao.payments.service.query import settle_one
+from shebao.reference.models import TaxOffice
+from shebao.web.security import csrf_protect
+from shebao.web.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+# The result page asks the provider itself when no notification came within this many seconds.
+QUERY_AFTER_SECONDS = 5
+
+
+def _summary(
+    session: DbSession, declaration_id: str, payer: CurrentPayer, runtime: RuntimeDep
+) -> dict[str, object]:
+    key = parse_id(declaration_id)
+    assert key is not None
+    found = DeclarationService(runtime, session, payer.person, channel=payer.channel).get(key)
+    person = session.get(Person, found.person_id)
+    office = session.get(TaxOffice, found.tax_office_code)
+    return {
+        "d": found,
+        "person": person,
+        "office": office.full_name if office else "",
+        "scheme_label": scheme_label(found.scheme),
+        "tag": STATUS_TAGS[found.status],
+    }
+
+
+@router.get("/pay/{declaration_id}", response_class=HTMLResponse)
+def choose(
+    declaration_id: str, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
+) -> HTMLResponse:
+    row = _summary(session, declaration_id, payer, runtime)
+    methods = [(m, METHOD_LABELS[m]) for m in methods_for(payer.channel, runtime.settings)]
+    return render(
+        request,
+        "payments/choose.html",
+        {"title": "选择支付方式", "row": row, "methods": methods, "today": runtime.clock.today()},
+    )
+
+
+@router.post("/pay/{declaration_id}", response_class=HTMLResponse)
+def confirm(
+    declaration_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    session: DbSession,
+    payer: CurrentPayer,
+    method: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    key = parse_id(declaration_id)
+    assert key is not None
+    try:
+        payment = PaymentOpener(runtime, payer.person, channel=payer.channel).open(
+            PaymentRequest(declaration_id=key, method=method)
+        )
+    except ShebaoError as error:
+        row = _summary(session, declaration_id, payer, runtime)
+        methods = [(m, METHOD_LABELS[m]) for m in methods_for(payer.channel, runtime.settings)]
+        return render(
+            request,
+            "payments/choose.html",
+            {
+                "title": "选择支付方式",
+                "row": row,
+                "methods": methods,
+                "error": error,
+                "today": runtime.clock.today(),
+            },
+            status_code=error.status_code,
+        )
+    url = (payment.pay or {}).get("url")
+    return RedirectResponse(
+        url if isinstance(url, str) and url else f"/payments/{payment.id}/result", status_code=303
+    )
+
+
+@router.get("/payments/{payment_id}/result", response_class=HTMLResponse)
+def result(
+    payment_id: str, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
+) -> HTMLResponse:
+    key = parse_id(payment_id)
+    repository = PaymentRepository(session)
+    found = repository.get(key) if key else None
+    if found is None or payer.person.id not in (found.payer_id, found.person_id):
+        raise PaymentNotFound()
+    waited = (runtime.clock.now() - found.updated_at).total_seconds()
+    if found.status in (CREATED, PENDING, UNKNOWN) and waited >= QUERY_AFTER_SECONDS:
+        settle_one(runtime, found.id)  # no notification yet: ask the provider (the return URL proves nothing)
+        session.expire_all()
+        found = repository.get(found.id)
+        assert found is not None
+    row = _summary(session, str(found.declaration_id), payer, runtime)
+    waiting = found.status in (CREATED, PENDING, UNKNOWN)
+    return render(
+        request, "payments/result.html", {"title": "缴费结果", "p": found, "row": row, "waiting": waiting}
+    )
+
+
+def include(app: FastAPI) -> None:
+    app.include_router(router)

@@ -1,0 +1,50 @@
+"""Queries over payments, the inbox and idempotency keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shebao.payments.models import CREATED, PENDING, UNKNOWN, ChannelEvent, IdempotencyRecord, Payment
+
+
+class PaymentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, payment_id: uuid.UUID) -> Payment | None:
+        return self.session.get(Payment, payment_id)
+
+    def for_update(self, payment_id: uuid.UUID) -> Payment | None:
+        return self.session.scalars(select(Payment).where(Payment.id == payment_id).with_for_update()).first()
+
+    def by_trade(self, method: str, out_trade_no: str, *, for_update: bool = False) -> Payment | None:
+        query = select(Payment).where(Payment.method == method, Payment.out_trade_no == out_trade_no)
+        return self.session.scalars(query.with_for_update() if for_update else query).first()
+
+    def of_declaration(self, declaration_id: uuid.UUID) -> list[Payment]:
+        query = select(Payment).where(Payment.declaration_id == declaration_id).order_by(Payment.created_at)
+        return list(self.session.scalars(query))
+
+    def due_for_query(self, now: datetime, limit: int = 100) -> list[uuid.UUID]:
+        """Payments whose outcome is open and whose next query is due (the settle job's work list)."""
+        query = (
+            select(Payment.id)
+            .where(Payment.status.in_((CREATED, PENDING, UNKNOWN)), Payment.next_query_at <= now)
+            .order_by(Payment.next_query_at)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def event(self, channel: str, event_id: str) -> ChannelEvent | None:
+        query = select(ChannelEvent).where(ChannelEvent.channel == channel, ChannelEvent.event_id == event_id)
+        return self.session.scalars(query).first()
+
+    def idempotency(self, payer_id: uuid.UUID, key: str) -> IdempotencyRecord | None:
+        query = select(IdempotencyRecord).where(
+            IdempotencyRecord.payer_id == payer_id, IdempotencyRecord.key == key
+        )
+        return self.session.scalars(query).first()

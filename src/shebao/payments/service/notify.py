@@ -1,0 +1,89 @@
+"""Provider notifications: verified, stored in the inbox (once per event), then applied once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from shebao.logging import log
+from shebao.payments.channels.base import ChannelNotification, InvalidNotification
+from shebao.payments.models import CLOSED, ChannelEvent
+from shebao.payments.registry import adapter_for
+from shebao.payments.repository import PaymentRepository
+from shebao.payments.service.settle import apply_end, apply_success
+from shebao.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Answer:
+    status_code: int
+    content_type: str
+    body: str
+
+
+REFUSED = Answer(400, "text/plain", "invalid notification")
+
+
+def _store(runtime: Runtime, method: str, note: ChannelNotification) -> bool:
+    """Store the event; answers False when it was already stored and applied."""
+    now = runtime.clock.now()
+    with runtime.db.session() as session:
+        existing = PaymentRepository(session).event(method, note.event_id)
+        if existing is not None:
+            return existing.processed_at is None
+    try:
+        with runtime.db.transaction() as session:
+            session.add(
+                ChannelEvent(
+                    channel=method,
+                    event_id=note.event_id,
+                    out_trade_no=note.out_trade_no,
+                    payload=note.raw,
+                    received_at=now,
+                )
+            )
+    except IntegrityError:
+        pass  # the same event, delivered twice at once: the other delivery stored it; applying is idempotent
+    return True
+
+
+def _apply(runtime: Runtime, method: str, note: ChannelNotification) -> str:
+    now = runtime.clock.now()
+    with runtime.db.transaction() as session:
+        repository = PaymentRepository(session)
+        event = repository.event(method, note.event_id)
+        assert event is not None
+        payment = repository.by_trade(method, note.out_trade_no)
+        if payment is None:
+            outcome = "unknown_trade"  # kept for operators; nothing of ours to change
+        elif note.amount_fen != payment.amount_fen:
+            log.error("notification_amount_mismatch", payment=str(payment.id), amount=note.amount_fen)
+            event.outcome = "amount_mismatch"
+            return event.outcome
+        elif note.status == "succeeded":
+            apply_success(
+                session, payment, provider_trade_no=note.provider_trade_no, paid_at=note.paid_at, now=now
+            )
+            outcome = "applied"
+        elif note.status == "closed":
+            apply_end(session, payment, CLOSED, now=now)
+            outcome = "applied"
+        else:
+            outcome = "ignored"
+        event.outcome, event.processed_at = outcome, now
+        return outcome
+
+
+def handle(runtime: Runtime, method: str, body: bytes, headers: Mapping[str, str]) -> Answer:
+    adapter = adapter_for(method, runtime)
+    try:
+        note = adapter.parse_notification(body, headers)
+    except InvalidNotification as exc:
+        log.warning("notification_refused", method=method, reason=exc.reason)
+        return REFUSED
+    status, content_type, ack = adapter.ack_body()
+    if _store(runtime, method, note) and _apply(runtime, method, note) == "amount_mismatch":
+        return REFUSED
+    return Answer(status, content_type, ack)

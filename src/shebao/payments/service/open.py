@@ -1,0 +1,197 @@
+"""Open a payment of a declaration (POST /api/v1/payments).
+
+1. decide (declaration locked): may it be paid, is a result pending, is there an open payment;
+2. close the open ones at their provider (no transaction held);
+3. create the payment (declaration locked again, everything re-checked);
+4. ask the provider (no transaction held); 5. record its answer: pending, unknown (timeout) or failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from shebao.audit.service import Actor, record
+from shebao.declarations.models import PAID, Declaration
+from shebao.declarations.service import DeclarationService, check_can_pay
+from shebao.identity.models import Person
+from shebao.kit.clock import start_of_local_day
+from shebao.kit.ids import random_digits
+from shebao.payments import errors
+from shebao.payments.channels.base import ChannelError, ChannelOrder, ChannelTimeout
+from shebao.payments.models import CREATED, FAILED, PENDING, UNKNOWN, IdempotencyRecord, Payment
+from shebao.payments.registry import adapter_for, methods_for
+from shebao.payments.repository import PaymentRepository
+from shebao.payments.service.query import close_open, next_query_at
+from shebao.payments.service.settle import apply_end
+from shebao.runtime import Runtime
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    declaration_id: uuid.UUID
+    method: str
+    platform_user_id: str | None = None
+    idempotency_key: str | None = None
+
+    def fingerprint(self) -> str:
+        body = {
+            "declaration_id": str(self.declaration_id),
+            "method": self.method,
+            "platform_user_id": self.platform_user_id,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def new_out_trade_no(now: datetime) -> str:
+    """Ours at the provider: date, time and randomness; never reused (unique per method)."""
+    return "SB" + now.strftime("%Y%m%d%H%M%S") + random_digits(10)
+
+
+class PaymentOpener:
+    def __init__(self, runtime: Runtime, payer: Person, *, channel: str) -> None:
+        self.runtime = runtime
+        self.payer = payer
+        self.channel = channel
+        self.actor = Actor("payer", str(payer.id), channel)
+
+    def _declaration(self, session: Session, declaration_id: uuid.UUID) -> Declaration:
+        service = DeclarationService(self.runtime, session, self.payer, channel=self.channel)
+        found = service.get(declaration_id, for_update=True)
+        return found
+
+    def _check(self, session: Session, declaration: Declaration) -> list[Payment]:
+        """May a new payment start? Answers the open payments that must be closed first."""
+        if declaration.payment_status == PAID:
+            raise errors.DeclarationPaid()
+        check_can_pay(declaration, self.runtime.clock.today())
+        payments = PaymentRepository(session).of_declaration(declaration.id)
+        if any(p.status == UNKNOWN or p.close_pending for p in payments):
+            raise errors.ResultPending()
+        return [p for p in payments if p.is_open]
+
+    def _replay(self, session: Session, request: PaymentRequest) -> Payment | None:
+        if not request.idempotency_key:
+            return None
+        found = PaymentRepository(session).idempotency(self.payer.id, request.idempotency_key)
+        if found is None or found.created_at < self.runtime.clock.now() - IDEMPOTENCY_WINDOW:
+            return None
+        if found.request_hash != request.fingerprint():
+            raise errors.IdempotencyConflict()
+        return PaymentRepository(session).get(found.payment_id) if found.payment_id else None
+
+    def open(self, request: PaymentRequest) -> Payment:
+        if request.method not in methods_for(self.channel, self.runtime.settings):
+            raise errors.MethodNotOffered()
+        db = self.runtime.db
+        with db.transaction() as session:
+            replay = self._replay(session, request)
+            if replay is not None:
+                return replay
+            open_payments = self._check(session, self._declaration(session, request.declaration_id))
+        if open_payments:
+            close_open(self.runtime, request.declaration_id)
+        payment = self._create(request)
+        return self._ask_provider(payment, request)
+
+    def _create(self, request: PaymentRequest) -> Payment:
+        now = self.runtime.clock.now()
+        with self.runtime.db.transaction() as session:
+            declaration = self._declaration(session, request.declaration_id)
+            if self._check(session, declaration):
+                raise errors.ResultPending()  # an open payment could not be closed just now
+            deadline_end = start_of_local_day(declaration.deadline + timedelta(days=1))
+            payment = Payment(
+                declaration_id=declaration.id,
+                payer_id=self.payer.id,
+                person_id=declaration.person_id,
+                method=request.method,
+                channel=self.channel,
+                out_trade_no=new_out_trade_no(now),
+                amount_fen=declaration.total_fen,
+                status=CREATED,
+                created_at=now,
+                updated_at=now,
+                expires_at=min(
+                    now + timedelta(minutes=self.runtime.settings.payment_expiry_minutes), deadline_end
+                ),
+            )
+            session.add(payment)
+            session.flush()
+            if request.idempotency_key:
+                session.add(
+                    IdempotencyRecord(
+                        payer_id=self.payer.id,
+                        key=request.idempotency_key,
+                        request_hash=request.fingerprint(),
+                        payment_id=payment.id,
+                        created_at=now,
+                    )
+                )
+            record(
+                session,
+                actor=self.actor,
+                action="payment.created",
+                object_type="payment",
+                object_id=payment.id,
+                at=now,
+                after={
+                    "status": CREATED,
+                    "method": payment.method,
+                    "amount_fen": payment.amount_fen,
+                    "declaration_id": str(declaration.id),
+                    "for_other": declaration.person_id != self.payer.id,
+                },
+            )
+            return payment
+
+    def _ask_provider(self, payment: Payment, request: PaymentRequest) -> Payment:
+        base = self.runtime.settings.base_url.rstrip("/")
+        order = ChannelOrder(
+            out_trade_no=payment.out_trade_no,
+            amount_fen=payment.amount_fen,
+            subject="社保费缴纳",
+            client_channel=self.channel,
+            platform_user_id=request.platform_user_id,
+            notify_url=f"{base}/api/v1/channels/{payment.method}/notify",
+            return_url=f"{base}/payments/{payment.id}/result",
+            expires_at=payment.expires_at,
+        )
+        adapter = adapter_for(payment.method, self.runtime)
+        try:
+            pay = adapter.create(order)
+        except ChannelTimeout:
+            return self._record(payment, UNKNOWN, pay=None)
+        except ChannelError as exc:
+            with self.runtime.db.transaction() as session:
+                current = PaymentRepository(session).get(payment.id)
+                assert current is not None
+                apply_end(
+                    session,
+                    current,
+                    FAILED,
+                    now=self.runtime.clock.now(),
+                    reason="支付渠道暂时无法受理，请稍后再试",
+                    actor=self.actor,
+                )
+            raise errors.ProviderRefused() from exc
+        return self._record(payment, PENDING, pay={"kind": pay.kind, "url": pay.url, "params": pay.params})
+
+    def _record(self, payment: Payment, status: str, *, pay: dict[str, object] | None) -> Payment:
+        now = self.runtime.clock.now()
+        with self.runtime.db.transaction() as session:
+            current = PaymentRepository(session).for_update(payment.id)
+            assert current is not None
+            if current.status == CREATED:  # a notification may already have settled it
+                current.status = status
+            current.pay = pay
+            current.next_query_at = now if status == UNKNOWN else next_query_at(now, 0)
+            current.updated_at = now
+            return current

@@ -1,0 +1,125 @@
+"""Settle open payments by asking the provider: the job behind missed notifications, timeouts and expiry."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from shebao.logging import log
+from shebao.payments.channels.base import ChannelError, ChannelTimeout, TradeState
+from shebao.payments.models import CLOSED, FAILED, SUCCEEDED, UNKNOWN, Payment
+from shebao.payments.registry import adapter_for
+from shebao.payments.repository import PaymentRepository
+from shebao.payments.service.settle import apply_end, apply_success
+from shebao.runtime import Runtime
+
+# Seconds to the next query after each attempt: quick at first, then every half hour.
+BACKOFF = (15, 30, 60, 120, 300, 600, 1800)
+
+
+def next_query_at(now: datetime, attempts: int) -> datetime:
+    return now + timedelta(seconds=BACKOFF[min(attempts, len(BACKOFF) - 1)])
+
+
+def _reload(runtime: Runtime, payment_id: uuid.UUID) -> Payment | None:
+    with runtime.db.session() as session:
+        return PaymentRepository(session).get(payment_id)
+
+
+def record_state(runtime: Runtime, payment: Payment, state: TradeState) -> Payment:
+    """Apply what a query answered. A different amount is never applied: it waits for an operator."""
+    now = runtime.clock.now()
+    with runtime.db.transaction() as session:
+        current = PaymentRepository(session).get(payment.id)
+        assert current is not None
+        if state.status == "succeeded":
+            if state.amount_fen is not None and state.amount_fen != current.amount_fen:
+                log.error("payment_amount_mismatch", payment=str(current.id), provider=state.amount_fen)
+                return current
+            return apply_success(
+                session, current, provider_trade_no=state.provider_trade_no, paid_at=state.paid_at, now=now
+            )
+        if state.status in ("closed", "not_found"):
+            return apply_end(session, current, CLOSED, now=now)
+        return current
+
+
+def _schedule(runtime: Runtime, payment_id: uuid.UUID) -> None:
+    now = runtime.clock.now()
+    with runtime.db.transaction() as session:
+        payment = PaymentRepository(session).for_update(payment_id)
+        if payment is None or payment.status in (SUCCEEDED, CLOSED, FAILED):
+            return
+        payment.query_attempts += 1
+        payment.next_query_at = next_query_at(now, payment.query_attempts)
+
+
+def close_at_provider(runtime: Runtime, payment: Payment) -> Payment:
+    """Close a payment at its provider; an unconfirmed close leaves it `close_pending` (缴费结果确认中)."""
+    adapter = adapter_for(payment.method, runtime)
+    try:
+        confirmed = adapter.close(payment.out_trade_no)
+    except (ChannelTimeout, ChannelError):
+        confirmed = False
+    if not confirmed:
+        # The provider would not close it: perhaps it was just paid. Its state decides.
+        try:
+            state = adapter.query(payment.out_trade_no)
+        except (ChannelTimeout, ChannelError):
+            state = None
+        if state is not None and state.status != "pending":
+            return record_state(runtime, payment, state)
+        now = runtime.clock.now()
+        with runtime.db.transaction() as session:
+            current = PaymentRepository(session).for_update(payment.id)
+            assert current is not None
+            if current.is_open or current.status == UNKNOWN:
+                current.close_pending = True
+                current.next_query_at = now
+            return current
+    now = runtime.clock.now()
+    with runtime.db.transaction() as session:
+        current = PaymentRepository(session).get(payment.id)
+        assert current is not None
+        return apply_end(session, current, CLOSED, now=now)
+
+
+def close_open(runtime: Runtime, declaration_id: uuid.UUID) -> list[Payment]:
+    """Close every open payment of a declaration at its provider (before a new payment or a void)."""
+    with runtime.db.session() as session:
+        payments = [
+            p
+            for p in PaymentRepository(session).of_declaration(declaration_id)
+            if p.is_open or p.close_pending
+        ]
+    return [close_at_provider(runtime, payment) for payment in payments]
+
+
+def settle_one(runtime: Runtime, payment_id: uuid.UUID) -> Payment | None:
+    payment = _reload(runtime, payment_id)
+    if payment is None or payment.status in (SUCCEEDED, CLOSED, FAILED):
+        return payment
+    adapter = adapter_for(payment.method, runtime)
+    try:
+        state = adapter.query(payment.out_trade_no)
+    except (ChannelTimeout, ChannelError):
+        _schedule(runtime, payment_id)
+        return _reload(runtime, payment_id)
+    if state.status != "pending":
+        return record_state(runtime, payment, state)
+    if runtime.clock.now() >= payment.expires_at or payment.close_pending:
+        return close_at_provider(runtime, payment)
+    _schedule(runtime, payment_id)
+    return _reload(runtime, payment_id)
+
+
+def settle_due(runtime: Runtime) -> int:
+    """The periodic job: query every open payment whose next query is due (expired ones get closed)."""
+    with runtime.db.session() as session:
+        due = PaymentRepository(session).due_for_query(runtime.clock.now())
+    for payment_id in due:
+        try:
+            settle_one(runtime, payment_id)
+        except Exception:  # one bad payment must not stop the others; it is retried next round
+            log.exception("payment_settle_failed", payment=str(payment_id))
+    return len(due)

@@ -1,0 +1,132 @@
+"""Apply an outcome to a payment: the one path by which money moves a declaration to paid.
+
+Lock order everywhere: the declaration, then its payment. A success is applied once; a success for a
+declaration that is already paid (or voided) is recorded as a duplicate to refund, never lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shebao.audit.service import Actor, record
+from shebao.declarations.models import SUCCEEDED as DECLARATION_SUCCEEDED
+from shebao.declarations.models import UNPAID
+from shebao.declarations.repository import DeclarationRepository
+from shebao.declarations.service import do_mark_paid
+from shebao.payments import states
+from shebao.payments.eticket import new_eticket_no
+from shebao.payments.models import CLOSED, FAILED, SUCCEEDED, Payment
+from shebao.payments.repository import PaymentRepository
+from shebao.reference.models import TaxOffice
+
+PROVIDER = Actor("provider")
+
+
+def lock(session: Session, payment: Payment) -> Payment:
+    """Lock the payment's declaration, then the payment; answers the fresh, locked payment."""
+    DeclarationRepository(session).for_update(payment.declaration_id)
+    locked = PaymentRepository(session).for_update(payment.id)
+    assert locked is not None
+    return locked
+
+
+def _eticket(session: Session, payment: Payment, region_code: str, at: datetime) -> str:
+    while True:
+        number = new_eticket_no(region_code, at)
+        if session.scalar(select(Payment.id).where(Payment.eticket_no == number)) is None:
+            return number
+
+
+def apply_success(
+    session: Session,
+    payment: Payment,
+    *,
+    provider_trade_no: str | None,
+    paid_at: datetime | None,
+    now: datetime,
+    actor: Actor = PROVIDER,
+) -> Payment:
+    payment = lock(session, payment)
+    if payment.status == SUCCEEDED:
+        return payment
+    declaration = DeclarationRepository(session).get(payment.declaration_id)
+    assert declaration is not None
+    before = payment.status
+    states.move(payment, SUCCEEDED)
+    payment.close_pending = False
+    payment.provider_trade_no = provider_trade_no or payment.provider_trade_no
+    payment.succeeded_at = paid_at or now
+    payment.updated_at = now
+    payment.next_query_at = None
+    if declaration.status == DECLARATION_SUCCEEDED and declaration.payment_status == UNPAID:
+        office = session.get(TaxOffice, declaration.tax_office_code)
+        payment.eticket_no = _eticket(
+            session, payment, office.region_code if office else "", payment.succeeded_at
+        )
+        do_mark_paid(session, declaration, at=now)
+        record(
+            session,
+            actor=actor,
+            action="declaration.paid",
+            object_type="declaration",
+            object_id=declaration.id,
+            at=now,
+            before={"payment_status": UNPAID},
+            after={"payment_status": "paid", "payment_id": str(payment.id)},
+        )
+        action = "payment.succeeded"
+    else:
+        payment.duplicate = True
+        payment.refund_status = "to_refund"
+        action = "payment.duplicate"
+    record(
+        session,
+        actor=actor,
+        action=action,
+        object_type="payment",
+        object_id=payment.id,
+        at=now,
+        before={"status": before},
+        after={"status": SUCCEEDED, "eticket_no": payment.eticket_no, "duplicate": payment.duplicate},
+    )
+    return payment
+
+
+def apply_end(
+    session: Session,
+    payment: Payment,
+    target: str,
+    *,
+    now: datetime,
+    reason: str | None = None,
+    actor: Actor = PROVIDER,
+) -> Payment:
+    """Closed or failed: only from an open state; a repeat (or a later close of a success) changes nothing."""
+    payment = lock(session, payment)
+    if payment.status == target or not states.can_move(payment, target):
+        payment.close_pending = payment.close_pending and payment.status != CLOSED
+        return payment
+    before = payment.status
+    states.move(payment, target)
+    payment.close_pending = False
+    payment.next_query_at = None
+    payment.updated_at = now
+    if target == FAILED:
+        payment.failure_reason = reason or "支付失败"
+    record(
+        session,
+        actor=actor,
+        action=f"payment.{target}",
+        object_type="payment",
+        object_id=payment.id,
+        at=now,
+        before={"status": before},
+        after={"status": target, "reason": reason},
+    )
+    return payment
+
+
+__all__ = ["CLOSED", "FAILED", "apply_end", "apply_success", "lock"]

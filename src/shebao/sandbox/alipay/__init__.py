@@ -1,0 +1,1 @@
+"""The simulated Alipay: open-platform gateway, cashier, notifications — the real protocol, its own keys."""

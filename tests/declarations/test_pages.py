@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from shebao.identity.deps import SESSION_COOKIE
+from shebao.identity.sessions import open_session
+from tests.fixtures.world import World, payable_ids
+
+
+def _browser_login(client: TestClient, runtime, person) -> str:  # type: ignore[no-untyped-def]
+    """Log a browser in (cookie session) and answer its CSRF token."""
+    from datetime import timedelta
+
+    with runtime.db.transaction() as s:
+        _, token = open_session(
+            s, person.id, kind="cookie", channel="h5", now=runtime.clock.now(), idle=timedelta(minutes=30)
+        )
+    client.cookies.set(SESSION_COOKIE, token)
+    client.get("/")
+    csrf: str = client.cookies["shebao_csrf"]
+    return csrf
+
+
+def test_medical_page_declares_after_confirmation(client, world: World, runtime) -> None:  # type: ignore[no-untyped-def]
+    csrf = _browser_login(client, runtime, world.zhang)
+    page = client.get("/fees/medical")
+    assert page.status_code == 200
+    for text in [
+        "城乡居民基本医疗保险 2026年度",
+        "2026-01 至 2026-12",
+        "¥795.00",
+        "待申报",
+        "110101********1823",
+        "国家税务总局北京市西城区税务局 什刹海税务所",
+        "提交",
+    ]:
+        assert text in page.text, text
+    ids = re.findall(r'name="payable_ids" value="([^"]+)"', page.text)
+    confirm = client.post(
+        "/declare/confirm",
+        data={"csrf_token": csrf, "payable_ids": ids, "scheme": "resident_medical", "payer_id": ""},
+    )
+    assert confirm.status_code == 200
+    assert "确认申报信息" in confirm.text and "合计：" in confirm.text and "¥795.00" in confirm.text
+    assert payable_ids(client, world.zhang_headers, "resident_medical") == ids  # nothing declared yet
+    done = client.post(
+        "/declare",
+        data={"csrf_token": csrf, "payable_ids": ids, "scheme": "resident_medical"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"].startswith("/pay/")
+    pay = client.get(done.headers["location"])
+    assert "选择支付方式" in pay.text and "确认缴费" in pay.text and "支付宝" in pay.text
+    assert "已申报待缴款" in client.get("/fees/medical").text
+
+
+def test_medical_page_for_a_family_member(client, world: World, runtime) -> None:  # type: ignore[no-untyped-def]
+    csrf = _browser_login(client, runtime, world.zhang)
+    page = client.get("/fees/medical", params={"payer_id": world.li_family_id})
+    assert "*四（父母）" in page.text and "370101********9973" in page.text and "¥460.00" in page.text
+    ids = re.findall(r'name="payable_ids" value="([^"]+)"', page.text)
+    done = client.post(
+        "/declare",
+        data={
+            "csrf_token": csrf,
+            "payable_ids": ids,
+            "scheme": "resident_medical",
+            "payer_id": world.li_family_id,
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    listing = client.get("/declarations").text
+    assert "代他人" in listing and "*四" in listing and "¥460.00" in listing
+
+
+def test_pension_page_takes_a_common_or_other_amount(client, world: World, runtime) -> None:  # type: ignore[no-untyped-def]
+    csrf = _browser_login(client, runtime, world.li)
+    page = client.get("/fees/pension")
+    assert "其他金额" in page.text and 'value="9000"' in page.text
+    ids = re.findall(r'name="payable_ids" value="([^"]+)"', page.text)
+    bad = client.post(
+        "/declare/confirm",
+        data={
+            "csrf_token": csrf,
+            "payable_ids": ids,
+            "scheme": "resident_pension",
+            "amount": "other",
+            "other_amount": "12.5",
+        },
+    )
+    assert bad.status_code == 422 and "整元金额" in bad.text
+    low = client.post(
+        "/declare/confirm",
+        data={
+            "csrf_token": csrf,
+            "payable_ids": ids,
+            "scheme": "resident_pension",
+            "amount": "other",
+            "other_amount": "999",
+        },
+    )
+    assert low.status_code == 422 and "缴费金额须为1000至9000元之间的整元金额" in low.text
+    ok = client.post(
+        "/declare/confirm",
+        data={
+            "csrf_token": csrf,
+            "payable_ids": ids,
+            "scheme": "resident_pension",
+            "amount": "other",
+            "other_amount": "2500",
+        },
+    )
+    assert ok.status_code == 200 and "¥2,500.00" in ok.text
+    done = client.post(
+        "/declare",
+        data={"csrf_token": csrf, "payable_ids": ids, "scheme": "resident_pension", "amount": "3000"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    records = client.get("/declarations/pension").text
+    assert "¥3,000.00" in records and "申报成功" in records and "继续缴费" in records and "作废" in records
+
+
+def test_flexible_page_lists_items_with_late_fee_apart_and_voids(client, world: World, runtime) -> None:  # type: ignore[no-untyped-def]
+    csrf = _browser_login(client, runtime, world.wang)
+    page = client.get("/fees/flexible")
+    for text in [
+        "基本养老保险基金收入",
+        "基本医疗保险基金收入",
+        "2025-09",
+        "北京市西城区社会保险事业管理中心",
+        "其中滞纳金",
+        "¥20.00",
+        "待申报",
+        "合计：",
+    ]:
+        assert text in page.text, text
+    ids = re.findall(r'name="payable_ids" value="([^"]+)"', page.text)
+    assert len(ids) == 6  # two insurance types × 2025-09 … 2025-11
+    september = ids[:2]
+    done = client.post(
+        "/declare",
+        data={"csrf_token": csrf, "payable_ids": september, "scheme": "flexible_employment"},
+        follow_redirects=False,
+    )
+    declaration_id = done.headers["location"].removeprefix("/pay/")
+    page = client.get("/fees/flexible")
+    assert "已申报待缴款" in page.text and "作废申报" in page.text
+    confirm = client.get(f"/declarations/{declaration_id}/void", params={"back": "/fees/flexible"})
+    assert "确定作废该申报吗？" in confirm.text
+    voided = client.post(
+        f"/declarations/{declaration_id}/void", data={"csrf_token": csrf, "back": "/fees/flexible"}
+    )
+    assert "已作废申报" in voided.text and "已申报待缴款" not in voided.text
+
+
+def test_declarations_page_filters_and_shows_the_detail(client, world: World, runtime) -> None:  # type: ignore[no-untyped-def]
+    csrf = _browser_login(client, runtime, world.zhang)
+    ids = payable_ids(client, world.zhang_headers, "resident_medical")
+    declared = (
+        client.post(
+            "/declare",
+            data={"csrf_token": csrf, "payable_ids": ids, "scheme": "resident_medical"},
+            follow_redirects=False,
+        )
+        .headers["location"]
+        .removeprefix("/pay/")
+    )
+    listing = client.get("/declarations")
+    for text in [
+        "温馨提示",
+        "城乡居民基本医疗保险正常缴费",
+        "*三",
+        "110101********1823",
+        "¥795.00",
+        "2025-11-20 09:0",
+        "申报成功",
+        "作废",
+    ]:
+        assert text in listing.text, text
+    assert (
+        "暂无已申报信息"
+        in client.get(
+            "/declarations", params={"declared_from": "2025-11-21", "declared_to": "2025-11-30"}
+        ).text
+    )
+    bad = client.get("/declarations", params={"declared_from": "2025-12-01", "declared_to": "2025-11-01"})
+    assert bad.status_code == 422 and "申报日期起不能晚于申报日期止" in bad.text
+    detail = client.get(f"/declarations/{declared}")
+    for text in ["明细数据", "险种", "城乡居民基本医疗保险", "2026-01 至 2026-12", "缴款期限", "2025-12-31"]:
+        assert text in detail.text, text
+
+
+def test_pages_refuse_bad_input_without_500(client, world: World, runtime) -> None:  # type: ignore[no-untyped-def]
+    csrf = _browser_login(client, runtime, world.zhang)
+    for data in [{}, {"payable_ids": ["garbage"]}, {"payable_ids": ["00000000-0000-7000-8000-000000000000"]}]:
+        answer = client.post(
+            "/declare/confirm", data={"csrf_token": csrf, "scheme": "resident_medical", **data}
+        )
+        assert 400 <= answer.status_code < 500, data
+    assert client.get("/fees/medical", params={"payer_id": "someone"}).status_code == 404
+    assert client.get("/declarations/not-an-id").status_code == 404
+    assert client.post("/declare", data={"payable_ids": []}).status_code == 403  # no CSRF token
