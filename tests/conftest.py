@@ -143,3 +143,12 @@ def set_now(runtime: Runtime):  # type: ignore[no-untyped-def]
         return value
 
     return _set
+
+
+@pytest.fixture
+def routed(app):  # type: ignore[no-untyped-def]
+    """Outgoing provider calls and the sandboxes' notifications reach the app under test in-process."""
+    from tests.payments.conftest import routed_to
+
+    with routed_to(app):
+        yield

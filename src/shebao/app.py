@@ -147,6 +147,8 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
     from shebao.payables.endpoints import include as payables
     from shebao.payments.endpoints import include as payments_api
     from shebao.payments.pages import include as payments_pages
+    from shebao.records.endpoints import include as records_api
+    from shebao.records.pages import include as records_pages
     from shebao.reference.endpoints import include as reference
     from shebao.service_endpoints import include as service
     from shebao.web.pages import include as shell
@@ -162,6 +164,8 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
         declarations_pages,
         payments_api,
         payments_pages,
+        records_api,
+        records_pages,
         shell,
     ]
     if settings.sandboxes_enabled:

@@ -104,7 +104,7 @@ def demo(
     runtime.start_clock()
     summary = load_demo(runtime)
     queue.use_runtime(runtime)
-    queue.start_in_thread()
+    queue.start_in_process()
     application = create_app(runtime=runtime)
     typer.echo(summary.render(f"http://{host}:{port}", runtime.clock.now()))
     sys.stdout.flush()

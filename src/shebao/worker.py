@@ -47,12 +47,14 @@ def register_tasks() -> None:
     import shebao.tasks  # noqa: F401
 
 
-def start_in_thread(workers: int = 2) -> Any:
-    """An in-process consumer for the demo: worker threads and the periodic scheduler, no signals."""
+def start_in_process(workers: int = 2) -> Any:
+    """An in-process consumer for the demo: worker threads and the periodic scheduler.
+
+    start() spawns the threads and returns. It installs signal handlers, so it runs on the main
+    thread; the server installs its own afterwards, and Ctrl+C stops the whole process."""
     register_tasks()
     consumer = huey.create_consumer(
         workers=workers, worker_type="thread", periodic=True, check_worker_health=False
     )
-    thread = threading.Thread(target=consumer.start, name="huey-consumer", daemon=True)
-    thread.start()
+    consumer.start()
     return consumer

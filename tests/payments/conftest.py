@@ -73,10 +73,3 @@ def merchant(app: FastAPI) -> Merchant:
 def alipay(runtime: Runtime, routed_http: None) -> AlipayAdapter:
     """The production adapter with dev keys, talking to the sandbox gateway in-process."""
     return alipay_adapter(runtime.settings, now=runtime.clock.now)
-
-
-@pytest.fixture
-def routed(app: FastAPI) -> Iterator[None]:
-    """Outgoing provider calls and the sandbox's notifications reach the app under test in-process."""
-    with routed_to(app):
-        yield

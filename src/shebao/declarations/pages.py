@@ -18,9 +18,8 @@ from shebao.enrolment.terms import FLEXIBLE_EMPLOYMENT, RESIDENT_MEDICAL, RESIDE
 from shebao.errors import ShebaoError, ValidationFailed
 from shebao.identity.access import has_consent, insured_for, parse_id
 from shebao.identity.deps import CurrentPayer, Principal
-from shebao.identity.documents import ID_TYPE_LABELS, IdType
-from shebao.identity.family import RELATIONS, FamilyService
 from shebao.identity.models import Person
+from shebao.identity.presenters import person_view, whom_choices
 from shebao.kit.clock import start_of_local_day
 from shebao.payables.models import DECLARED, STATUS_LABELS, TO_DECLARE
 from shebao.payables.service import list_payables
@@ -39,22 +38,6 @@ PAGES = {
     FLEXIBLE_EMPLOYMENT: ("/fees/flexible", "灵活就业人员应缴费信息查询"),
 }
 PAYABLE_TAGS = {TO_DECLARE: "blue", DECLARED: "orange", "paid": "green"}
-
-
-def _whom(runtime: Runtime, session: Session, payer: Principal) -> list[tuple[str, str]]:
-    """本人 and each family member, as (payer_id, label) choices."""
-    members = FamilyService(runtime, session, payer.person, channel=payer.channel).members()
-    return [("", f"本人（{payer.person.masked_name}）")] + [
-        (str(row.id), f"{person.masked_name}（{RELATIONS[row.relation]}）") for row, person in members
-    ]
-
-
-def _person_view(person: Person) -> dict[str, str]:
-    return {
-        "name": person.masked_name,
-        "id_type": ID_TYPE_LABELS.get(IdType(person.id_type), person.id_type),
-        "id_number": person.masked_id_number,
-    }
 
 
 def _fee_page(
@@ -93,9 +76,9 @@ def _fee_page(
         "title": title,
         "path": path,
         "scheme": scheme,
-        "whom": _whom(runtime, session, payer),
+        "whom": whom_choices(runtime, session, payer),
         "payer_id": payer_id,
-        "insured": _person_view(insured),
+        "insured": person_view(insured),
         "rows": rows,
         "today": today,
         "to_declare_total": sum(r["amount_fen"] for r in rows if r["payable"].status == TO_DECLARE),
@@ -220,7 +203,7 @@ def confirm(
     office = session.get(TaxOffice, first.tax_office_code)
     context = {
         "title": "确认申报信息",
-        "insured": _person_view(insured),
+        "insured": person_view(insured),
         "items": items,
         "back": back,
         "total": sum(i.amount_fen for i in items),
@@ -327,7 +310,7 @@ def _list_page(
         "rows": _declaration_rows(session, found),
         "declared_from": start,
         "declared_to": end,
-        "whom": _whom(runtime, session, payer),
+        "whom": whom_choices(runtime, session, payer),
         "payer_id": payer_id,
         "pension_page": scheme == RESIDENT_PENSION,
         "today": today,

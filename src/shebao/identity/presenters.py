@@ -5,11 +5,13 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from shebao.identity import schemas
+from shebao.identity.deps import Principal
 from shebao.identity.documents import ID_TYPE_LABELS, IdType
 from shebao.identity.family import RELATIONS
 from shebao.identity.models import FamilyMember, Person
 from shebao.identity.repository import FamilyRepository
 from shebao.kit.masking import mask_id_number
+from shebao.runtime import Runtime
 
 
 def id_type_label(code: str) -> str:
@@ -42,3 +44,22 @@ def family_member(session: Session, row: FamilyMember, member: Person) -> schema
         relation_label=RELATIONS[row.relation],
         consent=FamilyRepository(session).consent(member.id, row.payer_id) is not None,
     )
+
+
+def person_view(person: Person) -> dict[str, str]:
+    """姓名, 证件类型, 证件号码 as the pages show a person: masked."""
+    return {
+        "name": person.masked_name,
+        "id_type": id_type_label(person.id_type),
+        "id_number": person.masked_id_number,
+    }
+
+
+def whom_choices(runtime: Runtime, session: Session, payer: Principal) -> list[tuple[str, str]]:
+    """本人 and each family member, as (payer_id, label) choices of a 缴费对象 / 查询对象 picker."""
+    from shebao.identity.family import FamilyService
+
+    members = FamilyService(runtime, session, payer.person, channel=payer.channel).members()
+    return [("", f"本人（{payer.person.masked_name}）")] + [
+        (str(row.id), f"{person.masked_name}（{RELATIONS[row.relation]}）") for row, person in members
+    ]

@@ -48,13 +48,15 @@ class Payment(Base):
         UniqueConstraint("method", "out_trade_no"),
         Index(None, "declaration_id", "status"),
         Index(None, "status", "next_query_at"),
-        Index(None, "payer_id", "created_at"),
+        # The records query (records/repository.py): one person's paid payments, newest first.
+        Index(None, "person_id", "status", "succeeded_at"),
+        Index(None, "payer_id", "status", "succeeded_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     declaration_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("declarations.id"))
     payer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"))  # who pays
-    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)  # whose fee
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"))  # whose fee
     method: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(16))
     out_trade_no: Mapped[str] = mapped_column(String(64))

@@ -20,14 +20,14 @@ class Function:
 FEE_FUNCTIONS: tuple[Function, ...] = (
     Function("medical", "城乡居民基本医疗保险缴费办理", "/fees/medical"),
     Function("declarations", "已申报查询", "/declarations"),
-    Function("medical-records", "城乡居民医疗缴费记录查询", None),
+    Function("medical-records", "城乡居民医疗缴费记录查询", "/records/medical"),
     Function("pension", "城乡居民养老保险办理", "/fees/pension"),
     Function("pension-declarations", "城乡居民养老保险申报记录查询", "/declarations/pension"),
-    Function("pension-records", "城乡居民养老保险已缴费查询", None),
+    Function("pension-records", "城乡居民养老保险已缴费查询", "/records/pension"),
     Function("contribution-setting", "缴费金额设置", None),
     Function("contribution-void", "缴费金额作废", None),
     Function("flexible", "灵活就业人员应缴费信息查询", "/fees/flexible"),
-    Function("flexible-records", "灵活就业人员缴费记录查询", None),
+    Function("flexible-records", "灵活就业人员缴费记录查询", "/records/flexible"),
     Function("agreements", "缴费协议", None),
 )
 

@@ -1,0 +1,31 @@
+"""`GET /api/v1/payment-records` (API.md): every channel, the payer's own and what they paid for others."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Query
+
+from shebao.deps import DbSession
+from shebao.identity.deps import CurrentPayer
+from shebao.records import schemas
+from shebao.records.service import check_filter, payment_records
+
+router = APIRouter(prefix="/api/v1", tags=["payment records"])
+
+
+@router.get("/payment-records", response_model=schemas.PaymentRecordList, summary="缴费记录（全渠道）")
+def records(
+    payer: CurrentPayer,
+    session: DbSession,
+    scheme: Annotated[str | None, Query(max_length=32, description="险种")] = None,
+    period_from: Annotated[str | None, Query(max_length=7, description="费款所属期起 YYYY-MM")] = None,
+    period_to: Annotated[str | None, Query(max_length=7, description="费款所属期止 YYYY-MM")] = None,
+    payer_id: Annotated[str | None, Query(max_length=64, description="家庭成员的 id")] = None,
+) -> schemas.PaymentRecordList:
+    where = check_filter(scheme, period_from, period_to)
+    return schemas.PaymentRecordList(items=payment_records(session, payer.person, payer_id, where))
+
+
+def include(app: FastAPI) -> None:
+    app.include_router(router)

@@ -1,0 +1,102 @@
+"""1.3 城乡居民医疗缴费记录查询, 1.6 城乡居民养老保险已缴费查询, 1.10 灵活就业人员缴费记录查询."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse
+
+from shebao.deps import DbSession, RuntimeDep
+from shebao.enrolment.terms import FLEXIBLE_EMPLOYMENT, RESIDENT_MEDICAL, RESIDENT_PENSION
+from shebao.identity.access import insured_for
+from shebao.identity.deps import CurrentPayer
+from shebao.identity.presenters import person_view, whom_choices
+from shebao.records.service import check_filter, payment_records
+from shebao.web.security import csrf_protect
+from shebao.web.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+PAGES = {
+    RESIDENT_MEDICAL: ("/records/medical", "城乡居民医疗缴费记录查询"),
+    RESIDENT_PENSION: ("/records/pension", "城乡居民养老保险已缴费查询"),
+    FLEXIBLE_EMPLOYMENT: ("/records/flexible", "灵活就业人员缴费记录查询"),
+}
+
+
+def _page(
+    request: Request,
+    runtime: RuntimeDep,
+    session: DbSession,
+    payer: CurrentPayer,
+    scheme: str,
+    period_from: str,
+    period_to: str,
+    payer_id: str,
+) -> HTMLResponse:
+    year = runtime.clock.today().year
+    # Sensible defaults: last year to next year covers what is paid now for the coming year too.
+    period_from = period_from or f"{year - 1}-01"
+    period_to = period_to or f"{year + 1}-12"
+    where = check_filter(scheme, period_from, period_to)
+    insured = insured_for(session, payer.person, payer_id or None)
+    records = payment_records(session, payer.person, payer_id or None, where)
+    path, title = PAGES[scheme]
+    return render(
+        request,
+        "records/list.html",
+        {
+            "title": title,
+            "path": path,
+            "scheme": scheme,
+            "records": records,
+            "period_from": period_from,
+            "period_to": period_to,
+            "whom": whom_choices(runtime, session, payer),
+            "payer_id": payer_id,
+            "insured": person_view(insured),
+            "pension_page": scheme == RESIDENT_PENSION,
+        },
+    )
+
+
+@router.get("/records/medical", response_class=HTMLResponse)
+def medical(
+    request: Request,
+    runtime: RuntimeDep,
+    session: DbSession,
+    payer: CurrentPayer,
+    period_from: str = "",
+    period_to: str = "",
+    payer_id: str = "",
+) -> HTMLResponse:
+    return _page(request, runtime, session, payer, RESIDENT_MEDICAL, period_from, period_to, payer_id)
+
+
+@router.get("/records/pension", response_class=HTMLResponse)
+def pension(
+    request: Request,
+    runtime: RuntimeDep,
+    session: DbSession,
+    payer: CurrentPayer,
+    period_from: str = "",
+    period_to: str = "",
+    payer_id: str = "",
+) -> HTMLResponse:
+    return _page(request, runtime, session, payer, RESIDENT_PENSION, period_from, period_to, payer_id)
+
+
+@router.get("/records/flexible", response_class=HTMLResponse)
+def flexible(
+    request: Request,
+    runtime: RuntimeDep,
+    session: DbSession,
+    payer: CurrentPayer,
+    period_from: str = "",
+    period_to: str = "",
+    payer_id: str = "",
+) -> HTMLResponse:
+    return _page(request, runtime, session, payer, FLEXIBLE_EMPLOYMENT, period_from, period_to, payer_id)
+
+
+def include(app: FastAPI) -> None:
+    app.include_router(router)

@@ -1,0 +1,104 @@
+"""Who may see which records (DESIGN.md), and the records as the API and pages show them."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shebao.enrolment.terms import SCHEMES, scheme_label
+from shebao.errors import ValidationFailed
+from shebao.identity.access import has_consent, insured_for
+from shebao.identity.models import Person
+from shebao.identity.presenters import id_type_label
+from shebao.kit.clock import to_shanghai
+from shebao.payables.schemas import Insured, Office
+from shebao.payments.models import CHANNEL_LABELS
+from shebao.records import schemas
+from shebao.records.repository import RecordFilter, RecordRepository
+from shebao.reference.models import TaxOffice
+
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def check_filter(scheme: str | None, period_from: str | None, period_to: str | None) -> RecordFilter:
+    fields: dict[str, str] = {}
+    if scheme and scheme not in SCHEMES:
+        fields["scheme"] = "险种应为 " + "、".join(SCHEMES) + " 之一"
+    for name, value in (("period_from", period_from), ("period_to", period_to)):
+        if value and not _PERIOD.match(value):
+            fields[name] = "费款所属期格式应为YYYY-MM"
+    if fields:
+        raise ValidationFailed("查询条件不正确：" + "；".join(fields.values()), fields=fields)
+    if period_from and period_to and period_from > period_to:
+        raise ValidationFailed(
+            "费款所属期起不能晚于费款所属期止", fields={"period_from": "不能晚于费款所属期止"}
+        )
+    return RecordFilter(scheme=scheme or None, period_from=period_from or None, period_to=period_to or None)
+
+
+def payment_records(
+    session: Session, viewer: Person, payer_id: str | None, where: RecordFilter
+) -> list[schemas.PaymentRecord]:
+    person_id, consent = None, False
+    if payer_id:
+        member = insured_for(session, viewer, payer_id)
+        person_id, consent = member.id, has_consent(session, viewer, member)
+    rows = RecordRepository(session).records(viewer.id, person_id=person_id, consent=consent, where=where)
+    people_ids = {p.person_id for p, _ in rows} | {p.payer_id for p, _ in rows}
+    people = (
+        {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(people_ids)))} if rows else {}
+    )
+    codes = sorted({d.tax_office_code for _, d in rows})
+    offices = (
+        {o.code: o for o in session.scalars(select(TaxOffice).where(TaxOffice.code.in_(codes)))}
+        if rows
+        else {}
+    )
+    records = []
+    for payment, declaration in rows:
+        insured, payer, office = (
+            people[payment.person_id],
+            people[payment.payer_id],
+            offices[declaration.tax_office_code],
+        )
+        assert payment.succeeded_at is not None
+        records.append(
+            schemas.PaymentRecord(
+                id=str(payment.id),
+                declaration_id=str(declaration.id),
+                scheme=declaration.scheme,
+                scheme_label=scheme_label(declaration.scheme),
+                period_start=declaration.period_start,
+                period_end=declaration.period_end,
+                amount_fen=payment.amount_fen,
+                paid_at=to_shanghai(payment.succeeded_at),
+                eticket_no=payment.eticket_no,
+                channel=payment.channel,
+                channel_label=CHANNEL_LABELS.get(payment.channel, payment.channel),
+                method=payment.method,
+                method_label=payment.method_label,
+                tax_office=Office(code=office.code, name=office.full_name),
+                insured=Insured(
+                    name=insured.masked_name,
+                    id_type=id_type_label(insured.id_type),
+                    id_number=insured.masked_id_number,
+                ),
+                paid_by=payer.masked_name,
+                for_other=payment.payer_id != payment.person_id,
+                duplicate=payment.duplicate,
+                refund_status=payment.refund_status,
+                items=[
+                    schemas.RecordItem(
+                        levy_item=i.levy_item,
+                        period_start=i.period_start,
+                        period_end=i.period_end,
+                        amount_fen=i.amount_fen,
+                        late_fee_fen=i.late_fee_fen,
+                    )
+                    for i in declaration.items
+                ],
+            )
+        )
+    return records

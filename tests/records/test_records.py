@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.declarations.test_pages import _browser_login
+from tests.payments.test_core import _declare, _pay
+
+
+def _paid(client, headers, scheme: str = "resident_medical", payer_id: str | None = None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    declared = _declare(client, headers, scheme, payer_id=payer_id)
+    body: dict[str, Any] = _pay(client, headers, declared["id"]).json()
+    assert client.post(f"/sandbox/alipay/trades/{body['out_trade_no']}/pay").status_code == 200
+    return body
+
+
+def _records(client, headers, **params: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    answer = client.get("/api/v1/payment-records", params=params, headers=headers)
+    assert answer.status_code == 200, answer.text
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
+
+
+def test_a_paid_fee_is_a_record_with_everything_the_guide_shows(client, world, routed) -> None:  # type: ignore[no-untyped-def]
+    paid = _paid(client, world.zhang_headers)
+    [record] = _records(client, world.zhang_headers)
+    assert {
+        k: record[k]
+        for k in (
+            "id",
+            "scheme",
+            "scheme_label",
+            "period_start",
+            "period_end",
+            "amount_fen",
+            "channel",
+            "channel_label",
+            "method",
+            "method_label",
+            "paid_by",
+            "for_other",
+            "duplicate",
+        )
+    } == {
+        "id": paid["id"],
+        "scheme": "resident_medical",
+        "scheme_label": "城乡居民基本医疗保险",
+        "period_start": "2026-01",
+        "period_end": "2026-12",
+        "amount_fen": 79500,
+        "channel": "h5",
+        "channel_label": "京通网页",
+        "method": "alipay",
+        "method_label": "支付宝",
+        "paid_by": "*三",
+        "for_other": False,
+        "duplicate": False,
+    }
+    assert record["eticket_no"].startswith("3110102") and record["paid_at"].startswith("2025-11-20T09:0")
+    assert record["items"] == [
+        {
+            "levy_item": "城乡居民基本医疗保险费",
+            "period_start": "2026-01",
+            "period_end": "2026-12",
+            "amount_fen": 79500,
+            "late_fee_fen": 0,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params", "count"),
+    [
+        ({}, 1),
+        ({"period_from": "2026-12"}, 1),
+        ({"period_to": "2026-01"}, 1),
+        ({"period_from": "2027-01"}, 0),
+        ({"period_to": "2025-12"}, 0),
+        ({"scheme": "resident_medical"}, 1),
+        ({"scheme": "resident_pension"}, 0),
+    ],
+)
+def test_period_filters_at_their_edges(client, world, routed, params, count) -> None:  # type: ignore[no-untyped-def]
+    _paid(client, world.zhang_headers)
+    assert len(_records(client, world.zhang_headers, **params)) == count
+
+
+def test_bad_filters_are_422(client, world) -> None:  # type: ignore[no-untyped-def]
+    for params in [
+        {"period_from": "2025-13"},
+        {"scheme": "x"},
+        {"period_from": "2026-02", "period_to": "2026-01"},
+    ]:
+        answer = client.get("/api/v1/payment-records", params=params, headers=world.zhang_headers)
+        assert answer.status_code == 422, params
+
+
+def test_another_payers_records_show_nothing(client, world, routed) -> None:  # type: ignore[no-untyped-def]
+    _paid(client, world.zhang_headers)
+    assert _records(client, world.wang_headers) == []
+    answer = client.get(
+        "/api/v1/payment-records", params={"payer_id": world.li_family_id}, headers=world.wang_headers
+    )
+    assert answer.status_code == 404
+
+
+def test_a_members_records_without_consent_only_show_what_the_payer_paid(client, world, routed) -> None:  # type: ignore[no-untyped-def]
+    own = _paid(client, world.li_headers, "resident_pension")  # Li pays her own pension
+    for_her = _paid(client, world.zhang_headers, payer_id=world.li_family_id)  # Zhang pays Li's medical
+    seen = _records(client, world.zhang_headers, payer_id=world.li_family_id)
+    assert [r["id"] for r in seen] == [for_her["id"]]
+    assert seen[0]["for_other"] is True and seen[0]["insured"]["name"] == "*四"
+    # Zhang's own list holds what he paid for others too.
+    assert [r["id"] for r in _records(client, world.zhang_headers)] == [for_her["id"]]
+    # Li sees both of her fees, whoever paid.
+    assert {r["id"] for r in _records(client, world.li_headers)} == {own["id"], for_her["id"]}
+    # With Li's consent, given from her own login, Zhang sees all of hers.
+    assert client.post(f"/api/v1/consents/{world.li_family_id}", headers=world.li_headers).status_code == 200
+    assert {r["id"] for r in _records(client, world.zhang_headers, payer_id=world.li_family_id)} == {
+        own["id"],
+        for_her["id"],
+    }
+
+
+def test_records_pages_for_each_scheme(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
+    _paid(client, world.zhang_headers)
+    _browser_login(client, runtime, world.zhang)
+    page = client.get("/records/medical").text
+    for text in [
+        "城乡居民基本医疗保险",
+        "¥795.00",
+        "电子税票号码",
+        "京通网页 · 支付宝",
+        "更多相关操作",
+        "证明申请",
+        "2026-01 至 2026-12",
+    ]:
+        assert text in page, text
+    assert (
+        "暂无缴费记录"
+        in client.get("/records/medical", params={"period_from": "2027-01", "period_to": "2027-12"}).text
+    )
+    assert "暂无缴费记录" in client.get("/records/flexible").text
+    pension = client.get("/records/pension").text
+    assert "费款所属期起" in pension and "* 查询对象" in pension and "确定" in pension
+    assert client.get("/records/pension", params={"period_from": "2025-13"}).status_code == 422
