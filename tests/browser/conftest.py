@@ -46,6 +46,8 @@ def _free_port() -> int:
 def live_server(runtime: Runtime) -> Iterator[str]:
     port = _free_port()
     runtime.settings.base_url = f"http://127.0.0.1:{port}"
+    # Adapters hold the previous server's URL (the PostgreSQL runtime is shared by every test).
+    runtime.adapters.clear()
     config = uvicorn.Config(create_app(runtime=runtime), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
