@@ -25,13 +25,16 @@ app.add_typer(payables_app, name="payables")
 DEMO_CLOCK = "2025-11-20T09:00:00+08:00"
 
 
-def _runtime() -> Runtime:
-
+def _runtime(*, start_clock: bool = True) -> Runtime:
+    """The process's runtime; every command (but the migration itself) follows the service clock."""
     try:
-        return Runtime.build(get_settings())
+        runtime = Runtime.build(get_settings())
     except ConfigError as exc:
         typer.echo(f"配置错误：{exc}", err=True)
         raise typer.Exit(2) from exc
+    if start_clock:
+        runtime.start_clock()
+    return runtime
 
 
 @db_app.command("upgrade")
@@ -39,8 +42,9 @@ def db_upgrade() -> None:
     """迁移数据库结构到最新版本并载入参考数据（不含演示数据）。"""
     from shebao.migrate import upgrade
 
-    runtime = _runtime()
+    runtime = _runtime(start_clock=False)  # the clock's table may not exist yet
     changed = upgrade(runtime.db)
+    runtime.start_clock()
     typer.echo(f"数据库已是最新版本；参考数据更新 {changed} 项。")
 
 
@@ -53,7 +57,7 @@ def serve(
     """启动 Web 服务（JSON API 与 H5 页面）。"""
     import uvicorn
 
-    _runtime().start_clock()
+    _runtime()
     uvicorn.run(
         "shebao.asgi:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info"
     )
@@ -99,7 +103,7 @@ def demo(
     from shebao.demo import load_demo
     from shebao.migrate import upgrade
 
-    runtime = _runtime()
+    runtime = _runtime(start_clock=False)  # a fresh database: no schema yet
     upgrade(runtime.db)
     runtime.start_clock()
     summary = load_demo(runtime)
