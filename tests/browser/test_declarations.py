@@ -72,6 +72,7 @@ def test_flexible_items_declare_and_void(page, shot, runtime, world, live_server
     assert boxes.count() == 6
     for index in range(2, 6):
         boxes.nth(index).uncheck()
+    assert page.locator("[data-selected-total]").inner_text() == "¥2,727.00"  # follows the ticks
     page.get_by_role("button", name="缴款").click()
     assert page.get_by_text("¥2,727.00").first.is_visible()
     page.get_by_role("button", name="确认提交").click()
