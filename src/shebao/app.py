@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
     from shebao.declarations.endpoints import include as declarations_api
     from shebao.declarations.pages import include as declarations_pages
+    from shebao.elsewhere.endpoints import include as elsewhere
     from shebao.enrolment.endpoints import include as enrolment
     from shebao.identity.endpoints import include as identity_api
     from shebao.identity.pages import include as identity_pages
@@ -166,6 +167,7 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
         payments_pages,
         records_api,
         records_pages,
+        elsewhere,
         shell,
     ]
     if settings.sandboxes_enabled:

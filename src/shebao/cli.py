@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from shebao.config import ConfigError, get_settings
+from shebao.elsewhere import cli as _elsewhere_cli  # noqa: F401 - registers `import payments`
 from shebao.enrolment.cli import agency_app, import_app
 from shebao.payables.cli import app as payables_app
 from shebao.runtime import Runtime

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET_KEY
     clock: datetime | None = None
     session_idle_minutes: int = Field(default=30, ge=1)
+    # SHA-256 (hex) of the key the tax core sends as X-TaxCore-Key (payments made elsewhere).
+    taxcore_key_sha256: str | None = None
     payment_expiry_minutes: int = Field(default=30, ge=1)
     # Providers for the pluggable steps of login; "sandbox" ones are dev-only and refused in production.
     face_provider: str = "sandbox"

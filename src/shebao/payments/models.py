@@ -31,6 +31,7 @@ METHOD_LABELS: Final = {
     "wechat": "微信支付",
     "unionpay": "银联支付",
     "agreement": "协议支付",
+    "elsewhere": "柜台或银行缴款",  # a payment made outside shebao, fed by the tax core (全渠道)
 }
 CHANNEL_LABELS: Final = {
     "h5": "京通网页",

@@ -48,7 +48,9 @@ def apply_success(
     paid_at: datetime | None,
     now: datetime,
     actor: Actor = PROVIDER,
+    eticket_no: str | None = None,
 ) -> Payment:
+    """`eticket_no`: the tax core's own number for a payment made elsewhere; otherwise one is issued."""
     payment = lock(session, payment)
     if payment.status == SUCCEEDED:
         return payment
@@ -63,7 +65,7 @@ def apply_success(
     payment.next_query_at = None
     if declaration.status == DECLARATION_SUCCEEDED and declaration.payment_status == UNPAID:
         office = session.get(TaxOffice, declaration.tax_office_code)
-        payment.eticket_no = _eticket(
+        payment.eticket_no = eticket_no or _eticket(
             session, payment, office.region_code if office else "", payment.succeeded_at
         )
         do_mark_paid(session, declaration, at=now)
