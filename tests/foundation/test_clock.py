@@ -61,3 +61,12 @@ def test_sandbox_clock_endpoint_moves_forward_only(client, set_now) -> None:  # 
     assert back.json()["error"]["message"] == "服务时钟只能向前调整"
     naive = client.post("/sandbox/clock", json={"now": "2025-12-01T09:00:00"})
     assert naive.status_code == 422
+
+
+def test_a_process_started_without_a_clock_setting_follows_the_deployments_clock(runtime, set_now) -> None:  # type: ignore[no-untyped-def]
+    set_now("2025-11-20T09:00:00+08:00")
+    worker_process = ServiceClock(runtime.db.session, frozen_real_time=False)
+    with runtime.db.transaction() as s:
+        worker_process.start_at(s, None)  # `shebao worker` without SHEBAO_CLOCK
+    assert runtime.clock.today() == date(2025, 11, 20)
+    assert worker_process.today() == date(2025, 11, 20)

@@ -66,8 +66,9 @@ class ServiceClock:
         return self.now().astimezone(SHANGHAI).date()
 
     def start_at(self, session: Session, start: datetime | None) -> None:
-        """At start-up: begin the rehearsal clock at `start` unless it already runs from that start."""
-        if self._real_only:
+        """At start-up: begin the rehearsal clock at `start` unless it already runs from that start.
+        Without a start (SHEBAO_CLOCK unset) a process follows the deployment's clock as it stands."""
+        if self._real_only or start is None:
             return
         label = start.isoformat() if start else None
         state = session.get(ClockState, 1)
