@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from shebao.deps import DbSession, RuntimeDep
+from shebao.errors import NotFound
 from shebao.enrolment.terms import FLEXIBLE_EMPLOYMENT, RESIDENT_MEDICAL, RESIDENT_PENSION
 from shebao.identity.access import insured_for
 from shebao.identity.deps import CurrentPayer
@@ -16,6 +17,7 @@ from shebao.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
+SLUGS = {"medical": RESIDENT_MEDICAL, "pension": RESIDENT_PENSION, "flexible": FLEXIBLE_EMPLOYMENT}
 PAGES = {
     RESIDENT_MEDICAL: ("/records/medical", "城乡居民医疗缴费记录查询"),
     RESIDENT_PENSION: ("/records/pension", "城乡居民养老保险已缴费查询"),
@@ -59,8 +61,9 @@ def _page(
     )
 
 
-@router.get("/records/medical", response_class=HTMLResponse)
-def medical(
+@router.get("/records/{slug}", response_class=HTMLResponse)
+def records(
+    slug: str,
     request: Request,
     runtime: RuntimeDep,
     session: DbSession,
@@ -69,33 +72,11 @@ def medical(
     period_to: str = "",
     payer_id: str = "",
 ) -> HTMLResponse:
-    return _page(request, runtime, session, payer, RESIDENT_MEDICAL, period_from, period_to, payer_id)
-
-
-@router.get("/records/pension", response_class=HTMLResponse)
-def pension(
-    request: Request,
-    runtime: RuntimeDep,
-    session: DbSession,
-    payer: CurrentPayer,
-    period_from: str = "",
-    period_to: str = "",
-    payer_id: str = "",
-) -> HTMLResponse:
-    return _page(request, runtime, session, payer, RESIDENT_PENSION, period_from, period_to, payer_id)
-
-
-@router.get("/records/flexible", response_class=HTMLResponse)
-def flexible(
-    request: Request,
-    runtime: RuntimeDep,
-    session: DbSession,
-    payer: CurrentPayer,
-    period_from: str = "",
-    period_to: str = "",
-    payer_id: str = "",
-) -> HTMLResponse:
-    return _page(request, runtime, session, payer, FLEXIBLE_EMPLOYMENT, period_from, period_to, payer_id)
+    """/records/medical (1.3), /records/pension (1.6), /records/flexible (1.10)."""
+    scheme = SLUGS.get(slug)
+    if scheme is None:
+        raise NotFound("页面不存在或已下线")
+    return _page(request, runtime, session, payer, scheme, period_from, period_to, payer_id)
 
 
 def include(app: FastAPI) -> None:
