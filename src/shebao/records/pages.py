@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from shebao.deps import DbSession, RuntimeDep
-from shebao.errors import NotFound
 from shebao.enrolment.terms import FLEXIBLE_EMPLOYMENT, RESIDENT_MEDICAL, RESIDENT_PENSION
+from shebao.errors import NotFound
 from shebao.identity.access import insured_for
 from shebao.identity.deps import CurrentPayer
 from shebao.identity.presenters import person_view, whom_choices
