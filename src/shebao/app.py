@@ -139,6 +139,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
 
 def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
+    from shebao.agreements.endpoints import include as agreements_api
+    from shebao.agreements.pages import include as agreements_pages
     from shebao.declarations.endpoints import include as declarations_api
     from shebao.declarations.pages import include as declarations_pages
     from shebao.elsewhere.endpoints import include as elsewhere
@@ -168,6 +170,8 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
         records_api,
         records_pages,
         elsewhere,
+        agreements_api,
+        agreements_pages,
         shell,
     ]
     if settings.sandboxes_enabled:

@@ -13,7 +13,9 @@ import typer
 from shebao.config import ConfigError, get_settings
 from shebao.elsewhere import cli as _elsewhere_cli  # noqa: F401 - registers `import payments`
 from shebao.enrolment.cli import agency_app, import_app
+from shebao.operations.cli import ops_app
 from shebao.payables.cli import app as payables_app
+from shebao.reconciliation.cli import reconcile_command
 from shebao.runtime import Runtime
 
 app = typer.Typer(help="shebao 自然人社保费系统", no_args_is_help=True, add_completion=False)
@@ -22,6 +24,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(agency_app, name="agency")
 app.add_typer(payables_app, name="payables")
+app.command("reconcile")(reconcile_command)
+app.add_typer(ops_app, name="ops")
 
 DEMO_CLOCK = "2025-11-20T09:00:00+08:00"
 

@@ -43,6 +43,29 @@ class Settings(BaseSettings):
     alipay_private_key: str | None = None  # the app's RSA2 private key: PEM text or a file path
     alipay_public_key: str | None = None  # Alipay's public key, for its answers and notifications
     alipay_gateway: str | None = None  # default: the real gateway in production, else the sandbox's
+    # WeChat Pay API v3. Enabled when the merchant id is set, and always outside production (dev keys,
+    # the sandbox's gateway). The platform key is a public key (with its PUB_KEY_ID serial) or
+    # platform certificates (their serials read from them).
+    wechat_mchid: str | None = None
+    wechat_appid: str | None = None  # the mini program's / official account's appid
+    wechat_private_key: str | None = None  # the merchant API certificate's private key
+    wechat_cert_serial: str | None = None  # the merchant API certificate's serial number
+    wechat_apiv3_key: str | None = None  # 32 characters: decrypts callback resources
+    wechat_platform_public_key: str | None = None  # WeChat Pay's public key, or its platform certificate(s)
+    wechat_platform_serial: str | None = None  # PUB_KEY_ID_… of that public key (not needed for certificates)
+    wechat_gateway: str | None = None  # default: https://api.mch.weixin.qq.com, else the sandbox's
+    # UnionPay online gateway (全渠道, version 5.1.0). Enabled like the others.
+    unionpay_mer_id: str | None = None
+    unionpay_sign_key: str | None = None  # the merchant signing certificate's private key
+    unionpay_cert_id: str | None = None  # that certificate's serial number (certId, decimal)
+    unionpay_verify_key: str | None = None  # UnionPay's signing public key or certificate
+    unionpay_gateway: str | None = None  # default: https://gateway.95516.com, else the sandbox's
+    # The bank front end (TIPS-style: agreement verification, real-time deduction, query). Enabled when the
+    # gateway is set, and always outside production (dev keys, this deployment's sandbox bank).
+    bank_gateway: str | None = None  # the bank front end's URL
+    bank_private_key: str | None = None  # ours: signs every request message
+    bank_public_key: str | None = None  # the front end's public key or certificate: verifies its answers
+    bank_node_code: str = "SHEBAO"  # our node code, the sender of every message
 
     @field_validator("clock")
     @classmethod
@@ -62,6 +85,18 @@ class Settings(BaseSettings):
     @property
     def alipay_enabled(self) -> bool:
         return bool(self.alipay_app_id) or not self.is_production
+
+    @property
+    def wechat_enabled(self) -> bool:
+        return bool(self.wechat_mchid) or not self.is_production
+
+    @property
+    def unionpay_enabled(self) -> bool:
+        return bool(self.unionpay_mer_id) or not self.is_production
+
+    @property
+    def bank_enabled(self) -> bool:
+        return bool(self.bank_gateway) or not self.is_production
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -99,6 +134,18 @@ class Settings(BaseSettings):
             from shebao.payments.channels.alipay.keys import check_production_keys
 
             check_production_keys(self)
+        if self.wechat_enabled:
+            from shebao.payments.channels.wechat.keys import check_production_keys as check_wechat
+
+            check_wechat(self)
+        if self.unionpay_enabled:
+            from shebao.payments.channels.unionpay.keys import check_production_keys as check_unionpay
+
+            check_unionpay(self)
+        if self.bank_enabled:
+            from shebao.payments.channels.bank.keys import check_production_keys as check_bank
+
+            check_bank(self)
 
 
 @cache

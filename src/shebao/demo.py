@@ -31,4 +31,8 @@ def load_demo(runtime: Runtime) -> DemoSummary:
 
     summary = DemoSummary()
     summary.lines += enrol_demo_payers(runtime)
+    if runtime.settings.sandboxes_enabled:
+        from shebao.sandbox.bank.demo import open_demo_accounts
+
+        summary.lines += open_demo_accounts(runtime)
     return summary

@@ -1,5 +1,6 @@
 """Every domain's models, imported once so that the metadata (Alembic, tests) is complete."""
 
+from shebao.agreements.models import Agreement, AgreementDeduction
 from shebao.audit.models import AuditEntry
 from shebao.db import Base
 from shebao.declarations.models import Declaration, DeclarationItem
@@ -16,11 +17,28 @@ from shebao.identity.models import (
 from shebao.kit.clock import ClockState
 from shebao.payables.models import Payable
 from shebao.payments.models import ChannelEvent, IdempotencyRecord, Payment
+from shebao.reconciliation.models import ReconciliationIssue, StatementRun
 from shebao.reference.models import Agency, Bank, BankBranch, Region, TaxOffice
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
+from shebao.sandbox.bank.models import (
+    SandboxBankAccount,
+    SandboxBankAgreement,
+    SandboxBankControl,
+    SandboxBankEntry,
+)
 from shebao.sandbox.models import SandboxPhoneCode, SandboxSms
+from shebao.sandbox.unionpay.models import SandboxUnionpayTrade
+from shebao.sandbox.wechat.models import SandboxWechatTrade
 
 __all__ = [
+    "ReconciliationIssue",
+    "StatementRun",
+    "Agreement",
+    "AgreementDeduction",
+    "SandboxBankAccount",
+    "SandboxBankAgreement",
+    "SandboxBankControl",
+    "SandboxBankEntry",
     "ChannelEvent",
     "IdempotencyRecord",
     "Payment",
@@ -29,6 +47,8 @@ __all__ = [
     "SandboxAlipayTrade",
     "SandboxPhoneCode",
     "SandboxSms",
+    "SandboxUnionpayTrade",
+    "SandboxWechatTrade",
     "Consent",
     "FamilyMember",
     "LoginSession",

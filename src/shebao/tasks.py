@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shebao.agreements.tasks  # noqa: F401
 import shebao.payables.tasks  # noqa: F401
 import shebao.payments.tasks  # noqa: F401
+import shebao.reconciliation.tasks  # noqa: F401
 from shebao.config import get_settings
 
 if get_settings().sandboxes_enabled:
     import shebao.sandbox.alipay.notifier  # noqa: F401 - the simulated provider's notification retries
+    import shebao.sandbox.unionpay.notifier  # noqa: F401
+    import shebao.sandbox.wechat.notifier  # noqa: F401

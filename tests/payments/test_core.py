@@ -94,7 +94,7 @@ def test_pay_from_the_alipay_mini_program(client, world, runtime, routed) -> Non
     declared = _declare(client, world.zhang_headers)
     headers = {**world.zhang_headers, "X-Shebao-Channel": "alipay_mp"}
     methods = client.get("/api/v1/payment-methods", headers=headers).json()["items"]
-    assert [m["code"] for m in methods] == ["alipay"]  # agreement payment comes with its own issue
+    assert [m["code"] for m in methods] == ["agreement", "alipay"]
     opened = client.post("/api/v1/payments", headers=headers, json={
         "declaration_id": declared["id"], "method": "alipay", "platform_user_id": "2088102177846880"})
     assert opened.status_code == 201, opened.text
@@ -255,10 +255,12 @@ def test_bad_payment_requests_are_4xx(client, world, routed) -> None:  # type: i
         assert 400 <= answer.status_code < 500, case
     assert _pay(client, world.wang_headers, declared["id"]).status_code == 404
     wechat_mp = {**world.zhang_headers, "X-Shebao-Channel": "wechat_mp"}
-    assert client.get("/api/v1/payment-methods", headers=wechat_mp).json()["items"] == []
-    assert client.get("/api/v1/payment-methods", headers=world.zhang_headers).json()["items"] == [
-        {"code": "alipay", "name": "支付宝"}
-    ]
+
+    def offered(headers: dict[str, str]) -> list[str]:
+        return [m["code"] for m in client.get("/api/v1/payment-methods", headers=headers).json()["items"]]
+
+    assert offered(wechat_mp) == ["wechat", "agreement"]
+    assert offered(world.zhang_headers) == ["alipay", "wechat", "unionpay", "agreement"]
 
 
 def test_garbage_and_forged_notifications_change_nothing(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]

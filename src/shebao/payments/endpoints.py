@@ -46,6 +46,7 @@ def create_payment(
         method=body.method,
         platform_user_id=body.platform_user_id,
         idempotency_key=idempotency_key,
+        agreement_id=parse_id(body.agreement_id),
     )
     opened = PaymentOpener(runtime, payer.person, channel=payer.channel).open(request)
     return presenters.payment(opened)

@@ -31,3 +31,8 @@ class IdempotencyConflict(Conflict):
 class ProviderRefused(Conflict):
     code = "provider_refused"
     message = "支付渠道暂时无法受理，请稍后再试或更换支付方式"
+
+
+class AgreementChoice(ValidationFailed):
+    code = "agreement_choice"
+    message = "协议支付请选择缴费协议；其他支付方式无需选择协议"

@@ -7,6 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from shebao.agreements.models import REJECTED
+from shebao.agreements.presenters import choice as agreement_choice
+from shebao.agreements.repository import AgreementRepository
 from shebao.declarations.models import STATUS_TAGS
 from shebao.declarations.service import DeclarationService
 from shebao.deps import DbSession, RuntimeDep
@@ -48,17 +51,52 @@ def _summary(
     }
 
 
+def _choices(
+    session: DbSession, runtime: RuntimeDep, payer: CurrentPayer, tax_office_code: str
+) -> dict[str, object]:
+    """The methods of the caller's channel; under 协议支付 the payer's own agreements (also when paying
+    for a family member), those that cannot pay this declaration greyed with the reason."""
+    methods = [(m, METHOD_LABELS[m]) for m in methods_for(payer.channel, runtime.settings)]
+    agreements: list[dict[str, object]] = []
+    if "agreement" in dict(methods):
+        today = runtime.clock.today()
+        found = AgreementRepository(session).of_payer(payer.person.id)
+        agreements = [agreement_choice(a, tax_office_code, today) for a in found if a.status != REJECTED]
+    usable = [f"agreement:{a['id']}" for a in agreements if a["reason"] is None]
+    # The first choice that can pay is checked: a method, or under 协议支付 the first usable agreement.
+    selectable = (
+        [m for m, _ in methods if m != "agreement"]
+        if not usable
+        else [usable[0] if m == "agreement" else m for m, _ in methods]
+    )
+    return {"methods": methods, "agreements": agreements, "default": selectable[0] if selectable else ""}
+
+
+def _choose_page(
+    request: Request,
+    session: DbSession,
+    payer: CurrentPayer,
+    runtime: RuntimeDep,
+    declaration_id: str,
+    *,
+    error: ShebaoError | None = None,
+) -> HTMLResponse:
+    row = _summary(session, declaration_id, payer, runtime)
+    context = {
+        "title": "选择支付方式",
+        "row": row,
+        "today": runtime.clock.today(),
+        "error": error,
+        **_choices(session, runtime, payer, row["d"].tax_office_code),  # type: ignore[attr-defined]
+    }
+    return render(request, "payments/choose.html", context, status_code=error.status_code if error else 200)
+
+
 @router.get("/pay/{declaration_id}", response_class=HTMLResponse)
 def choose(
     declaration_id: str, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
 ) -> HTMLResponse:
-    row = _summary(session, declaration_id, payer, runtime)
-    methods = [(m, METHOD_LABELS[m]) for m in methods_for(payer.channel, runtime.settings)]
-    return render(
-        request,
-        "payments/choose.html",
-        {"title": "选择支付方式", "row": row, "methods": methods, "today": runtime.clock.today()},
-    )
+    return _choose_page(request, session, payer, runtime, declaration_id)
 
 
 @router.post("/pay/{declaration_id}", response_class=HTMLResponse)
@@ -68,29 +106,18 @@ def confirm(
     runtime: RuntimeDep,
     session: DbSession,
     payer: CurrentPayer,
-    method: Annotated[str, Form(max_length=16)] = "",
+    method: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     key = parse_id(declaration_id)
     assert key is not None
+    # 协议支付 is chosen together with its agreement: method "agreement:<agreement id>".
+    method, _, agreement = method.partition(":")
     try:
         payment = PaymentOpener(runtime, payer.person, channel=payer.channel).open(
-            PaymentRequest(declaration_id=key, method=method)
+            PaymentRequest(declaration_id=key, method=method, agreement_id=parse_id(agreement or None))
         )
     except ShebaoError as error:
-        row = _summary(session, declaration_id, payer, runtime)
-        methods = [(m, METHOD_LABELS[m]) for m in methods_for(payer.channel, runtime.settings)]
-        return render(
-            request,
-            "payments/choose.html",
-            {
-                "title": "选择支付方式",
-                "row": row,
-                "methods": methods,
-                "error": error,
-                "today": runtime.clock.today(),
-            },
-            status_code=error.status_code,
-        )
+        return _choose_page(request, session, payer, runtime, declaration_id, error=error)
     url = (payment.pay or {}).get("url")
     return RedirectResponse(
         url if isinstance(url, str) and url else f"/payments/{payment.id}/result", status_code=303
@@ -120,4 +147,7 @@ def result(
 
 
 def include(app: FastAPI) -> None:
+    from shebao.payments.channels.unionpay.front import include as unionpay_front
+
     app.include_router(router)
+    unionpay_front(app)  # the page that posts UnionPay's signed front form

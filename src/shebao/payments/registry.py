@@ -21,7 +21,22 @@ def configured_methods(settings: Settings) -> set[str]:
     methods = set()
     if settings.alipay_enabled:
         methods.add("alipay")
+    if settings.wechat_enabled:
+        methods.add("wechat")
+    if settings.unionpay_enabled:
+        methods.add("unionpay")
+    if settings.bank_enabled:
+        methods.add("agreement")
     return methods
+
+
+# Methods whose provider answers the outcome within the call (a real-time bank deduction). While such a
+# payment is open its request is still talking to the provider: it can be neither closed nor replaced.
+REAL_TIME_METHODS: Final = frozenset({"agreement"})
+
+
+def answers_at_once(method: str) -> bool:
+    return method in REAL_TIME_METHODS
 
 
 def methods_for(channel: str, settings: Settings) -> list[str]:
@@ -37,6 +52,18 @@ def adapter_for(method: str, runtime: Runtime) -> ChannelAdapter:
             from shebao.payments.channels.alipay.adapter import alipay_adapter
 
             adapter = alipay_adapter(runtime.settings, now=runtime.clock.now)
+        elif method == "wechat":
+            from shebao.payments.channels.wechat.adapter import wechat_adapter
+
+            adapter = wechat_adapter(runtime.settings, now=runtime.clock.now)
+        elif method == "unionpay":
+            from shebao.payments.channels.unionpay.adapter import unionpay_adapter
+
+            adapter = unionpay_adapter(runtime.settings, now=runtime.clock.now)
+        elif method == "agreement":
+            from shebao.payments.channels.bank.adapter import bank_adapter
+
+            adapter = bank_adapter(runtime.settings, now=runtime.clock.now)
         else:
             raise KeyError(method)
         runtime.adapters[method] = adapter

@@ -28,7 +28,7 @@ FEE_FUNCTIONS: tuple[Function, ...] = (
     Function("contribution-void", "缴费金额作废", None),
     Function("flexible", "灵活就业人员应缴费信息查询", "/fees/flexible"),
     Function("flexible-records", "灵活就业人员缴费记录查询", "/records/flexible"),
-    Function("agreements", "缴费协议", None),
+    Function("agreements", "缴费协议", "/agreements"),
 )
 
 CERTIFICATE_FUNCTIONS: tuple[Function, ...] = (

@@ -2,6 +2,8 @@
 
 from shebao.payments.channels.base import (
     ChannelAdapter,
+    ChannelDebit,
+    ChannelDeclined,
     ChannelError,
     ChannelNotification,
     ChannelOrder,
@@ -13,6 +15,8 @@ from shebao.payments.channels.base import (
 
 __all__ = [
     "ChannelAdapter",
+    "ChannelDebit",
+    "ChannelDeclined",
     "ChannelError",
     "ChannelNotification",
     "ChannelOrder",

@@ -1,4 +1,4 @@
-"""The interface every payment provider adapter implements (Alipay now; WeChat Pay, UnionPay, bank later).
+"""The interface every payment provider adapter implements (Alipay, WeChat Pay, UnionPay, the bank).
 
 The payment core owns the states (DESIGN.md): an adapter only talks to its provider and answers in
 these provider-neutral terms. Amounts are integer fen; times are aware datetimes (UTC or with offset).
@@ -12,9 +12,21 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 ClientChannel = Literal["h5", "alipay_mp", "baidu_mp", "wechat_mp"]
-PayKind = Literal["redirect", "mini_program"]
-TradeStatus = Literal["pending", "succeeded", "closed", "not_found"]
+PayKind = Literal["redirect", "mini_program", "deduction"]
+TradeStatus = Literal["pending", "succeeded", "failed", "closed", "not_found"]
 NotificationStatus = Literal["succeeded", "closed", "pending"]
+
+
+@dataclass(frozen=True)
+class ChannelDebit:
+    """The account an agreement payment (协议支付) deducts from, as the agreement names it."""
+
+    agreement_no: str
+    bank_code: str
+    branch_code: str
+    account_no: str
+    holder_name: str
+    tax_office_code: str
 
 
 @dataclass(frozen=True)
@@ -29,15 +41,19 @@ class ChannelOrder:
     notify_url: str
     return_url: str
     expires_at: datetime  # the provider refuses payment after this moment
+    debit: ChannelDebit | None = None  # agreement payments only: the account to deduct from
 
 
 @dataclass(frozen=True)
 class ChannelPay:
-    """What the client needs to pay: a URL to send the browser to, or the mini program's pay parameters."""
+    """What the client needs to pay: a URL to send the browser to, or the mini program's pay parameters.
+
+    A real-time deduction needs nothing from the client: it answers its completed result as `outcome`."""
 
     kind: PayKind
     url: str | None
     params: dict[str, str] = field(default_factory=dict)
+    outcome: TradeState | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,7 @@ class TradeState:
     amount_fen: int | None
     provider_trade_no: str | None
     paid_at: datetime | None
+    failure_reason: str | None = None  # "failed": the provider's reason, in Chinese
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,14 @@ class ChannelNotification:
 
 class ChannelError(Exception):
     """The provider refused or answered something unusable: nothing happened, or nothing can be trusted."""
+
+
+class ChannelDeclined(ChannelError):
+    """The provider looked at the payment and declined it (余额不足, 账号与户名不符 …): a final outcome."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
 
 
 # Deliberately not a ChannelError: "no answer" must never be handled as "refused" — the payment becomes

@@ -4,6 +4,11 @@
 2. close the open ones at their provider (no transaction held);
 3. create the payment (declaration locked again, everything re-checked);
 4. ask the provider (no transaction held); 5. record its answer: pending, unknown (timeout) or failed.
+
+Agreement payment (协议支付) takes the same steps: the agreement is checked in 1 and 3, and the provider
+(the bank) answers the completed deduction in 4, which 5 applies at once — success through
+`settle.apply_success`, a refusal as failed with the bank's reason, no answer as unknown (the query job
+settles it by the deduction's message id). While a deduction is in flight nothing replaces or closes it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from shebao.agreements.models import Agreement
 from shebao.audit.service import Actor, record
 from shebao.declarations.models import PAID, Declaration
 from shebao.declarations.service import DeclarationService, check_can_pay
@@ -23,12 +29,19 @@ from shebao.identity.models import Person
 from shebao.kit.clock import start_of_local_day
 from shebao.kit.ids import random_digits
 from shebao.payments import errors
-from shebao.payments.channels.base import ChannelError, ChannelOrder, ChannelTimeout
+from shebao.payments.channels.base import (
+    ChannelDeclined,
+    ChannelError,
+    ChannelOrder,
+    ChannelPay,
+    ChannelTimeout,
+)
 from shebao.payments.models import CREATED, FAILED, PENDING, UNKNOWN, IdempotencyRecord, Payment
-from shebao.payments.registry import adapter_for, methods_for
+from shebao.payments.registry import adapter_for, answers_at_once, methods_for
 from shebao.payments.repository import PaymentRepository
-from shebao.payments.service.query import close_open, next_query_at
-from shebao.payments.service.settle import apply_end
+from shebao.payments.service import agreement as by_agreement
+from shebao.payments.service.query import IN_FLIGHT, close_open, next_query_at
+from shebao.payments.service.settle import apply_end, apply_success
 from shebao.runtime import Runtime
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -40,6 +53,7 @@ class PaymentRequest:
     method: str
     platform_user_id: str | None = None
     idempotency_key: str | None = None
+    agreement_id: uuid.UUID | None = None  # 协议支付: the payer's agreement to deduct by
 
     def fingerprint(self) -> str:
         body = {
@@ -47,6 +61,8 @@ class PaymentRequest:
             "method": self.method,
             "platform_user_id": self.platform_user_id,
         }
+        if self.agreement_id is not None:
+            body["agreement_id"] = str(self.agreement_id)
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -73,9 +89,19 @@ class PaymentOpener:
             raise errors.DeclarationPaid()
         check_can_pay(declaration, self.runtime.clock.today())
         payments = PaymentRepository(session).of_declaration(declaration.id)
-        if any(p.status == UNKNOWN or p.close_pending for p in payments):
+        in_flight = any(p.is_open and answers_at_once(p.method) for p in payments)  # a deduction being sent
+        if in_flight or any(p.status == UNKNOWN or p.close_pending for p in payments):
             raise errors.ResultPending()
         return [p for p in payments if p.is_open]
+
+    def _agreement(
+        self, session: Session, declaration: Declaration, request: PaymentRequest, *, lock: bool = False
+    ) -> Agreement | None:
+        if request.agreement_id is None:
+            return None
+        today = self.runtime.clock.today()
+        agreement_id = request.agreement_id
+        return by_agreement.check_usable(session, self.payer, declaration, agreement_id, today, lock=lock)
 
     def _replay(self, session: Session, request: PaymentRequest) -> Payment | None:
         if not request.idempotency_key:
@@ -90,12 +116,16 @@ class PaymentOpener:
     def open(self, request: PaymentRequest) -> Payment:
         if request.method not in methods_for(self.channel, self.runtime.settings):
             raise errors.MethodNotOffered()
+        if (request.method == "agreement") != (request.agreement_id is not None):
+            raise errors.AgreementChoice()
         db = self.runtime.db
         with db.transaction() as session:
             replay = self._replay(session, request)
             if replay is not None:
                 return replay
-            open_payments = self._check(session, self._declaration(session, request.declaration_id))
+            declaration = self._declaration(session, request.declaration_id)
+            open_payments = self._check(session, declaration)
+            self._agreement(session, declaration, request)
         if open_payments:
             close_open(self.runtime, request.declaration_id)
         payment = self._create(request)
@@ -107,6 +137,7 @@ class PaymentOpener:
             declaration = self._declaration(session, request.declaration_id)
             if self._check(session, declaration):
                 raise errors.ResultPending()  # an open payment could not be closed just now
+            agreement = self._agreement(session, declaration, request, lock=True)  # revoked meanwhile?
             deadline_end = start_of_local_day(declaration.deadline + timedelta(days=1))
             payment = Payment(
                 declaration_id=declaration.id,
@@ -123,6 +154,9 @@ class PaymentOpener:
                     now + timedelta(minutes=self.runtime.settings.payment_expiry_minutes), deadline_end
                 ),
             )
+            if agreement is not None:
+                # In flight until the bank answers; the query job looks only once the call must be over.
+                payment.pay, payment.next_query_at = by_agreement.pay_view(agreement), now + IN_FLIGHT
             session.add(payment)
             session.flush()
             if request.idempotency_key:
@@ -150,10 +184,13 @@ class PaymentOpener:
                     "for_other": declaration.person_id != self.payer.id,
                 },
             )
+            if agreement is not None:
+                by_agreement.record_deduction(session, payment, agreement, actor=self.actor, now=now)
             return payment
 
     def _ask_provider(self, payment: Payment, request: PaymentRequest) -> Payment:
         base = self.runtime.settings.base_url.rstrip("/")
+        agreement_id = request.agreement_id
         order = ChannelOrder(
             out_trade_no=payment.out_trade_no,
             amount_fen=payment.amount_fen,
@@ -163,12 +200,15 @@ class PaymentOpener:
             notify_url=f"{base}/api/v1/channels/{payment.method}/notify",
             return_url=f"{base}/payments/{payment.id}/result",
             expires_at=payment.expires_at,
+            debit=by_agreement.debit_for(self.runtime, agreement_id) if agreement_id else None,
         )
         adapter = adapter_for(payment.method, self.runtime)
         try:
             pay = adapter.create(order)
         except ChannelTimeout:
             return self._record(payment, UNKNOWN, pay=None)
+        except ChannelDeclined as declined:
+            return self._declined(payment, declined.reason)
         except ChannelError as exc:
             with self.runtime.db.transaction() as session:
                 current = PaymentRepository(session).get(payment.id)
@@ -182,7 +222,31 @@ class PaymentOpener:
                     actor=self.actor,
                 )
             raise errors.ProviderRefused() from exc
+        if pay.outcome is not None:
+            return self._completed(payment, pay)
         return self._record(payment, PENDING, pay={"kind": pay.kind, "url": pay.url, "params": pay.params})
+
+    def _completed(self, payment: Payment, pay: ChannelPay) -> Payment:
+        """A real-time outcome (a bank deduction): applied at once, by the same path as a notification."""
+        outcome = pay.outcome
+        assert outcome is not None
+        now = self.runtime.clock.now()
+        with self.runtime.db.transaction() as session:
+            current = PaymentRepository(session).get(payment.id)
+            assert current is not None
+            view = current.pay or {"kind": pay.kind, "url": pay.url, "params": {}}
+            current.pay = {**view, "params": {**view.get("params", {}), **pay.params}}
+            if outcome.status == "succeeded":
+                trade_no, paid_at = outcome.provider_trade_no, outcome.paid_at
+                return apply_success(session, current, provider_trade_no=trade_no, paid_at=paid_at, now=now)
+            return apply_end(session, current, FAILED, now=now, reason=outcome.failure_reason)
+
+    def _declined(self, payment: Payment, reason: str) -> Payment:
+        """The provider declined this payment (余额不足 …): failed with its reason; a new one may follow."""
+        with self.runtime.db.transaction() as session:
+            current = PaymentRepository(session).get(payment.id)
+            assert current is not None
+            return apply_end(session, current, FAILED, now=self.runtime.clock.now(), reason=reason)
 
     def _record(self, payment: Payment, status: str, *, pay: dict[str, object] | None) -> Payment:
         now = self.runtime.clock.now()
@@ -191,7 +255,9 @@ class PaymentOpener:
             assert current is not None
             if current.status == CREATED:  # a notification may already have settled it
                 current.status = status
-            current.pay = pay
-            current.next_query_at = now if status == UNKNOWN else next_query_at(now, 0)
+            current.pay = pay if pay is not None else current.pay
+            # A bank that timed out may still be finishing the deduction: its first query waits a little.
+            immediate = status == UNKNOWN and not answers_at_once(current.method)
+            current.next_query_at = now if immediate else next_query_at(now, 0)
             current.updated_at = now
             return current

@@ -7,14 +7,17 @@ from datetime import datetime, timedelta
 
 from shebao.logging import log
 from shebao.payments.channels.base import ChannelError, ChannelTimeout, TradeState
-from shebao.payments.models import CLOSED, FAILED, SUCCEEDED, UNKNOWN, Payment
-from shebao.payments.registry import adapter_for
+from shebao.payments.models import CLOSED, CREATED, FAILED, SUCCEEDED, UNKNOWN, Payment
+from shebao.payments.registry import adapter_for, answers_at_once
 from shebao.payments.repository import PaymentRepository
 from shebao.payments.service.settle import apply_end, apply_success
 from shebao.runtime import Runtime
 
 # Seconds to the next query after each attempt: quick at first, then every half hour.
 BACKOFF = (15, 30, 60, 120, 300, 600, 1800)
+# A real-time call (a bank deduction) is surely over by then (HTTP timeouts are 10 s): only after this
+# may anything else ask the provider about it, so a query never races the deduction it asks about.
+IN_FLIGHT = timedelta(seconds=60)
 
 
 def next_query_at(now: datetime, attempts: int) -> datetime:
@@ -41,6 +44,8 @@ def record_state(runtime: Runtime, payment: Payment, state: TradeState) -> Payme
             )
         if state.status in ("closed", "not_found"):
             return apply_end(session, current, CLOSED, now=now)
+        if state.status == "failed":
+            return apply_end(session, current, FAILED, now=now, reason=state.failure_reason)
         return current
 
 
@@ -90,14 +95,16 @@ def close_open(runtime: Runtime, declaration_id: uuid.UUID) -> list[Payment]:
         payments = [
             p
             for p in PaymentRepository(session).of_declaration(declaration_id)
-            if p.is_open or p.close_pending
-        ]
+            if (p.is_open or p.close_pending) and not (p.is_open and answers_at_once(p.method))
+        ]  # a real-time call in flight cannot be closed: its own request settles it
     return [close_at_provider(runtime, payment) for payment in payments]
 
 
 def settle_one(runtime: Runtime, payment_id: uuid.UUID) -> Payment | None:
     payment = _reload(runtime, payment_id)
     if payment is None or payment.status in (SUCCEEDED, CLOSED, FAILED):
+        return payment
+    if _in_flight(runtime, payment):
         return payment
     adapter = adapter_for(payment.method, runtime)
     try:
@@ -111,6 +118,17 @@ def settle_one(runtime: Runtime, payment_id: uuid.UUID) -> Payment | None:
         return close_at_provider(runtime, payment)
     _schedule(runtime, payment_id)
     return _reload(runtime, payment_id)
+
+
+def _in_flight(runtime: Runtime, payment: Payment) -> bool:
+    """A real-time call (or its timed-out answer) that its first query must not overtake."""
+    due = payment.next_query_at
+    return (
+        answers_at_once(payment.method)
+        and payment.status in (CREATED, UNKNOWN)
+        and due is not None
+        and runtime.clock.now() < due
+    )
 
 
 def settle_due(runtime: Runtime) -> int:

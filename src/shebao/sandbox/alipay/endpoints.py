@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from shebao.deps import Clock, DbSession, WriteSession
 from shebao.errors import Conflict, NotFound
-from shebao.sandbox.alipay import cashier, gateway, notifier, trades
+from shebao.sandbox.alipay import bills, cashier, gateway, notifier, trades
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
 
 router = APIRouter(prefix="/sandbox/alipay", tags=["sandbox"])
@@ -115,6 +115,7 @@ def resend_notification(out_trade_no: str, body: NotifyCopies, session: DbSessio
     return CopiesSent(out_trade_no=trade.out_trade_no, notify_id=trade.notify_id, copies=body.copies)
 
 
+router.include_router(bills.router)
 router.include_router(gateway.router)
 router.include_router(cashier.router)
 router.include_router(api)

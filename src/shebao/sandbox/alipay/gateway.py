@@ -18,7 +18,7 @@ from shebao.deps import Clock, RuntimeDep, WriteSession
 from shebao.errors import BadRequest
 from shebao.kit.clock import ServiceClock
 from shebao.payments.channels.alipay import fields
-from shebao.sandbox.alipay import protocol, trades
+from shebao.sandbox.alipay import bills, protocol, trades
 from shebao.sandbox.alipay.cashier import cashier_page
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
 
@@ -141,4 +141,9 @@ def _close(session: Session, request: protocol.GatewayRequest, clock: ServiceClo
     return {"trade_no": trade.trade_no, "out_trade_no": trade.out_trade_no}
 
 
-_METHODS = {"alipay.trade.create": _create, "alipay.trade.query": _query, "alipay.trade.close": _close}
+_METHODS = {
+    "alipay.trade.create": _create,
+    "alipay.trade.query": _query,
+    "alipay.trade.close": _close,
+    bills.METHOD: bills.bill_url,
+}

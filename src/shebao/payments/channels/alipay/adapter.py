@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -23,7 +23,7 @@ from shebao.config import Settings
 from shebao.kit import http
 from shebao.kit.clock import real_now
 from shebao.kit.money import MoneyError
-from shebao.payments.channels.alipay import fields, keys, notification, signing
+from shebao.payments.channels.alipay import bill, fields, keys, notification, signing
 from shebao.payments.channels.base import (
     ChannelError,
     ChannelNotification,
@@ -32,6 +32,7 @@ from shebao.payments.channels.base import (
     ChannelTimeout,
     TradeState,
 )
+from shebao.payments.channels.statements import Statement
 
 SUCCESS_CODE = "10000"
 TRADE_NOT_EXIST = "ACQ.TRADE_NOT_EXIST"
@@ -144,6 +145,17 @@ class AlipayAdapter:
         if not trade_no or answer.get("out_trade_no") != order.out_trade_no:
             raise ChannelError("支付宝创建交易的应答缺少交易号")
         return ChannelPay(kind="mini_program", url=None, params={"tradeNO": str(trade_no)})
+
+    def statement(self, bill_date: date) -> Statement:
+        """The trade bill of a closed day (Beijing time), downloaded and parsed."""
+        answer = self._call(
+            "alipay.data.dataservice.bill.downloadurl.query",
+            {"bill_type": "trade", "bill_date": bill_date.isoformat()},
+        )
+        url = answer.get("bill_download_url")
+        if not isinstance(url, str) or not url:
+            raise ChannelError("支付宝对账单下载地址缺失")
+        return bill.parse(bill.download(urljoin(self.gateway, url)), bill_date)
 
     def _signed_request(self, method: str, biz: Mapping[str, Any], **extra: str) -> dict[str, str]:
         params = {

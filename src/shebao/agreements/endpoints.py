@@ -1,0 +1,75 @@
+"""`/api/v1/agreements` (API.md, Agreements): list, sign (新增协议), read, revoke (撤销)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Query, status
+
+from shebao.agreements import presenters, schemas
+from shebao.agreements.form import AgreementForm
+from shebao.agreements.repository import AgreementRepository
+from shebao.agreements.service import AgreementService
+from shebao.declarations.service import DeclarationService
+from shebao.deps import DbSession, RuntimeDep
+from shebao.identity.access import parse_id
+from shebao.identity.deps import CurrentPayer
+
+router = APIRouter(prefix="/api/v1/agreements", tags=["agreements"])
+
+
+@router.get("", response_model=schemas.AgreementList, summary="缴费协议列表")
+def list_agreements(
+    payer: CurrentPayer,
+    runtime: RuntimeDep,
+    session: DbSession,
+    declaration_id: Annotated[
+        str | None,
+        Query(max_length=64, description="协议支付：按该申报标明每个协议能否使用及原因（含为家庭成员缴费）"),
+    ] = None,
+) -> schemas.AgreementList:
+    office = None
+    if declaration_id:
+        key = parse_id(declaration_id)
+        assert key is not None
+        declarations = DeclarationService(runtime, session, payer.person, channel=payer.channel)
+        office = declarations.get(key).tax_office_code
+    today = runtime.clock.today()
+    found = AgreementRepository(session).of_payer(payer.person.id)
+    return schemas.AgreementList(
+        items=[presenters.agreement(a, today, tax_office_code=office) for a in found]
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.Agreement,
+    summary="新增协议（银行验证后签订：待生效，次日生效；银行拒绝则为签约失败）",
+)
+def sign(body: schemas.AgreementCreate, payer: CurrentPayer, runtime: RuntimeDep) -> schemas.Agreement:
+    form = AgreementForm(**body.model_dump())
+    signed = AgreementService(runtime, payer.person, channel=payer.channel).sign(form)
+    return presenters.agreement(signed, runtime.clock.today())
+
+
+@router.get("/{agreement_id}", response_model=schemas.Agreement, summary="缴费协议详情")
+def get_agreement(
+    agreement_id: str, payer: CurrentPayer, runtime: RuntimeDep, session: DbSession
+) -> schemas.Agreement:
+    key = parse_id(agreement_id)
+    assert key is not None
+    found = AgreementService(runtime, payer.person, channel=payer.channel).own(session, key)
+    return presenters.agreement(found, runtime.clock.today())
+
+
+@router.post("/{agreement_id}/revoke", response_model=schemas.Agreement, summary="撤销协议（立即停止使用）")
+def revoke(agreement_id: str, payer: CurrentPayer, runtime: RuntimeDep) -> schemas.Agreement:
+    key = parse_id(agreement_id)
+    assert key is not None
+    revoked = AgreementService(runtime, payer.person, channel=payer.channel).revoke(key)
+    return presenters.agreement(revoked, runtime.clock.today())
+
+
+def include(app: FastAPI) -> None:
+    app.include_router(router)

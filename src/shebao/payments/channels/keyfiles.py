@@ -1,0 +1,152 @@
+"""Keys and certificates for the WeChat Pay and UnionPay adapters: read from settings, or generated once
+into `{data_dir}/keys/` outside production (like Alipay's dev keys).
+
+A setting may hold PEM text, a path to a PEM file, or a bare base64 body (what providers' consoles show).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+import string
+import tempfile
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from shebao.config import ConfigError, Settings
+
+
+def read(value: str, *, what: str) -> tuple[bytes, bool]:
+    """(data, is_pem) from PEM text, a PEM file path or a bare base64 body."""
+    text = value.strip()
+    if text.startswith("-----BEGIN"):
+        return text.encode("ascii"), True
+    try:
+        path = Path(text).expanduser()
+        if path.is_file():
+            return path.read_bytes(), True
+    except OSError:
+        pass  # too long to be a path: a key body
+    if text.startswith("MI"):  # DER (a SEQUENCE) in base64
+        try:
+            return base64.b64decode("".join(text.split()), validate=True), False
+        except (binascii.Error, ValueError):
+            pass
+    raise ConfigError(f"{what}格式不正确或文件不存在：应为 PEM 文本、PEM 文件路径或 base64 内容")
+
+
+@lru_cache(maxsize=32)
+def private_key(value: str, what: str) -> rsa.RSAPrivateKey:
+    data, is_pem = read(value, what=what)
+    try:
+        key = (
+            serialization.load_pem_private_key(data, password=None)
+            if is_pem
+            else serialization.load_der_private_key(data, password=None)
+        )
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{what}无法读取（需要未加密的 RSA 私钥）") from exc
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ConfigError(f"{what}必须是 RSA 私钥")
+    return key
+
+
+@lru_cache(maxsize=32)
+def certificates(value: str, what: str) -> tuple[x509.Certificate, ...]:
+    """Every certificate in a PEM text or file (platform certificates rotate: old and new side by side)."""
+    data, is_pem = read(value, what=what)
+    try:
+        found = x509.load_pem_x509_certificates(data) if is_pem else [x509.load_der_x509_certificate(data)]
+    except ValueError as exc:
+        raise ConfigError(f"{what}无法读取") from exc
+    for certificate in found:
+        if not isinstance(certificate.public_key(), rsa.RSAPublicKey):
+            raise ConfigError(f"{what}必须是 RSA 证书")
+    return tuple(found)
+
+
+@lru_cache(maxsize=32)
+def public_key_or_certificate(value: str, what: str) -> tuple[rsa.RSAPublicKey, x509.Certificate | None]:
+    """An RSA public key, given as a public key or as a certificate (then the certificate too)."""
+    data, is_pem = read(value, what=what)
+    certificate: x509.Certificate | None = None
+    try:
+        if data.lstrip().startswith(b"-----BEGIN CERTIFICATE") or not is_pem and _is_certificate(data):
+            certificate = (
+                x509.load_pem_x509_certificate(data) if is_pem else x509.load_der_x509_certificate(data)
+            )
+            key: object = certificate.public_key()
+        else:
+            key = (
+                serialization.load_pem_public_key(data) if is_pem else serialization.load_der_public_key(data)
+            )
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{what}无法读取") from exc
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ConfigError(f"{what}必须是 RSA 公钥或证书")
+    return key, certificate
+
+
+def _is_certificate(der: bytes) -> bool:
+    try:
+        x509.load_der_x509_certificate(der)
+    except ValueError:
+        return False
+    return True
+
+
+def dev_private_key(settings: Settings, name: str, *, what: str) -> rsa.RSAPrivateKey:
+    """A key generated into `{data_dir}/keys/{name}` on first use; refused in production."""
+    if settings.is_production:
+        raise ConfigError(f"生产环境不能使用自动生成的开发密钥：请配置{what}。")
+    path = _dev_file(settings, name, _new_private_pem)
+    return private_key(str(path), what)
+
+
+def dev_secret(settings: Settings, name: str, *, what: str) -> str:
+    """A 32-character secret (e.g. WeChat Pay's APIv3 key) generated on first use; refused in production."""
+    if settings.is_production:
+        raise ConfigError(f"生产环境不能使用自动生成的开发密钥：请配置{what}。")
+    return _dev_file(settings, name, _new_secret).read_text("ascii").strip()
+
+
+def _new_private_pem() -> bytes:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _new_secret() -> bytes:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(32)).encode("ascii")
+
+
+def _dev_file(settings: Settings, name: str, make: Callable[[], bytes]) -> Path:
+    path = (settings.data_dir / "keys" / name).resolve()
+    if not path.exists():
+        _write_once(path, make())
+    return path
+
+
+def _write_once(path: Path, content: bytes) -> None:
+    """Write so that concurrent first uses agree: the first link wins, the others read it."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        os.chmod(temp, 0o600)
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass  # another process got there first: use its file
+    finally:
+        os.unlink(temp)

@@ -1,0 +1,241 @@
+"""`/sandbox/bank/...` (API.md, Sandboxes): the bank front end's gateway (signed messages), accounts,
+the ledger, the switches (time out, lose, close for the night, refuse) and revocation at the counter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shebao.deps import Clock, DbSession, RuntimeDep, WriteSession
+from shebao.errors import BadRequest, NotFound, ValidationFailed
+from shebao.kit.clock import to_shanghai
+from shebao.payments.channels.bank import codes, keys, messages
+from shebao.reference.catalog import load_catalog
+from shebao.sandbox.bank import accounts, bank
+from shebao.sandbox.bank.models import SandboxBankAccount, SandboxBankAgreement
+
+router = APIRouter(prefix="/sandbox/bank", tags=["sandbox"])
+
+BankCode = Annotated[str, Path(max_length=16, pattern=r"^[0-9]+$")]
+AccountNo = Annotated[str, Path(max_length=32, pattern=r"^[0-9]+$")]
+HANDLERS: dict[str, Callable[[Session, messages.Message, datetime], bank.Answer]] = {
+    codes.VERIFY: bank.verify,
+    codes.REVOKE: bank.revoke,
+    codes.QUERY: bank.query,
+}
+
+
+class AccountOpen(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    bank_code: str = Field(max_length=16)
+    account_no: str = Field(min_length=6, max_length=32, pattern=r"^[0-9]+$")
+    holder_name: str = Field(min_length=1, max_length=50)
+    balance_fen: int = Field(ge=0, le=10**13)
+    status: Literal["normal", "frozen", "closed"] = "normal"
+
+
+class Account(BaseModel):
+    bank_code: str
+    account_no: str
+    holder_name: str
+    balance_fen: int
+    status: str
+
+
+class Entry(BaseModel):
+    msg_id: str
+    agreement_no: str
+    amount_fen: int
+    result_code: str
+    result_message: str
+    serial_no: str | None
+    balance_after_fen: int | None
+    created_at: datetime
+
+
+class EntryList(BaseModel):
+    items: list[Entry]
+
+
+class Controls(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["normal", "timeout", "lost", "closed", "refuse"] = Field(
+        description="normal；timeout：银行已处理但应答丢失；lost：请求丢失未处理；"
+        "closed：非工作时间（银行系统维护中）；refuse：拒绝签约与扣款"
+    )
+    reason: str | None = Field(default=None, max_length=100, description="refuse 时银行给出的原因")
+
+
+def _view(account: SandboxBankAccount) -> Account:
+    return Account(
+        bank_code=account.bank_code,
+        account_no=account.account_no,
+        holder_name=account.holder_name,
+        balance_fen=account.balance_fen,
+        status=account.status,
+    )
+
+
+def _account(session: Session, bank_code: str, account_no: str) -> SandboxBankAccount:
+    found = accounts.find(session, bank_code, account_no)
+    if found is None:
+        raise NotFound("沙箱银行中没有该账户")
+    return found
+
+
+@router.post(
+    "/accounts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Account,
+    summary="沙箱银行：开户或设置账户",
+)
+def open_account(body: AccountOpen, session: WriteSession, clock: Clock, response: Response) -> Account:
+    """Opens the account; for an existing one sets its holder, balance and status (answers 200)."""
+    if load_catalog().bank(body.bank_code) is None:
+        raise ValidationFailed("未知的银行代码", fields={"bank_code": "不在开户银行列表中"})
+    account, created = accounts.open_account(
+        session,
+        bank_code=body.bank_code,
+        account_no=body.account_no,
+        holder_name=body.holder_name.strip(),
+        balance_fen=body.balance_fen,
+        status=body.status,
+        now=clock.now(),
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return _view(account)
+
+
+@router.get("/accounts/{bank_code}/{account_no}", response_model=Account, summary="沙箱银行：账户余额与状态")
+def read_account(bank_code: BankCode, account_no: AccountNo, session: DbSession) -> Account:
+    return _view(_account(session, bank_code, account_no))
+
+
+@router.get(
+    "/accounts/{bank_code}/{account_no}/ledger", response_model=EntryList, summary="沙箱银行：账户的扣款流水"
+)
+def read_ledger(bank_code: BankCode, account_no: AccountNo, session: DbSession) -> EntryList:
+    entries = accounts.entries_of(session, _account(session, bank_code, account_no))
+    return EntryList(
+        items=[
+            Entry.model_validate(e, from_attributes=True).model_copy(
+                update={"created_at": to_shanghai(e.created_at)}
+            )
+            for e in entries
+        ]
+    )
+
+
+@router.get("/controls", response_model=Controls, summary="沙箱银行：当前开关")
+def read_controls(session: DbSession) -> Controls:
+    row = accounts.control(session)
+    return Controls(mode=row.mode if row else "normal", reason=row.reason if row else None)
+
+
+@router.post("/controls", response_model=Controls, summary="沙箱银行：超时、丢失、日终关闭、拒绝或恢复正常")
+def set_controls(body: Controls, session: WriteSession, clock: Clock) -> Controls:
+    row = accounts.set_control(session, body.mode, body.reason, clock.now())
+    return Controls(mode=row.mode, reason=row.reason)
+
+
+class AgreementState(BaseModel):
+    agreement_no: str
+    status: str
+
+
+@router.post(
+    "/agreements/{agreement_no}/revoke",
+    response_model=AgreementState,
+    summary="沙箱银行：缴费人在银行柜面撤销协议",
+)
+def revoke_at_counter(
+    agreement_no: Annotated[str, Path(max_length=40)], session: WriteSession, clock: Clock
+) -> AgreementState:
+    query = select(SandboxBankAgreement).where(SandboxBankAgreement.agreement_no == agreement_no)
+    found = session.scalars(query.with_for_update()).first()
+    if found is None:
+        raise NotFound("沙箱银行中没有该协议")
+    found.status, found.revoked_at = "revoked", found.revoked_at or clock.now()
+    return AgreementState(agreement_no=found.agreement_no, status=found.status)
+
+
+# --- the front end ---------------------------------------------------------------------------------
+
+
+def _signed(runtime: Any, request_message: messages.Message, answer: bank.Answer, now: datetime) -> Response:
+    head = messages.Head(
+        msg_type=request_message.head.msg_type,
+        msg_id=messages.new_msg_id("BK", now),
+        sender=messages.FRONT_END,
+        receiver=request_message.head.sender,
+        sent_at=messages.stamp(now),
+        answer_to=request_message.head.msg_id,
+    )
+    raw = messages.encode(messages.Message(head, answer))
+    signature = messages.sign(raw, keys.sandbox_private_key(runtime.settings))
+    return Response(raw, media_type="application/json", headers={messages.SIGNATURE_HEADER: signature})
+
+
+@router.post("/gateway", summary="沙箱银行前置：接收签名报文（协议验证、撤销、实时扣款、查询）")
+async def gateway(request: Request, runtime: RuntimeDep, clock: Clock) -> Response:
+    raw = await request.body()
+    now = clock.now()
+    try:
+        message = messages.read_signed(
+            raw,
+            request.headers.get(messages.SIGNATURE_HEADER),
+            keys.app_public_key(runtime.settings),
+            now=now,
+        )
+    except messages.MessageError as exc:
+        raise BadRequest(f"{codes.message(codes.BAD_SIGNATURE)}：{exc}") from exc
+    if message.head.msg_type not in codes.MESSAGE_TYPES or message.head.receiver != messages.FRONT_END:
+        raise BadRequest(codes.message(codes.BAD_MESSAGE))
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_handle, runtime, message, now)
+
+
+def _handle(runtime: Any, message: messages.Message, now: datetime) -> Response:
+    try:
+        mode, answer = _process(runtime, message, now)
+    except IntegrityError:
+        # The same message id, acted on by a parallel copy just now: its ledger row answers this one.
+        mode, answer = _process(runtime, message, now)
+    if mode == "lost":
+        return Response("gateway timeout", status_code=504, media_type="text/plain")
+    if mode == "timeout":  # acted on and committed; the answer never arrives
+        return Response("gateway timeout", status_code=504, media_type="text/plain")
+    assert answer is not None
+    return _signed(runtime, message, answer, now)
+
+
+def _process(runtime: Any, message: messages.Message, now: datetime) -> tuple[str, bank.Answer | None]:
+    with runtime.db.transaction() as session:
+        row = accounts.control(session)
+        mode, reason = (row.mode, row.reason) if row else ("normal", None)
+        if mode == "lost":
+            return mode, None
+        if mode == "closed":
+            return mode, {"code": codes.CLOSED, "message": codes.message(codes.CLOSED)}
+        refuse = (reason or codes.message(codes.REFUSED)) if mode == "refuse" else None
+        try:
+            return mode, _dispatch(session, message, now, refuse)
+        except bank.Unreadable as exc:
+            raise BadRequest(f"{codes.message(codes.BAD_MESSAGE)}：{exc}") from exc
+
+
+def _dispatch(session: Session, message: messages.Message, now: datetime, refuse: str | None) -> bank.Answer:
+    if message.head.msg_type == codes.DEDUCT:
+        return bank.deduct(session, message, now, refuse=refuse)
+    if refuse is not None and message.head.msg_type == codes.VERIFY:
+        return {"code": codes.REFUSED, "message": refuse}
+    return HANDLERS[message.head.msg_type](session, message, now)

@@ -1,0 +1,204 @@
+"""Notification delivery for the WeChat Pay and UnionPay sandboxes: a trade's current event delivered by
+the worker after commit, retried on the provider's schedule until acknowledged; copies on demand, at once
+or after a delay (so they arrive out of order, after retries or after a query settled the payment).
+
+Retries and delayed copies are sweeps against the service clock, so moving the clock forward has the
+same effect as waiting. Every delivery is built when it is sent (fresh timestamp and signature, as the
+providers re-sign each try). No database lock is held while a notification is in flight: the merchant's
+handler needs the database too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import Integer, String, or_, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from shebao.db import UTCDateTime
+from shebao.kit import http
+from shebao.logging import log
+from shebao.runtime import Runtime
+
+# notify_state: none (no notify URL or no event yet) | pending (to deliver, retried on a backoff) |
+# delivered (acknowledged) | lost (dropped on purpose: only a query tells) | abandoned (retries ran out).
+NONE, PENDING, DELIVERED, LOST, ABANDONED = "none", "pending", "delivered", "lost", "abandoned"
+
+
+class Notified:
+    """The delivery state of a sandbox trade's current notification (a mixin of the trade models)."""
+
+    notify_url: Mapped[str | None] = mapped_column(String(512))
+    event_id: Mapped[str | None] = mapped_column(String(64))  # one per event, the same on its retries
+    notify_state: Mapped[str] = mapped_column(String(16), default=NONE)
+    notify_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    notify_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delayed_copies: Mapped[int] = mapped_column(Integer, default=0)  # copies waiting for delayed_until
+    delayed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    url: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Provider:
+    """What differs between the providers: their trades, schedule, format and acknowledgement."""
+
+    name: str
+    model: Any  # a mapped class with the `Notified` columns and an `id`
+    backoff: tuple[timedelta, ...]
+    build: Callable[[Runtime, Any, datetime], Outgoing]
+    acknowledged: Callable[[httpx.Response], bool]
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.backoff) + 1
+
+
+def start_event(trade: Notified, event_id: str, now: datetime, *, notify: bool) -> None:
+    """A new event: due at once, or lost when `notify` is false."""
+    trade.event_id = event_id
+    trade.notify_attempts = 0
+    trade.notified_at = None
+    if trade.notify_url is None:
+        trade.notify_state, trade.notify_next_at = NONE, None
+    elif notify:
+        trade.notify_state, trade.notify_next_at = PENDING, now
+    else:
+        trade.notify_state, trade.notify_next_at = LOST, None
+
+
+def delay_copies(trade: Notified, copies: int, until: datetime) -> None:
+    trade.delayed_copies += copies
+    trade.delayed_until = max(until, trade.delayed_until) if trade.delayed_until else until
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    trade_id: uuid.UUID
+    event_id: str
+    outgoing: Outgoing
+
+
+def _locked(session: Session, provider: Provider, trade_id: uuid.UUID) -> Any:
+    model = provider.model
+    return session.scalars(select(model).where(model.id == trade_id).with_for_update()).first()
+
+
+def _prepare(runtime: Runtime, provider: Provider, trade_id: uuid.UUID, *, retry: bool) -> _Delivery | None:
+    """Build the trade's notification; for a retry only when due, counting the attempt up front (so two
+    sweeps never send the same attempt) and setting when the next one falls due."""
+    with runtime.db.transaction() as session:
+        trade = _locked(session, provider, trade_id)
+        now = runtime.clock.now()
+        if trade is None or trade.notify_url is None or trade.event_id is None:
+            return None
+        if retry:
+            if trade.notify_state != PENDING or trade.notify_next_at is None or trade.notify_next_at > now:
+                return None
+            trade.notify_attempts += 1
+            attempts = trade.notify_attempts
+            trade.notify_next_at = (
+                now + provider.backoff[attempts - 1] if attempts < provider.max_attempts else None
+            )
+        return _Delivery(trade.id, trade.event_id, provider.build(runtime, trade, now))
+
+
+def _send(provider: Provider, delivery: _Delivery) -> bool:
+    outgoing = delivery.outgoing
+    try:
+        with http.client() as client:
+            answer = client.post(outgoing.url, content=outgoing.body, headers=outgoing.headers)
+    except httpx.HTTPError as exc:
+        log.info(
+            f"sandbox_{provider.name}_notify_failed", event_id=delivery.event_id, error=type(exc).__name__
+        )
+        return False
+    acknowledged = provider.acknowledged(answer)
+    log.info(f"sandbox_{provider.name}_notified", event_id=delivery.event_id, acknowledged=acknowledged)
+    return acknowledged
+
+
+def _record(runtime: Runtime, provider: Provider, delivery: _Delivery, *, acknowledged: bool) -> None:
+    with runtime.db.transaction() as session:
+        trade = _locked(session, provider, delivery.trade_id)
+        if trade is None or trade.event_id != delivery.event_id or trade.notify_state != PENDING:
+            return  # a newer event took over, or the state was settled meanwhile
+        if acknowledged:
+            trade.notify_state, trade.notify_next_at = DELIVERED, None
+            trade.notified_at = runtime.clock.now()
+        elif trade.notify_next_at is None:
+            trade.notify_state = ABANDONED
+
+
+def deliver(runtime: Runtime, provider: Provider, trade_id: uuid.UUID) -> bool | None:
+    """Send the trade's notification if due: True acknowledged, False not, None nothing was due."""
+    delivery = _prepare(runtime, provider, trade_id, retry=True)
+    if delivery is None:
+        return None
+    acknowledged = _send(provider, delivery)
+    _record(runtime, provider, delivery, acknowledged=acknowledged)
+    return acknowledged
+
+
+def send_copies(runtime: Runtime, provider: Provider, trade_id: uuid.UUID, copies: int) -> int:
+    """The current notification `copies` more times, at once and in parallel; answers how many were
+    acknowledged. Copies change nothing in the delivery state."""
+    delivery = _prepare(runtime, provider, trade_id, retry=False)
+    if delivery is None or copies <= 0:
+        return 0
+    with ThreadPoolExecutor(
+        max_workers=min(copies, 16), thread_name_prefix=f"{provider.name}-notify"
+    ) as pool:
+        return sum(pool.map(lambda d: _send(provider, d), [delivery] * copies))
+
+
+def _take_delayed(runtime: Runtime, provider: Provider, trade_id: uuid.UUID) -> int:
+    with runtime.db.transaction() as session:
+        trade = _locked(session, provider, trade_id)
+        now = runtime.clock.now()
+        if (
+            trade is None
+            or not trade.delayed_copies
+            or trade.delayed_until is None
+            or trade.delayed_until > now
+        ):
+            return 0
+        copies, trade.delayed_copies, trade.delayed_until = trade.delayed_copies, 0, None
+        return int(copies)
+
+
+def deliver_due(runtime: Runtime, provider: Provider, *, limit: int = 200) -> int:
+    """Every retry and every delayed copy due by the service clock, once; answers how many trades sent."""
+    model, now = provider.model, runtime.clock.now()
+    with runtime.db.session() as session:
+        due = session.scalars(
+            select(model.id)
+            .where(
+                or_(
+                    (model.notify_state == PENDING) & (model.notify_next_at <= now),
+                    model.delayed_until <= now,
+                )
+            )
+            .order_by(model.id)
+            .limit(limit)
+        ).all()
+    sent = 0
+    for trade_id in due:
+        retried = deliver(runtime, provider, trade_id)
+        copies = _take_delayed(runtime, provider, trade_id)
+        if copies:
+            send_copies(runtime, provider, trade_id, copies)
+        sent += retried is not None or copies > 0
+    return sent

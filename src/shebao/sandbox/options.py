@@ -1,0 +1,30 @@
+"""The request bodies of the WeChat Pay and UnionPay sandboxes' trade API (API.md, Sandboxes)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PayOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    notify: bool = Field(default=True, description="false：通知丢失，只能通过查询或对账得知")
+    force: bool = Field(default=False, description="true：即使订单已关闭也付款（模拟关闭与付款的竞态）")
+
+
+class CancelOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NotifyCopies(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    copies: int = Field(ge=1, le=100, description="再发送几次当前通知（同一事件）")
+    delay_seconds: int = Field(
+        default=0, ge=0, le=86_400, description="按服务时钟延迟多少秒再发送（模拟乱序、迟到的通知）"
+    )
+
+
+class CopiesSent(BaseModel):
+    out_trade_no: str
+    event_id: str
+    copies: int
+    delay_seconds: int

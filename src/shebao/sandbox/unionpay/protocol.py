@@ -1,0 +1,126 @@
+"""The simulated UnionPay's side of the 5.1.0 protocol: reading a form, checking the merchant's
+signature and certId, answering `k=v&…` text signed with the sandbox's own key."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from shebao.config import Settings
+from shebao.errors import BadRequest
+from shebao.kit.clock import to_shanghai
+from shebao.payments.channels.unionpay import fields, keys, signing
+from shebao.sandbox.unionpay.models import FAILED, PAID, SandboxUnionpayTrade
+from shebao.sandbox.unionpay.trades import TradeRefused
+
+MAX_BODY = 64 * 1024
+SANDBOX_CERT_ID = "69042905377"  # UnionPay's test signing certificate
+OK = "成功[0000000]"
+
+
+async def form_params(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise BadRequest("请求内容过大")
+    try:
+        return fields.form(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequest("请求参数格式不正确：应为 UTF-8 编码、参数不重复的表单") from exc
+
+
+def check_request(params: dict[str, str], settings: Settings) -> None:
+    """The merchant's request, once it proves to be the configured merchant's."""
+    if not params.get("signature"):
+        raise TradeRefused("11", "验证签名失败：缺少 signature")
+    if params.get("version") != fields.VERSION:
+        raise TradeRefused("30", "报文格式错误：version 应为 5.1.0")
+    if params.get("signMethod") != signing.SIGN_METHOD:
+        raise TradeRefused("30", "报文格式错误：signMethod 应为 01")
+    if params.get("merId") != keys.mer_id(settings):
+        raise TradeRefused("31", "商户状态不正确：商户号不存在")
+    if params.get("certId") != keys.cert_id(settings):
+        raise TradeRefused("11", "验证签名失败：certId 与商户签名证书不符")
+    if not signing.verify(params, keys.merchant_public_key(settings)):
+        raise TradeRefused("11", "验证签名失败")
+
+
+def _common(settings: Settings, txn_type: str, biz_type: str) -> dict[str, str]:
+    return {
+        "version": fields.VERSION,
+        "encoding": fields.ENCODING,
+        "signMethod": signing.SIGN_METHOD,
+        "certId": SANDBOX_CERT_ID,
+        "accessType": "0",
+        "merId": keys.mer_id(settings),
+        "txnType": txn_type,
+        "txnSubType": "00" if txn_type == fields.TXN_QUERY else "01",
+        "bizType": biz_type,
+    }
+
+
+def _paid_fields(trade: SandboxUnionpayTrade) -> dict[str, str]:
+    assert trade.paid_at is not None
+    paid = to_shanghai(trade.paid_at)
+    return {
+        "queryId": trade.query_id,
+        "traceNo": trade.trace_no or "",
+        "traceTime": paid.strftime("%m%d%H%M%S"),
+        "settleAmt": str(trade.amount_fen),
+        "settleCurrencyCode": fields.CURRENCY_CNY,
+        "settleDate": paid.strftime("%m%d"),
+        "txnAmt": str(trade.amount_fen),
+        "currencyCode": fields.CURRENCY_CNY,
+    }
+
+
+def query_answer(
+    settings: Settings, params: dict[str, str], trade: SandboxUnionpayTrade | None
+) -> dict[str, str]:
+    """queryTrans.do: 34 until the order was paid or failed (UnionPay records a gateway order only then)."""
+    answer = {
+        **_common(settings, fields.TXN_QUERY, "000000"),
+        "orderId": params.get("orderId", ""),
+        "txnTime": params.get("txnTime", ""),
+    }
+    if trade is None or trade.status not in (PAID, FAILED):
+        return answer | {"respCode": fields.NOT_FOUND, "respMsg": "查无此交易[2011000]"}
+    answer |= {
+        "respCode": fields.SUCCESS,
+        "respMsg": OK,
+        "queryId": trade.query_id,
+        "txnAmt": str(trade.amount_fen),
+    }
+    if trade.status == FAILED:
+        return answer | {"origRespCode": "01", "origRespMsg": "交易失败[持卡人取消支付]"}
+    return answer | _paid_fields(trade) | {"origRespCode": fields.SUCCESS, "origRespMsg": OK}
+
+
+def notification_params(settings: Settings, trade: SandboxUnionpayTrade) -> dict[str, str]:
+    """The signed back notification of a paid order (后台通知)."""
+    params = {
+        **_common(settings, fields.TXN_CONSUME, fields.BIZ_GATEWAY),
+        "orderId": trade.order_id,
+        "txnTime": trade.txn_time,
+        "respCode": fields.SUCCESS,
+        "respMsg": OK,
+        **_paid_fields(trade),
+    }
+    return signing.signed(params, keys.sandbox_private_key(settings))
+
+
+def answer(settings: Settings, params: dict[str, str]) -> Response:
+    text = fields.answer_text(signing.signed(params, keys.sandbox_private_key(settings)))
+    return Response(content=text.encode("utf-8"), media_type="text/plain;charset=UTF-8")
+
+
+def refusal(settings: Settings, params: dict[str, str], refused: TradeRefused) -> Response:
+    echo = {name: params[name] for name in ("orderId", "txnTime", "txnType") if params.get(name)}
+    return answer(
+        settings,
+        {
+            **_common(settings, fields.TXN_QUERY, "000000"),
+            **echo,
+            "respCode": refused.code,
+            "respMsg": refused.message,
+        },
+    )

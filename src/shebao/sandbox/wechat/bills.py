@@ -1,0 +1,166 @@
+"""`/sandbox/wechat/v3/bill/tradebill` and `/sandbox/wechat/v3/billdownload/file`: WeChat Pay's trade bill
+(申请交易账单, 下载账单) as the adapter calls them, both requests signed like every v3 call.
+
+The bill of a day lists the orders paid that day (Beijing time) in WeChat Pay's ALL layout
+(`payments/channels/wechat/bill.py`): backquoted fields, a summary header and row; UTF-8. Only a closed day
+(service clock) has a bill. The file is rendered from the trades each time, so the SHA1 answered by the
+first call holds for the download unless a trade changed in between — as at WeChat Pay, where a bill is
+fixed once made. The download answer is the file itself, not signed (its SHA1 vouches for it); errors are
+signed JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import hashlib
+import io
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shebao.deps import Clock, DbSession, RuntimeDep
+from shebao.kit.clock import ServiceClock, start_of_local_day, to_shanghai
+from shebao.kit.money import fen_to_yuan_text
+from shebao.payments.channels.wechat import bill, fields, keys
+from shebao.runtime import Runtime
+from shebao.sandbox.wechat import protocol
+from shebao.sandbox.wechat.models import SandboxWechatTrade
+from shebao.sandbox.wechat.trades import OrderRefused
+
+router = APIRouter(prefix="/v3")
+RawBody = Annotated[bytes, Depends(protocol.raw_body)]
+BILL_TYPE = "ALL"
+
+
+def _day(text: str | None, clock: ServiceClock) -> date:
+    try:
+        day = date.fromisoformat(text or "")
+    except ValueError as exc:
+        raise OrderRefused(400, "PARAM_ERROR", "参数错误：bill_date 格式应为 yyyy-MM-dd") from exc
+    if day >= clock.today():
+        raise OrderRefused(400, "NO_STATEMENT_EXIST", "账单文件不存在：只能下载已结束日期的账单")
+    return day
+
+
+def _token(day: date) -> str:
+    return base64.urlsafe_b64encode(f"{BILL_TYPE}|{day.isoformat()}".encode("ascii")).decode("ascii")
+
+
+def _token_day(token: str | None, clock: ServiceClock) -> date:
+    try:
+        kind, _, text = base64.urlsafe_b64decode((token or "").encode("ascii")).decode("ascii").partition("|")
+    except (binascii.Error, UnicodeError, ValueError) as exc:
+        raise OrderRefused(400, "PARAM_ERROR", "参数错误：token 无效") from exc
+    if kind != BILL_TYPE:
+        raise OrderRefused(400, "PARAM_ERROR", "参数错误：token 无效")
+    return _day(text, clock)
+
+
+def _yuan(amount_fen: int) -> str:
+    return fen_to_yuan_text(amount_fen)
+
+
+def bill_bytes(session: Session, mchid: str, day: date) -> bytes:
+    """The trade bill (ALL) of `day`: the merchant's orders paid that day, Beijing time."""
+    start = start_of_local_day(day)
+    query = (
+        select(SandboxWechatTrade)
+        .where(
+            SandboxWechatTrade.mchid == mchid,
+            SandboxWechatTrade.paid_at >= start,
+            SandboxWechatTrade.paid_at < start + timedelta(days=1),
+        )
+        .order_by(SandboxWechatTrade.paid_at, SandboxWechatTrade.out_trade_no)
+    )
+    found = list(session.scalars(query))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(bill.HEADER)
+    for trade in found:
+        assert trade.paid_at is not None
+        amount = _yuan(trade.amount_fen)
+        row = [
+            to_shanghai(trade.paid_at).strftime(bill.TIME_FORMAT),
+            trade.appid,
+            trade.mchid,
+            "0",  # 特约商户号: none, a direct merchant
+            "",
+            trade.transaction_id,
+            trade.out_trade_no,
+            trade.openid or "",
+            trade.trade_type,
+            fields.SUCCESS,  # paid that day; refunds are not simulated
+            "OTHERS",
+            "CNY",
+            amount,  # 应结订单金额: no vouchers
+            "0.00",
+            "0",
+            "0",
+            "0.00",
+            "0.00",
+            "",
+            "",
+            trade.description,
+            "",
+            "0.00",  # 手续费: the sandbox charges none
+            "0.60%",
+            amount,  # 订单金额
+            "0.00",
+            "",
+        ]
+        writer.writerow(["`" + cell for cell in row])
+    total = _yuan(sum(t.amount_fen for t in found))
+    writer.writerow(bill.SUMMARY_HEADER)
+    writer.writerow(["`" + cell for cell in [str(len(found)), total, "0.00", "0.00", "0.00", total, "0.00"]])
+    return out.getvalue().encode("utf-8")
+
+
+def _serve(
+    request: Request, body: bytes, runtime: Runtime, clock: Clock, action: Callable[[], Response]
+) -> Response:
+    now = clock.now()
+    try:
+        protocol.check_request(request, body, runtime.settings, now)
+        return action()
+    except OrderRefused as refused:
+        return protocol.refusal(runtime.settings, now, refused)
+
+
+@router.get("/bill/tradebill", summary="微信支付沙箱：申请交易账单", response_model=None)
+def trade_bill(
+    request: Request, body: RawBody, session: DbSession, runtime: RuntimeDep, clock: Clock
+) -> Response:
+    def act() -> Response:
+        params = request.query_params
+        day = _day(params.get("bill_date"), clock)
+        if params.get("bill_type", BILL_TYPE) != BILL_TYPE:
+            raise OrderRefused(400, "PARAM_ERROR", "参数错误：沙箱仅支持 bill_type=ALL")
+        content = bill_bytes(session, keys.mchid(runtime.settings), day)
+        base = runtime.settings.base_url.rstrip("/") + keys.SANDBOX_PATH
+        answer: dict[str, Any] = {
+            "download_url": f"{base}/v3/billdownload/file?token={_token(day)}",
+            "hash_type": bill.HASH_TYPE,
+            "hash_value": hashlib.sha1(content).hexdigest(),  # noqa: S324 (WeChat's choice)
+        }
+        return protocol.answer(runtime.settings, clock.now(), 200, answer)
+
+    return _serve(request, body, runtime, clock, act)
+
+
+@router.get("/billdownload/file", summary="微信支付沙箱：下载账单", response_model=None)
+def download(
+    request: Request, body: RawBody, session: DbSession, runtime: RuntimeDep, clock: Clock
+) -> Response:
+    def act() -> Response:
+        day = _token_day(request.query_params.get("token"), clock)
+        content = bill_bytes(session, keys.mchid(runtime.settings), day)
+        return Response(content, media_type="application/octet-stream")
+
+    return _serve(request, body, runtime, clock, act)
