@@ -263,3 +263,19 @@ def test_unknown_or_malformed_verification_is_refused(client) -> None:  # type: 
             "/api/v1/auth/face/complete", json={"verification_id": verification_id, "result_token": "x"}
         )
         assert answer.status_code == 422
+
+
+def test_failures_across_a_window_boundary_still_add_up(client, zhang, runtime, set_now) -> None:  # type: ignore[no-untyped-def]
+    set_now("2025-11-20T09:14:00+08:00")  # counter windows are 15 minutes, the next one opens at 09:15
+
+    def attempt() -> int:
+        code = client.post("/sandbox/platform-phone", json={"phone": "13900001111"}).json()["platform_phone_code"]
+        body = {"platform_phone_code": code, "name": "冒名者", "id_number": ZHANG_SAN[1]}
+        status: int = client.post("/api/v1/auth/login", json=body).status_code
+        return status
+
+    assert [attempt() for _ in range(3)] == [422] * 3
+    with runtime.db.transaction() as s:
+        runtime.clock.move_to(s, datetime.fromisoformat("2025-11-20T09:16:00+08:00"))
+    assert [attempt() for _ in range(2)] == [422] * 2
+    assert attempt() == 429

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -25,10 +25,12 @@ class Limit:
     name: str
     limit: int
     window: timedelta
+    # Count the previous window too, so failures spread across a window boundary still add up.
+    sliding: bool = False
 
 
-LOGIN_FAILURES_PER_PAIR = Limit("login-fail-pair", 5, timedelta(minutes=15))
-LOGIN_FAILURES_PER_ADDRESS = Limit("login-fail-ip", 30, timedelta(minutes=15))
+LOGIN_FAILURES_PER_PAIR = Limit("login-fail-pair", 5, timedelta(minutes=15), sliding=True)
+LOGIN_FAILURES_PER_ADDRESS = Limit("login-fail-ip", 30, timedelta(minutes=15), sliding=True)
 SMS_PER_PHONE_MINUTE = Limit("sms-phone-60s", 1, timedelta(seconds=60))
 SMS_PER_PHONE_DAY = Limit("sms-phone-day", 10, timedelta(days=1))
 SMS_PER_ADDRESS_HOUR = Limit("sms-ip-hour", 30, timedelta(hours=1))
@@ -53,10 +55,12 @@ class RateLimiter:
         self.session = session
 
     def count(self, limit: Limit, key: str, now: datetime) -> int:
-        query = select(RateCounter.count).where(
-            RateCounter.key == f"{limit.name}:{key}", RateCounter.window_start == _window_start(limit, now)
+        start = _window_start(limit, now)
+        starts = [start, start - limit.window] if limit.sliding else [start]
+        query = select(func.coalesce(func.sum(RateCounter.count), 0)).where(
+            RateCounter.key == f"{limit.name}:{key}", RateCounter.window_start.in_(starts)
         )
-        return self.session.scalar(query) or 0
+        return int(self.session.scalar(query) or 0)
 
     def exceeded(self, limit: Limit, key: str, now: datetime) -> bool:
         return self.count(limit, key, now) >= limit.limit
