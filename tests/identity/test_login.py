@@ -269,7 +269,9 @@ def test_failures_across_a_window_boundary_still_add_up(client, zhang, runtime, 
     set_now("2025-11-20T09:14:00+08:00")  # counter windows are 15 minutes, the next one opens at 09:15
 
     def attempt() -> int:
-        code = client.post("/sandbox/platform-phone", json={"phone": "13900001111"}).json()["platform_phone_code"]
+        code = client.post("/sandbox/platform-phone", json={"phone": "13900001111"}).json()[
+            "platform_phone_code"
+        ]
         body = {"platform_phone_code": code, "name": "冒名者", "id_number": ZHANG_SAN[1]}
         status: int = client.post("/api/v1/auth/login", json=body).status_code
         return status
