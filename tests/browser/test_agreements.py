@@ -28,7 +28,7 @@ def test_sign_pay_for_oneself_and_family_then_revoke(page, shot, runtime, world,
     page.get_by_label("开户银行").select_option(label="中国工商银行")
     page.get_by_label("银行行政区划").select_option(label="北京市西城区")
     branch = page.get_by_label("银行网点")
-    page.wait_for_function("document.querySelectorAll('#a-branch option').length > 2")  # loaded in place
+    page.locator("#a-branch option").nth(2).wait_for(state="attached")  # loaded in place
     branch.select_option(label="中国工商银行北京西单支行")
     page.get_by_label("持卡人姓名").fill("张三")
     page.get_by_label("银行账号").fill(ZHANG_CARD)
@@ -97,7 +97,7 @@ def test_agreements_that_cannot_pay_are_greyed_with_the_reason(
     page.goto("/agreements/new")
     page.get_by_label("开户银行").select_option(label="中国工商银行")
     page.get_by_label("银行行政区划").select_option(label="北京市西城区")
-    page.wait_for_function("document.querySelectorAll('#a-branch option').length > 2")
+    page.locator("#a-branch option").nth(2).wait_for(state="attached")
     page.get_by_label("银行网点").select_option(label="中国工商银行北京西单支行")
     page.get_by_label("持卡人姓名").fill("李四")
     page.get_by_label("银行账号").fill(ZHANG_CARD)
