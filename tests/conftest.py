@@ -94,6 +94,9 @@ def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]
     if PG_URL:
         pg: Runtime = request.getfixturevalue("_pg_runtime")
         pg.clock._read_at = float("-inf")  # forget the cached offset of the previous test
+        # The runtime is shared by every test: undo what a previous test changed in its settings.
+        pg.settings = pg.db.settings = _settings(PG_URL, pg.settings.data_dir)
+        pg.adapters.clear()
         worker.use_runtime(pg)
         try:
             yield pg
