@@ -91,6 +91,8 @@ def test_the_same_statement_twice_changes_nothing_and_a_later_one_is_processed(
     body = _paid_without_notification(client, world)
     _next_day(runtime)
     first = reconcile(runtime, "alipay", DAY)
+    with runtime.db.transaction() as s:  # downloaded again later: a new export time, the same lines
+        runtime.clock.move_to(s, datetime.fromisoformat("2025-11-21T10:30:00+08:00"))
     again = reconcile(runtime, "alipay", DAY)
     assert (first.settled, again.already_processed) == (1, True)
     with runtime.db.transaction() as s:  # a corrected statement of the same day: another content

@@ -28,8 +28,16 @@ class Statement:
 
     @property
     def digest(self) -> str:
-        """Identifies this statement's content: the same file twice is processed once."""
-        return hashlib.sha256(self.raw).hexdigest()
+        """Identifies this statement by its lines, not its bytes: a file downloaded again carries a new
+        export time but the same lines, and is processed once; a corrected statement is processed again."""
+        canonical = sorted(
+            f"{line.kind}|{line.provider_trade_no}|{line.out_trade_no}|{line.amount_fen}|"
+            f"{line.completed_at.isoformat() if line.completed_at else ''}"
+            for line in self.lines
+        )
+        return hashlib.sha256(
+            "\n".join([self.channel, self.bill_date.isoformat(), *canonical]).encode()
+        ).hexdigest()
 
 
 @runtime_checkable
