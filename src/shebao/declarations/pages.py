@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -318,51 +319,42 @@ def _list_page(
     return render(request, "declarations/list.html", context)
 
 
-@router.get("/declarations", response_class=HTMLResponse)
-def declarations(
-    request: Request,
-    runtime: RuntimeDep,
-    session: DbSession,
-    payer: CurrentPayer,
-    declared_from: str = "",
-    declared_to: str = "",
-    payer_id: str = "",
-) -> HTMLResponse:
-    return _list_page(
-        request,
-        runtime,
-        session,
-        payer,
-        scheme=None,
-        title="已申报查询",
-        path="/declarations",
-        declared_from=declared_from,
-        declared_to=declared_to,
-        payer_id=payer_id,
-    )
+# 已申报查询 (1.2) lists every scheme; 城乡居民养老保险申报记录查询 (1.5) the pension ones.
+LIST_PAGES = {
+    "/declarations": (None, "已申报查询"),
+    "/declarations/pension": (RESIDENT_PENSION, "城乡居民养老保险申报记录查询"),
+}
 
 
-@router.get("/declarations/pension", response_class=HTMLResponse)
-def pension_declarations(
-    request: Request,
-    runtime: RuntimeDep,
-    session: DbSession,
-    payer: CurrentPayer,
-    declared_from: str = "",
-    declared_to: str = "",
-    payer_id: str = "",
-) -> HTMLResponse:
-    return _list_page(
-        request,
-        runtime,
-        session,
-        payer,
-        scheme=RESIDENT_PENSION,
-        title="城乡居民养老保险申报记录查询",
-        path="/declarations/pension",
-        declared_from=declared_from,
-        declared_to=declared_to,
-        payer_id=payer_id,
+def _list_route(path: str, scheme: str | None, title: str) -> Callable[..., HTMLResponse]:
+    def list_page(
+        request: Request,
+        runtime: RuntimeDep,
+        session: DbSession,
+        payer: CurrentPayer,
+        declared_from: str = "",
+        declared_to: str = "",
+        payer_id: str = "",
+    ) -> HTMLResponse:
+        return _list_page(
+            request,
+            runtime,
+            session,
+            payer,
+            scheme=scheme,
+            title=title,
+            path=path,
+            declared_from=declared_from,
+            declared_to=declared_to,
+            payer_id=payer_id,
+        )
+
+    return list_page
+
+
+for _path, (_scheme, _title) in LIST_PAGES.items():
+    router.add_api_route(
+        _path, _list_route(_path, _scheme, _title), methods=["GET"], response_class=HTMLResponse
     )
 
 
