@@ -95,8 +95,11 @@ def test_pay_from_the_alipay_mini_program(client, world, runtime, routed) -> Non
     headers = {**world.zhang_headers, "X-Shebao-Channel": "alipay_mp"}
     methods = client.get("/api/v1/payment-methods", headers=headers).json()["items"]
     assert [m["code"] for m in methods] == ["agreement", "alipay"]
-    opened = client.post("/api/v1/payments", headers=headers, json={
-        "declaration_id": declared["id"], "method": "alipay", "platform_user_id": "2088102177846880"})
+    opened = client.post(
+        "/api/v1/payments",
+        headers=headers,
+        json={"declaration_id": declared["id"], "method": "alipay", "platform_user_id": "2088102177846880"},
+    )
     assert opened.status_code == 201, opened.text
     body = opened.json()
     assert (body["channel"], body["pay"]["kind"]) == ("alipay_mp", "mini_program")
@@ -320,3 +323,19 @@ def test_result_page_waits_then_shows_success(client, world, runtime, routed) ->
 def _latest_payment(runtime) -> str:  # type: ignore[no-untyped-def]
     with runtime.db.session() as s:
         return str(s.scalars(select(Payment.id).order_by(Payment.created_at.desc())).first())
+
+
+def test_an_in_app_payment_without_the_platform_user_is_422_and_creates_nothing(
+    client, world, runtime, routed
+) -> None:  # type: ignore[no-untyped-def]
+    declared = _declare(client, world.zhang_headers)
+    for channel, method in (("alipay_mp", "alipay"), ("wechat_mp", "wechat")):
+        answer = client.post(
+            "/api/v1/payments",
+            json={"declaration_id": declared["id"], "method": method},
+            headers={**world.zhang_headers, "X-Shebao-Channel": channel},
+        )
+        assert answer.status_code == 422, (channel, answer.text)
+        assert answer.json()["error"]["code"] == "platform_user_missing"
+    with runtime.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Payment)) == 0

@@ -122,11 +122,8 @@ def test_pay_from_the_wechat_mini_program_with_jsapi(client, world, runtime, rou
     methods = client.get("/api/v1/payment-methods", headers=headers).json()["items"]
     assert [m["code"] for m in methods] == _offered(runtime, "wechat", "agreement")
     assert methods[0] == {"code": "wechat", "name": "微信支付"}
-    missing = _pay(client, headers, declared["id"], "wechat")
-    assert (missing.status_code, missing.json()["error"]["message"]) == (
-        409,
-        "支付渠道暂时无法受理，请稍后再试或更换支付方式",
-    )
+    missing = _pay(client, headers, declared["id"], "wechat")  # JSAPI needs the payer's openid
+    assert (missing.status_code, missing.json()["error"]["code"]) == (422, "platform_user_missing")
     opened = _pay(client, headers, declared["id"], "wechat", platform_user_id=OPENID)
     assert opened.status_code == 201, opened.text
     body = opened.json()

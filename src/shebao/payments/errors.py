@@ -36,3 +36,8 @@ class ProviderRefused(Conflict):
 class AgreementChoice(ValidationFailed):
     code = "agreement_choice"
     message = "协议支付请选择缴费协议；其他支付方式无需选择协议"
+
+
+class PlatformUserMissing(ValidationFailed):
+    code = "platform_user_missing"
+    message = "小程序内支付需要提供付款人在该平台的用户标识（platform_user_id）"

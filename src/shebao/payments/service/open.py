@@ -66,6 +66,10 @@ class PaymentRequest:
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
+# Payments made inside a provider's own mini program need the payer's id on that platform (buyer id, openid).
+IN_APP_PAYMENTS = {("alipay_mp", "alipay"), ("wechat_mp", "wechat")}
+
+
 def new_out_trade_no(now: datetime) -> str:
     """Ours at the provider: date, time and randomness; never reused (unique per method)."""
     return "SB" + now.strftime("%Y%m%d%H%M%S") + random_digits(10)
@@ -118,6 +122,8 @@ class PaymentOpener:
             raise errors.MethodNotOffered()
         if (request.method == "agreement") != (request.agreement_id is not None):
             raise errors.AgreementChoice()
+        if (self.channel, request.method) in IN_APP_PAYMENTS and not request.platform_user_id:
+            raise errors.PlatformUserMissing()
         db = self.runtime.db
         with db.transaction() as session:
             replay = self._replay(session, request)
