@@ -136,7 +136,7 @@ def result(
     waited = (runtime.clock.now() - found.updated_at).total_seconds()
     if found.status in (CREATED, PENDING, UNKNOWN) and waited >= QUERY_AFTER_SECONDS:
         settle_one(runtime, found.id)  # no notification yet: ask the provider (the return URL proves nothing)
-        session.expire_all()
+        session.rollback()  # end the read snapshot (SQLite WAL): the settle wrote in other transactions
         found = repository.get(found.id)
         assert found is not None
     row = _summary(session, str(found.declaration_id), payer, runtime)
