@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from shebao.audit.models import AuditEntry
 from shebao.audit.service import Actor
+from shebao.db import insert_rows
 from shebao.enrolment.models import Enrolment, term_columns
 from shebao.enrolment.repository import EnrolmentRepository
 from shebao.enrolment.rows import EnrolmentRow, RowContext, RowRejected, parse_row
@@ -284,13 +284,10 @@ class Importer:
     @staticmethod
     def _write(session: Session, writes: _Writes, now: datetime) -> None:
         """Persons, then enrolments, then payables (foreign keys), each in one INSERT; then the changes."""
-        if writes.persons:
-            session.execute(insert(Person), [person.values(now) for person in writes.persons])
-        for model, values in ((Enrolment, writes.enrolments), (Payable, writes.payables)):
-            if values:
-                session.execute(insert(model), values)
-        if writes.audit:
-            session.execute(insert(AuditEntry), writes.audit)
+        insert_rows(session, Person, [person.values(now) for person in writes.persons])
+        insert_rows(session, Enrolment, writes.enrolments)
+        insert_rows(session, Payable, writes.payables)
+        insert_rows(session, AuditEntry, writes.audit)
         session.flush()
 
     def _person(
