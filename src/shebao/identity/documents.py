@@ -117,17 +117,13 @@ _FULL_WIDTH_OFFSET = 0xFEE0  # U+FF01..U+FF5E (！..～) are U+0021..U+007E shif
 _IDEOGRAPHIC_SPACE = "\u3000"
 
 
+_HALF_WIDTH = {code: code - _FULL_WIDTH_OFFSET for code in range(0xFF01, 0xFF5F)} | {
+    ord(_IDEOGRAPHIC_SPACE): ord(" ")
+}
+
+
 def _to_half_width(raw: str) -> str:
-    chars: list[str] = []
-    for char in raw:
-        code = ord(char)
-        if 0xFF01 <= code <= 0xFF5E:
-            chars.append(chr(code - _FULL_WIDTH_OFFSET))
-        elif char == _IDEOGRAPHIC_SPACE:
-            chars.append(" ")
-        else:
-            chars.append(char)
-    return "".join(chars)
+    return raw.translate(_HALF_WIDTH)
 
 
 def normalize(id_type: IdType | str, raw: str) -> str:
