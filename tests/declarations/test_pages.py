@@ -72,8 +72,43 @@ def test_medical_page_for_a_family_member(client, world: World, runtime) -> None
         follow_redirects=False,
     )
     assert done.status_code == 303
-    listing = client.get("/declarations").text
+    listing = client.get("/declarations", params={"payer_id": world.li_family_id}).text
     assert "代他人" in listing and "*四" in listing and "¥460.00" in listing
+
+
+def _listed(page: str) -> set[str]:
+    """The declarations a 已申报查询 page shows (their detail links)."""
+    return set(re.findall(r'href="/declarations/([0-9a-f-]{36})"', page))
+
+
+def test_declarations_query_for_oneself_shows_only_ones_own(client, world: World, runtime) -> None:  # type: ignore[no-untyped-def]
+    own = client.post(
+        "/api/v1/declarations",
+        json={"payable_ids": payable_ids(client, world.zhang_headers, "resident_medical")},
+        headers=world.zhang_headers,
+    ).json()["id"]
+    ids = payable_ids(client, world.zhang_headers, "resident_medical", payer_id=world.li_family_id)
+    for_li = client.post(
+        "/api/v1/declarations",
+        json={"payable_ids": ids, "payer_id": world.li_family_id},
+        headers=world.zhang_headers,
+    ).json()["id"]
+    _browser_login(client, runtime, world.zhang)
+    page = client.get("/declarations")
+    assert page.status_code == 200
+    assert _listed(page.text) == {own}  # 本人: oneself only, not what was declared for Li
+    assert 'value="all"' in page.text and "全部（本人及家庭成员）" in page.text
+    assert _listed(client.get("/declarations", params={"payer_id": "all"}).text) == {own, for_li}
+    assert _listed(client.get("/declarations", params={"payer_id": world.li_family_id}).text) == {for_li}
+    # The API's list without payer_id keeps its contract: one's own and what one declared for others.
+    listed = client.get("/api/v1/declarations", headers=world.zhang_headers).json()["items"]
+    assert {d["id"] for d in listed} == {own, for_li}
+    # Li's own 本人 holds Zhang's declaration for her; another payer's 全部 holds nothing of theirs.
+    _browser_login(client, runtime, world.li)
+    assert _listed(client.get("/declarations").text) == {for_li}
+    _browser_login(client, runtime, world.wang)
+    assert _listed(client.get("/declarations", params={"payer_id": "all"}).text) == set()
+    assert client.get("/declarations", params={"payer_id": world.li_family_id}).status_code == 404
 
 
 def test_pension_page_takes_a_common_or_other_amount(client, world: World, runtime) -> None:  # type: ignore[no-untyped-def]

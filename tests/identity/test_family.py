@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from shebao.audit.models import AuditEntry
 from shebao.errors import NotFound
-from shebao.identity.access import has_consent, insured_for
+from shebao.identity.access import Viewer, insured_for
 from shebao.identity.models import FamilyMember
 from tests.helpers import LI_SI, WANG_WU, ZHANG_SAN, bearer_for, make_person
 
@@ -86,19 +86,19 @@ def test_consent_is_given_from_the_members_own_login(client, runtime, people) ->
     zhang, li = bearer_for(runtime, people["zhang"]), bearer_for(runtime, people["li"])
     family_id = _add(client, zhang, *LI_SI).json()["id"]
     with runtime.db.session() as s:
-        assert has_consent(s, people["zhang"], people["li"]) is False
+        assert Viewer.of(s, people["zhang"]).has_consent(people["li"].id) is False
     # The payer cannot consent on the member's behalf.
     assert client.post(f"/api/v1/consents/{family_id}", headers=zhang).status_code == 404
     listed = client.get("/api/v1/consents", headers=li).json()["items"]
     assert listed == [{"family_id": family_id, "payer_name": "*三", "granted": False}]
     assert client.post(f"/api/v1/consents/{family_id}", headers=li).status_code == 200
     with runtime.db.session() as s:
-        assert has_consent(s, people["zhang"], people["li"]) is True
+        assert Viewer.of(s, people["zhang"]).has_consent(people["li"].id) is True
     assert client.get("/api/v1/family", headers=zhang).json()["items"][0]["consent"] is True
     assert client.delete(f"/api/v1/consents/{family_id}", headers=li).status_code == 204
     assert client.post(f"/api/v1/consents/{family_id}", headers=li).status_code == 200  # grant again
     with runtime.db.session() as s:
-        assert has_consent(s, people["zhang"], people["li"]) is True
+        assert Viewer.of(s, people["zhang"]).has_consent(people["li"].id) is True
 
 
 def test_not_logged_in_is_401(client) -> None:  # type: ignore[no-untyped-def]

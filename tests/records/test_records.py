@@ -145,3 +145,19 @@ def test_records_pages_for_each_scheme(client, world, runtime, routed) -> None: 
     pension = client.get("/records/pension").text
     assert "费款所属期起" in pension and "* 查询对象" in pension and "确定" in pension
     assert client.get("/records/pension", params={"period_from": "2025-13"}).status_code == 422
+
+
+def test_records_query_for_oneself_shows_only_ones_own(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
+    _paid(client, world.zhang_headers)  # Zhang's own medical
+    _paid(client, world.zhang_headers, payer_id=world.li_family_id)  # and Li's, paid by Zhang
+    zhang, li = "110101********1823", "370101********9973"  # 缴费对象 on each record
+    _browser_login(client, runtime, world.zhang)
+    own = client.get("/records/medical").text
+    assert zhang in own and li not in own  # 本人: oneself only
+    everyone = client.get("/records/medical", params={"payer_id": "all"}).text
+    assert zhang in everyone and li in everyone
+    member = client.get("/records/medical", params={"payer_id": world.li_family_id}).text
+    assert li in member and zhang not in member
+    # 城乡居民养老保险已缴费查询 with 全部 names nobody in its 姓名 rows; with 本人, the payer.
+    assert "姓名" not in client.get("/records/pension", params={"payer_id": "all"}).text
+    assert zhang in client.get("/records/pension").text

@@ -11,7 +11,7 @@ from shebao.declarations import presenters, schemas
 from shebao.declarations.service import DeclarationService, void_declaration
 from shebao.deps import DbSession, RuntimeDep, WriteSession
 from shebao.errors import ValidationFailed
-from shebao.identity.access import has_consent, insured_for, parse_id
+from shebao.identity.access import MINE, Viewer, insured_for, parse_id
 from shebao.identity.deps import CurrentPayer
 from shebao.kit.clock import start_of_local_day
 
@@ -46,14 +46,10 @@ def list_declarations(
     if declared_from and declared_to and declared_from > declared_to:
         raise ValidationFailed("申报日期起不能晚于申报日期止", fields={"declared_from": "不能晚于申报日期止"})
     service = DeclarationService(runtime, session, payer.person, channel=payer.channel)
-    person_id, consent = None, False
-    if payer_id:
-        member = insured_for(session, payer.person, payer_id)
-        person_id, consent = member.id, has_consent(session, payer.person, member)
+    viewer = Viewer.of(session, payer.person)
     found = service.repository.visible_to(
-        payer.person.id,
-        person_id=person_id,
-        consent=consent,
+        viewer,
+        viewer.whom(payer_id, default=MINE),
         scheme=scheme,
         declared_from=start_of_local_day(declared_from) if declared_from else None,
         declared_before=start_of_local_day(declared_to + timedelta(days=1)) if declared_to else None,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Final
+from typing import ClassVar, Final
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Uuid
+from sqlalchemy import BigInteger, ColumnElement, Date, ForeignKey, Index, String, Uuid, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shebao.db import Base, UTCDateTime
+from shebao.identity.access import Guard
 from shebao.kit.ids import new_id
 
 PROCESSING: Final = "processing"
@@ -33,6 +35,8 @@ class Declaration(Base):
         Index(None, "person_id", "declared_at"),
         Index(None, "declared_by_id", "declared_at"),
     )
+    # Who may see it (identity/access.py): the insured person, the declarer, and a member's payer while owed.
+    access: ClassVar[Guard] = Guard(person="person_id", actor="declared_by_id", owed="is_payable")
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"))  # the insured person
@@ -67,10 +71,15 @@ class Declaration(Base):
     def kind_label(self) -> str:
         return KIND_LABELS[self.kind]
 
-    @property
+    @hybrid_property
     def is_payable(self) -> bool:
         """Successful, unpaid: may be paid (until its deadline) or voided."""
         return self.status == SUCCEEDED and self.payment_status == UNPAID
+
+    @is_payable.inplace.expression
+    @classmethod
+    def _is_payable_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.status == SUCCEEDED, cls.payment_status == UNPAID)
 
 
 class DeclarationItem(Base):

@@ -17,7 +17,7 @@ from shebao.declarations.service import DeclarationService, void_declaration
 from shebao.deps import DbSession, RuntimeDep, WriteSession, settle
 from shebao.enrolment.terms import FLEXIBLE_EMPLOYMENT, RESIDENT_MEDICAL, RESIDENT_PENSION, scheme_label
 from shebao.errors import ShebaoError, ValidationFailed
-from shebao.identity.access import has_consent, insured_for, parse_id
+from shebao.identity.access import Viewer, insured_for, parse_id
 from shebao.identity.deps import CurrentPayer, Principal
 from shebao.identity.models import Person
 from shebao.identity.presenters import person_view, whom_choices
@@ -293,14 +293,10 @@ def _list_page(
     if start > end:
         raise ValidationFailed("申报日期起不能晚于申报日期止")
     service = DeclarationService(runtime, session, payer.person, channel=payer.channel)
-    person_id, consent = None, False
-    if payer_id:
-        member = insured_for(session, payer.person, payer_id)
-        person_id, consent = member.id, has_consent(session, payer.person, member)
+    viewer = Viewer.of(session, payer.person)
     found = service.repository.visible_to(
-        payer.person.id,
-        person_id=person_id,
-        consent=consent,
+        viewer,
+        viewer.whom(payer_id),  # "" is 本人 (oneself only), "all" is 全部
         scheme=scheme,
         declared_from=start_of_local_day(start),
         declared_before=start_of_local_day(end + timedelta(days=1)),
@@ -311,7 +307,7 @@ def _list_page(
         "rows": _declaration_rows(session, found),
         "declared_from": start,
         "declared_to": end,
-        "whom": whom_choices(runtime, session, payer),
+        "whom": whom_choices(runtime, session, payer, everyone=True),
         "payer_id": payer_id,
         "pension_page": scheme == RESIDENT_PENSION,
         "today": today,

@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shebao.declarations.models import SUCCEEDED, UNPAID, Declaration, DeclarationItem
+from shebao.declarations.models import Declaration, DeclarationItem
+from shebao.identity.access import EVERYTHING, Viewer, Whom
 from shebao.payables.models import Payable
 
 
@@ -55,26 +56,15 @@ class DeclarationRepository:
 
     def visible_to(
         self,
-        payer_id: uuid.UUID,
+        viewer: Viewer,
+        whom: Whom = EVERYTHING,
         *,
-        person_id: uuid.UUID | None = None,
-        consent: bool = False,
         scheme: str | None = None,
         declared_from: datetime | None = None,
         declared_before: datetime | None = None,
     ) -> list[Declaration]:
-        """Without `person_id`: the payer's own declarations and those the payer made for others (代他人).
-        With a family member's `person_id`: what the payer declared for them and what they owe; all of
-        theirs with their consent."""
-        if person_id is None:
-            query = select(Declaration).where(
-                or_(Declaration.person_id == payer_id, Declaration.declared_by_id == payer_id)
-            )
-        else:
-            query = select(Declaration).where(Declaration.person_id == person_id)
-            if not consent:
-                owed = and_(Declaration.status == SUCCEEDED, Declaration.payment_status == UNPAID)
-                query = query.where(or_(Declaration.declared_by_id == payer_id, owed))
+        """What `viewer` may see of `whom`'s declarations (identity/access.py), newest first."""
+        query = select(Declaration).where(viewer.where(Declaration, whom))
         if scheme:
             query = query.where(Declaration.scheme == scheme)
         if declared_from is not None:

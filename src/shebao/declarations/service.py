@@ -26,8 +26,8 @@ from shebao.declarations.repository import DeclarationRepository
 from shebao.declarations.taxcore import Decision, tax_core
 from shebao.enrolment.terms import FLEXIBLE_EMPLOYMENT, RESIDENT_MEDICAL, RESIDENT_PENSION
 from shebao.errors import Conflict, ValidationFailed
+from shebao.identity.access import Viewer
 from shebao.identity.models import Person
-from shebao.identity.repository import FamilyRepository
 from shebao.kit.periods import Period
 from shebao.payables import models as payable_status
 from shebao.payables.models import Payable
@@ -227,18 +227,9 @@ class DeclarationService:
             )
 
     # read --------------------------------------------------------------------------------------
-    def may_see(self, declaration: Declaration) -> bool:
-        if self.payer.id in (declaration.person_id, declaration.declared_by_id):
-            return True
-        family = FamilyRepository(self.session)
-        if family.live_link(self.payer.id, declaration.person_id) is None:
-            return False
-        owed = declaration.status == SUCCEEDED and declaration.payment_status == UNPAID
-        return owed or family.consent(declaration.person_id, self.payer.id) is not None
-
     def get(self, declaration_id: uuid.UUID, *, for_update: bool = False) -> Declaration:
         found = (self.repository.for_update if for_update else self.repository.get)(declaration_id)
-        if found is None or not self.may_see(found):
+        if found is None or not Viewer.of(self.session, self.payer).may_see(found):
             raise errors.DeclarationNotFound()
         return found
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from shebao.identity import schemas
+from shebao.identity.access import ALL_CHOICE
 from shebao.identity.deps import Principal
 from shebao.identity.documents import ID_TYPE_LABELS, IdType
 from shebao.identity.family import RELATIONS
@@ -55,11 +56,17 @@ def person_view(person: Person) -> dict[str, str]:
     }
 
 
-def whom_choices(runtime: Runtime, session: Session, payer: Principal) -> list[tuple[str, str]]:
-    """本人 and each family member, as (payer_id, label) choices of a 缴费对象 / 查询对象 picker."""
+def whom_choices(
+    runtime: Runtime, session: Session, payer: Principal, *, everyone: bool = False
+) -> list[tuple[str, str]]:
+    """本人 and each family member, as (payer_id, label) choices of a 缴费对象 / 查询对象 picker; a query's
+    picker (`everyone`) offers 全部 too: everything the payer may see, family members' included."""
     from shebao.identity.family import FamilyService
 
     members = FamilyService(runtime, session, payer.person, channel=payer.channel).members()
-    return [("", f"本人（{payer.person.masked_name}）")] + [
+    choices = [("", f"本人（{payer.person.masked_name}）")]
+    if everyone and members:
+        choices.append((ALL_CHOICE, "全部（本人及家庭成员）"))
+    return choices + [
         (str(row.id), f"{person.masked_name}（{RELATIONS[row.relation]}）") for row, person in members
     ]

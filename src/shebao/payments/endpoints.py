@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Header, Request, Response, status
 
 from shebao.deps import DbSession, RuntimeDep
-from shebao.identity.access import parse_id
+from shebao.identity.access import Viewer, parse_id
 from shebao.identity.deps import CurrentPayer
 from shebao.payments import presenters, schemas
 from shebao.payments.errors import PaymentNotFound
@@ -54,9 +54,8 @@ def create_payment(
 
 @router.get("/payments/{payment_id}", response_model=schemas.Payment, summary="缴费结果")
 def get_payment(payment_id: str, payer: CurrentPayer, session: DbSession) -> schemas.Payment:
-    key = parse_id(payment_id)
-    found = PaymentRepository(session).get(key) if key else None
-    if found is None or payer.person.id not in (found.payer_id, found.person_id):
+    found = PaymentRepository(session).seen_by(Viewer.of(session, payer.person), parse_id(payment_id))
+    if found is None:
         raise PaymentNotFound()
     return presenters.payment(found)
 

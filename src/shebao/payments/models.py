@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shebao.db import Base, UTCDateTime
+from shebao.identity.access import Guard
 from shebao.kit.ids import new_id
 
 CREATED: Final = "created"
@@ -53,6 +54,8 @@ class Payment(Base):
         Index(None, "person_id", "status", "succeeded_at"),
         Index(None, "payer_id", "status", "succeeded_at"),
     )
+    # Who may see it (identity/access.py): the insured person, the payer who made it, consent holders.
+    access: ClassVar[Guard] = Guard(person="person_id", actor="payer_id")
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     declaration_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("declarations.id"))

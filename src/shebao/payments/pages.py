@@ -15,7 +15,7 @@ from shebao.declarations.service import DeclarationService
 from shebao.deps import DbSession, RuntimeDep
 from shebao.enrolment.terms import scheme_label
 from shebao.errors import ShebaoError
-from shebao.identity.access import parse_id
+from shebao.identity.access import Viewer, parse_id
 from shebao.identity.deps import CurrentPayer
 from shebao.identity.models import Person
 from shebao.payments.errors import PaymentNotFound
@@ -128,10 +128,9 @@ def confirm(
 def result(
     payment_id: str, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
 ) -> HTMLResponse:
-    key = parse_id(payment_id)
     repository = PaymentRepository(session)
-    found = repository.get(key) if key else None
-    if found is None or payer.person.id not in (found.payer_id, found.person_id):
+    found = repository.seen_by(Viewer.of(session, payer.person), parse_id(payment_id))
+    if found is None:
         raise PaymentNotFound()
     waited = (runtime.clock.now() - found.updated_at).total_seconds()
     if found.status in (CREATED, PENDING, UNKNOWN) and waited >= QUERY_AFTER_SECONDS:

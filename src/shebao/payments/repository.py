@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shebao.identity.access import Viewer
 from shebao.payments.models import CREATED, PENDING, UNKNOWN, ChannelEvent, IdempotencyRecord, Payment
 
 
@@ -17,6 +18,11 @@ class PaymentRepository:
 
     def get(self, payment_id: uuid.UUID) -> Payment | None:
         return self.session.get(Payment, payment_id)
+
+    def seen_by(self, viewer: Viewer, payment_id: uuid.UUID | None) -> Payment | None:
+        """The payment, if the viewer may see it (identity/access.py); None is a 404 to the caller."""
+        found = self.get(payment_id) if payment_id is not None else None
+        return found if found is not None and viewer.may_see(found) else None
 
     def for_update(self, payment_id: uuid.UUID) -> Payment | None:
         return self.session.scalars(select(Payment).where(Payment.id == payment_id).with_for_update()).first()

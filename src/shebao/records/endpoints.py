@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Query
 
 from shebao.deps import DbSession
+from shebao.identity.access import MINE, Viewer
 from shebao.identity.deps import CurrentPayer
 from shebao.records import schemas
 from shebao.records.service import check_filter, payment_records
@@ -24,7 +25,9 @@ def records(
     payer_id: Annotated[str | None, Query(max_length=64, description="家庭成员的 id")] = None,
 ) -> schemas.PaymentRecordList:
     where = check_filter(scheme, period_from, period_to)
-    return schemas.PaymentRecordList(items=payment_records(session, payer.person, payer_id, where))
+    viewer = Viewer.of(session, payer.person)
+    whom = viewer.whom(payer_id, default=MINE)
+    return schemas.PaymentRecordList(items=payment_records(session, viewer, whom, where))
 
 
 def include(app: FastAPI) -> None:

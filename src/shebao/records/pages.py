@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from shebao.deps import DbSession, RuntimeDep
 from shebao.enrolment.terms import FLEXIBLE_EMPLOYMENT, RESIDENT_MEDICAL, RESIDENT_PENSION
 from shebao.errors import NotFound
-from shebao.identity.access import insured_for
+from shebao.identity.access import EVERYTHING, Viewer, insured_for
 from shebao.identity.deps import CurrentPayer
 from shebao.identity.presenters import person_view, whom_choices
 from shebao.records.service import check_filter, payment_records
@@ -40,8 +40,10 @@ def _page(
     period_from = period_from or f"{year - 1}-01"
     period_to = period_to or f"{year + 1}-12"
     where = check_filter(scheme, period_from, period_to)
-    insured = insured_for(session, payer.person, payer_id or None)
-    records = payment_records(session, payer.person, payer_id or None, where)
+    viewer = Viewer.of(session, payer.person)
+    whom = viewer.whom(payer_id)  # "" is 本人 (oneself only), "all" is 全部
+    records = payment_records(session, viewer, whom, where)
+    insured = None if whom == EVERYTHING else insured_for(session, payer.person, payer_id or None)
     path, title = PAGES[scheme]
     return render(
         request,
@@ -53,9 +55,9 @@ def _page(
             "records": records,
             "period_from": period_from,
             "period_to": period_to,
-            "whom": whom_choices(runtime, session, payer),
+            "whom": whom_choices(runtime, session, payer, everyone=True),
             "payer_id": payer_id,
-            "insured": person_view(insured),
+            "insured": person_view(insured) if insured else None,
             "pension_page": scheme == RESIDENT_PENSION,
         },
     )

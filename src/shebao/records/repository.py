@@ -8,10 +8,9 @@ filters apply to the few rows of one person.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from shebao.declarations.models import Declaration
@@ -29,17 +28,8 @@ class RecordRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def records(
-        self, viewer_id: uuid.UUID, *, person_id: uuid.UUID | None, consent: bool, where: RecordFilter
-    ) -> list[tuple[Payment, Declaration]]:
-        """Without `person_id`: the viewer's own fees (whoever paid) and what the viewer paid for others.
-        With a family member's `person_id`: what the viewer paid for them; all of theirs with consent."""
-        if person_id is None:
-            whose = or_(Payment.person_id == viewer_id, Payment.payer_id == viewer_id)
-        elif consent:
-            whose = Payment.person_id == person_id
-        else:
-            whose = and_(Payment.person_id == person_id, Payment.payer_id == viewer_id)
+    def records(self, whose: ColumnElement[bool], where: RecordFilter) -> list[tuple[Payment, Declaration]]:
+        """The succeeded payments `whose` lets through (a `Viewer.where` over `Payment`), newest first."""
         query = (
             select(Payment, Declaration)
             .join(Declaration, Declaration.id == Payment.declaration_id)

@@ -1,4 +1,4 @@
-"""Who may see which records (DESIGN.md), and the records as the API and pages show them."""
+"""The records as the API and pages show them, as far as the payer may see them (identity/access.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 
 from shebao.enrolment.terms import SCHEMES, scheme_label
 from shebao.errors import ValidationFailed
-from shebao.identity.access import has_consent, insured_for
+from shebao.identity.access import Viewer, Whom
 from shebao.identity.models import Person
 from shebao.identity.presenters import id_type_label
 from shebao.kit.clock import to_shanghai
 from shebao.payables.schemas import Insured, Office
-from shebao.payments.models import CHANNEL_LABELS
+from shebao.payments.models import CHANNEL_LABELS, Payment
 from shebao.records import schemas
 from shebao.records.repository import RecordFilter, RecordRepository
 from shebao.reference.models import TaxOffice
@@ -39,13 +39,9 @@ def check_filter(scheme: str | None, period_from: str | None, period_to: str | N
 
 
 def payment_records(
-    session: Session, viewer: Person, payer_id: str | None, where: RecordFilter
+    session: Session, viewer: Viewer, whom: Whom, where: RecordFilter
 ) -> list[schemas.PaymentRecord]:
-    person_id, consent = None, False
-    if payer_id:
-        member = insured_for(session, viewer, payer_id)
-        person_id, consent = member.id, has_consent(session, viewer, member)
-    rows = RecordRepository(session).records(viewer.id, person_id=person_id, consent=consent, where=where)
+    rows = RecordRepository(session).records(viewer.where(Payment, whom), where)
     people_ids = {p.person_id for p, _ in rows} | {p.payer_id for p, _ in rows}
     people = (
         {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(people_ids)))} if rows else {}
