@@ -38,6 +38,10 @@ def test_medical_for_oneself_and_a_family_member_then_void(page, shot, runtime, 
 
     page.goto("/declarations")
     cards = page.locator("section.card").filter(has_text="申报时间")
+    assert cards.count() == 1  # 本人: his own only
+    page.get_by_label("查询对象").select_option(label="全部（本人及家庭成员）")
+    page.get_by_role("button", name="查询").click()
+    page.wait_for_url("**payer_id=all*")
     assert cards.count() == 2
     assert page.get_by_text("代他人", exact=True).is_visible()
     shot("declarations-list")

@@ -20,6 +20,10 @@ def test_records_pages_for_oneself_and_a_family_member(page, shot, runtime, worl
     page.goto("/fees")
     page.get_by_role("link", name="城乡居民医疗缴费记录查询").click()
     cards = page.locator("section.card").filter(has_text="电子税票号码")
+    assert cards.count() == 1  # 本人: his own only
+    page.get_by_label("查询对象").select_option(label="全部（本人及家庭成员）")
+    page.get_by_role("button", name="查询").click()
+    page.wait_for_url("**payer_id=all*")
     assert cards.count() == 2  # his own and the one he paid for his mother
     page.get_by_text("更多相关操作").first.click()
     assert page.get_by_role("link", name="证明申请").first.is_visible()
