@@ -22,7 +22,7 @@ os.environ.pop("SHEBAO_DATABASE_URL", None)
 os.environ["SHEBAO_ENV"] = "test"
 
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from shebao import worker  # noqa: E402
@@ -38,7 +38,26 @@ worker.huey.immediate = True
 pytest_plugins = ["tests.fixtures.world"]
 
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
-PG_URL = os.environ.get("SHEBAO_TEST_DATABASE_URL")
+
+
+def _per_worker(url: str | None) -> str | None:
+    """Each pytest-xdist worker gets a database of its own beside the given one (`<name>_gw0`, …):
+    the fixtures empty the database after every test, so workers must not share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url is None or worker is None:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists.first() is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+PG_URL = _per_worker(os.environ.get("SHEBAO_TEST_DATABASE_URL"))
 REFERENCE_TABLES = {"regions", "tax_offices", "agencies", "banks", "bank_branches", "alembic_version"}
 
 
