@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shebao import __version__
@@ -21,6 +22,8 @@ from shebao.runtime import Runtime
 from shebao.web.security import SecurityMiddleware
 from shebao.web.templating import STATIC_DIR, render
 
+# A database that is busy (every connection in use, or gone for a moment) answers 503 with this Retry-After.
+RETRY_AFTER_SECONDS = 2
 _FIELD_LABELS = {"body": "请求内容", "query": "查询条件", "path": "地址", "header": "请求头"}
 
 
@@ -76,6 +79,14 @@ def _chinese_reason(item: dict[str, Any]) -> str:
     return "取值不正确"
 
 
+def _busy(request: Request) -> Response:
+    error = ShebaoError("系统繁忙，请稍后再试")
+    error.status_code = 503  # type: ignore[misc]
+    response = _error_response(request, error)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ShebaoError)
     async def _shebao_error(request: Request, exc: ShebaoError) -> Response:
@@ -108,9 +119,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError) -> Response:
         log.error("database_unavailable", path=request.url.path, error=str(exc.orig)[:200])
-        error = ShebaoError("系统繁忙，请稍后再试")
-        error.status_code = 503  # type: ignore[misc]
-        return _error_response(request, error)
+        return _busy(request)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(request: Request, exc: PoolTimeout) -> Response:
+        # Every database connection of this process is in use: a moment later there will be one.
+        log.warning("database_pool_exhausted", path=request.url.path)
+        return _busy(request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

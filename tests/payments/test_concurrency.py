@@ -16,6 +16,7 @@ from shebao.declarations.service import void_declaration
 from shebao.errors import ShebaoError
 from shebao.payments.models import Payment
 from shebao.payments.service import notify
+from shebao.payments.service.settle import apply_success
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
 from shebao.sandbox.alipay.notifier import notification_params
 from tests.payments.test_core import _declare, _pay
@@ -109,3 +110,75 @@ def test_pay_versus_void_has_exactly_one_winner(client, world, runtime, routed) 
     else:
         assert declaration.payment_status == "paid" and not payment.duplicate
         assert any(isinstance(r, ShebaoError) for r in results)
+
+
+def test_one_success_delivered_many_times_at_once_is_no_duplicate(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
+    """Paid at the provider without a notification, then its success delivered 8 times at once by each of
+    four clients: the payment succeeds once, the declaration is paid, nothing is flagged for refund."""
+    declared = _declare(client, world.zhang_headers)
+    body = _pay(client, world.zhang_headers, declared["id"]).json()
+    trade = f"/sandbox/alipay/trades/{body['out_trade_no']}"
+    assert client.post(f"{trade}/pay", json={"notify": False}).status_code == 200
+    answers = _in_parallel(4, lambda: client.post(f"{trade}/notify", json={"copies": 8}))
+    assert [a.status_code for a in answers] == [200] * 4
+    with runtime.db.session() as s:
+        payment = s.get(Payment, uuid.UUID(body["id"]))
+        declaration = s.get(Declaration, uuid.UUID(declared["id"]))
+        assert payment is not None and declaration is not None
+        assert (payment.status, payment.duplicate, payment.refund_status) == ("succeeded", False, None)
+        assert declaration.payment_status == "paid"
+        assert s.scalar(select(func.count()).where(AuditEntry.action == "payment.duplicate")) == 0
+        assert s.scalar(select(func.count()).where(AuditEntry.action == "payment.succeeded")) == 1
+
+
+def test_a_payment_read_before_its_lock_is_settled_from_the_fresh_row(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
+    """The mechanism behind the duplicates: a payment loaded before another transaction settled it must
+    be re-read under the lock, not taken from the session's identity map."""
+    declared = _declare(client, world.zhang_headers)
+    body = _pay(client, world.zhang_headers, declared["id"]).json()
+    key = uuid.UUID(body["id"])
+    with runtime.db.transaction() as first:
+        seen = first.get(Payment, key)
+        assert seen is not None and seen.status == "pending"
+        with runtime.db.transaction() as other:
+            apply_success(
+                other, other.get(Payment, key), provider_trade_no="T1", paid_at=None, now=runtime.clock.now()
+            )
+        settled = apply_success(first, seen, provider_trade_no="T1", paid_at=None, now=runtime.clock.now())
+        assert (settled.status, settled.duplicate) == ("succeeded", False)
+    with runtime.db.session() as s:
+        payment = s.get(Payment, key)
+        assert payment is not None and (payment.status, payment.duplicate) == ("succeeded", False)
+        assert s.scalar(select(func.count()).where(AuditEntry.action == "payment.succeeded")) == 1
+
+
+def test_fifty_parallel_payments_of_one_declaration_leave_one_open(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
+    """No 500 and no client timeout: those deciding while the first is with its provider get a 409; one
+    deciding after the provider answered replaces it (API.md: a new payment closes the open ones first)."""
+    declared = _declare(client, world.zhang_headers)
+    answers = _in_parallel(50, lambda: _pay(client, world.zhang_headers, declared["id"]))
+    codes = sorted(a.status_code for a in answers)
+    assert set(codes) <= {201, 409, 503} and codes.count(409) >= 40, codes
+    refused = [a.json()["error"]["message"] for a in answers if a.status_code != 201]
+    assert set(refused) <= {"缴费结果确认中，请稍后再试", "系统繁忙，请稍后再试"}
+    assert all(a.headers.get("Retry-After") for a in answers if a.status_code == 503)
+    opened = {a.json()["id"] for a in answers if a.status_code == 201}
+    with runtime.db.session() as s:
+        payments = {str(p.id): p.status for p in s.scalars(select(Payment))}
+    assert set(payments) == opened
+    assert sorted(payments.values()) == ["closed"] * (len(opened) - 1) + ["pending"]
+
+
+def test_fifty_requests_with_one_idempotency_key_get_the_first_payment(
+    client, world, runtime, routed
+) -> None:  # type: ignore[no-untyped-def]
+    declared = _declare(client, world.zhang_headers)
+    answers = _in_parallel(
+        50, lambda: _pay(client, world.zhang_headers, declared["id"], **{"Idempotency-Key": "same-key"})
+    )
+    assert [a.status_code for a in answers] == [201] * 50, [a.text for a in answers if a.status_code != 201]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert {a.json()["pay"]["kind"] for a in answers} == {"redirect"}
+    with runtime.db.session() as s:
+        [payment] = s.scalars(select(Payment)).all()
+    assert payment.status == "pending"

@@ -85,7 +85,13 @@ def test_pay_by_alipay_through_the_sandbox(client, world, runtime, routed) -> No
             .where(AuditEntry.object_type.in_(["payment", "declaration"]))
             .order_by(AuditEntry.occurred_at, AuditEntry.action)
         ).all()
-    assert actions == ["declaration.declare", "payment.created", "declaration.paid", "payment.succeeded"]
+    assert actions == [
+        "declaration.declare",
+        "payment.created",
+        "payment.pending",
+        "declaration.paid",
+        "payment.succeeded",
+    ]
     again = _pay(client, world.zhang_headers, declared["id"])
     assert again.status_code == 409 and again.json()["error"]["message"] == "该申报已缴款，无需重复缴费"
 

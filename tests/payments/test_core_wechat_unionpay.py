@@ -113,7 +113,13 @@ def test_pay_by_wechat_h5_through_the_sandbox(client, world, runtime, routed) ->
             .where(AuditEntry.object_type.in_(["payment", "declaration"]))
             .order_by(AuditEntry.occurred_at, AuditEntry.action)
         ).all()
-    assert actions == ["declaration.declare", "payment.created", "declaration.paid", "payment.succeeded"]
+    assert actions == [
+        "declaration.declare",
+        "payment.created",
+        "payment.pending",
+        "declaration.paid",
+        "payment.succeeded",
+    ]
 
 
 def test_pay_from_the_wechat_mini_program_with_jsapi(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]

@@ -61,3 +61,10 @@ class DeclarationFailed(Conflict):
 class AmountNotAllowed(ValidationFailed):
     code = "amount_not_allowed"
     message = "只有城乡居民养老保险可以选择缴费金额"
+
+
+class NotDeclarer(Conflict):
+    """A family member's payer may pay a declaration, but only its declarer or the insured person voids it."""
+
+    code = "not_declarer"
+    message = "只有申报人或参保人本人可以作废该申报"

@@ -22,16 +22,17 @@ class DeclarationRepository:
         return self.session.get(Declaration, declaration_id)
 
     def for_update(self, declaration_id: uuid.UUID) -> Declaration | None:
-        """The declaration, row-locked (PostgreSQL) for a read-modify-write that touches money."""
+        """The declaration, row-locked (PostgreSQL) for a read-modify-write that touches money, and re-read:
+        SELECT … FOR UPDATE does not refresh a copy this session loaded before the lock."""
         query = select(Declaration).where(Declaration.id == declaration_id).with_for_update()
-        return self.session.scalars(query).first()
+        return self.session.scalars(query.execution_options(populate_existing=True)).first()
 
     def payables_for_update(self, payable_ids: Sequence[uuid.UUID]) -> list[Payable]:
         """Lock the payables in id order, so two declarers of overlapping sets never deadlock."""
         query = (
             select(Payable).where(Payable.id.in_(list(payable_ids))).order_by(Payable.id).with_for_update()
         )
-        return list(self.session.scalars(query))
+        return list(self.session.scalars(query.execution_options(populate_existing=True)))
 
     def payables(self, payable_ids: Sequence[uuid.UUID]) -> list[Payable]:
         return list(self.session.scalars(select(Payable).where(Payable.id.in_(list(payable_ids)))))
@@ -52,7 +53,8 @@ class DeclarationRepository:
 
     def payables_of(self, declaration: Declaration) -> list[Payable]:
         query = select(Payable).where(Payable.declaration_id == declaration.id).order_by(Payable.id)
-        return list(self.session.scalars(query.with_for_update()))
+        locked = query.with_for_update().execution_options(populate_existing=True)
+        return list(self.session.scalars(locked))
 
     def visible_to(
         self,

@@ -247,8 +247,15 @@ class DeclarationService:
 
         check_no_payment_in_flight(self.session, declaration)
 
+    def check_may_void(self, declaration_id: uuid.UUID, *, for_update: bool = False) -> Declaration:
+        """Only its declarer or the insured person voids a declaration (and closes its payments)."""
+        declaration = self.get(declaration_id, for_update=for_update)
+        if self.payer.id not in (declaration.declared_by_id, declaration.person_id):
+            raise errors.NotDeclarer()
+        return declaration
+
     def void(self, declaration_id: uuid.UUID) -> Declaration:
-        declaration = self.get(declaration_id, for_update=True)
+        declaration = self.check_may_void(declaration_id, for_update=True)
         self.check_can_void(declaration)
         self.do_void(declaration)
         return declaration
@@ -282,7 +289,7 @@ def void_declaration(
     from shebao.payments.service.query import close_open
 
     with runtime.db.session() as session:
-        DeclarationService(runtime, session, payer, channel=channel).get(declaration_id)  # 404 if not theirs
+        DeclarationService(runtime, session, payer, channel=channel).check_may_void(declaration_id)
     close_open(runtime, declaration_id)
     with runtime.db.transaction() as session:
         return DeclarationService(runtime, session, payer, channel=channel).void(declaration_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -169,7 +170,7 @@ def _declare_fed(
     return declaration
 
 
-def _apply(runtime: Runtime, session: Session, items: Sequence[FedItem]) -> tuple[str, Declaration | None]:
+def _apply(session: Session, items: Sequence[FedItem], now: datetime) -> tuple[str, Declaration | None]:
     first = items[0]
     if PaymentRepository(session).by_trade(METHOD, first.source_id) is not None:
         return "unchanged", None
@@ -188,7 +189,6 @@ def _apply(runtime: Runtime, session: Session, items: Sequence[FedItem]) -> tupl
         declaration = _declaration_of_payables(session, person, items, _payables(session, person, items))
         if declaration.total_fen != total:
             raise Refused("缴款金额与申报金额不一致")
-    now = runtime.clock.now()
     payment = Payment(
         declaration_id=declaration.id,
         payer_id=person.id,
@@ -219,9 +219,10 @@ def _apply(runtime: Runtime, session: Session, items: Sequence[FedItem]) -> tupl
 def apply_fed_payment(runtime: Runtime, items: Sequence[FedItem]) -> FedResult:
     lines = tuple(item.line for item in items)
     source = items[0].source_id
+    now = runtime.clock.now()  # before any lock: refreshing the clock takes a connection of its own
     try:
         with runtime.db.transaction() as session:
-            status, declaration = _apply(runtime, session, items)
+            status, declaration = _apply(session, items, now)
     except Refused as refused:
         return FedResult(source, lines, "rejected", refused.reason)
     except IntegrityError:  # the same source_id, fed twice at once: the other delivery recorded it

@@ -34,7 +34,6 @@ def create_payment(
     body: schemas.PaymentCreate,
     payer: CurrentPayer,
     runtime: RuntimeDep,
-    session: DbSession,
     idempotency_key: Annotated[
         str | None, Header(max_length=128, description="同一键与请求体在24小时内返回首次结果")
     ] = None,

@@ -41,3 +41,10 @@ class AgreementChoice(ValidationFailed):
 class PlatformUserMissing(ValidationFailed):
     code = "platform_user_missing"
     message = "小程序内支付需要提供付款人在该平台的用户标识（platform_user_id）"
+
+
+class OpenedByAnother(Conflict):
+    """Another payer's payment is open: theirs to close (DESIGN.md: a payer may pay for a family member)."""
+
+    code = "payment_open_by_another"
+    message = "该申报已有他人发起的缴费，缴费结果确认中，请稍后再试"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from shebao.identity.access import Viewer
@@ -25,22 +25,30 @@ class PaymentRepository:
         return found if found is not None and viewer.may_see(found) else None
 
     def for_update(self, payment_id: uuid.UUID) -> Payment | None:
-        return self.session.scalars(select(Payment).where(Payment.id == payment_id).with_for_update()).first()
+        """The payment, row-locked and re-read: a copy loaded earlier in this session may be stale."""
+        query = select(Payment).where(Payment.id == payment_id).with_for_update()
+        return self.session.scalars(query.execution_options(populate_existing=True)).first()
 
     def by_trade(self, method: str, out_trade_no: str, *, for_update: bool = False) -> Payment | None:
         query = select(Payment).where(Payment.method == method, Payment.out_trade_no == out_trade_no)
-        return self.session.scalars(query.with_for_update() if for_update else query).first()
+        if for_update:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return self.session.scalars(query).first()
 
     def of_declaration(self, declaration_id: uuid.UUID) -> list[Payment]:
         query = select(Payment).where(Payment.declaration_id == declaration_id).order_by(Payment.created_at)
         return list(self.session.scalars(query))
 
-    def due_for_query(self, now: datetime, limit: int = 100) -> list[uuid.UUID]:
-        """Payments whose outcome is open and whose next query is due (the settle job's work list)."""
+    def due_for_query(self, now: datetime, *, stale_before: datetime, limit: int = 100) -> list[uuid.UUID]:
+        """Payments whose outcome is open and whose next query is due (the settle job's work list), and
+        open ones never scheduled (created before a crash by an older release) once `stale_before`."""
+        open_ = Payment.status.in_((CREATED, PENDING, UNKNOWN))
+        due = Payment.next_query_at <= now
+        unscheduled = and_(Payment.next_query_at.is_(None), Payment.created_at <= stale_before)
         query = (
             select(Payment.id)
-            .where(Payment.status.in_((CREATED, PENDING, UNKNOWN)), Payment.next_query_at <= now)
-            .order_by(Payment.next_query_at)
+            .where(open_, or_(due, unscheduled))
+            .order_by(Payment.next_query_at.is_(None).desc(), Payment.next_query_at)
             .limit(limit)
         )
         return list(self.session.scalars(query))
@@ -49,8 +57,12 @@ class PaymentRepository:
         query = select(ChannelEvent).where(ChannelEvent.channel == channel, ChannelEvent.event_id == event_id)
         return self.session.scalars(query).first()
 
-    def idempotency(self, payer_id: uuid.UUID, key: str) -> IdempotencyRecord | None:
+    def idempotency(
+        self, payer_id: uuid.UUID, key: str, *, for_update: bool = False
+    ) -> IdempotencyRecord | None:
         query = select(IdempotencyRecord).where(
             IdempotencyRecord.payer_id == payer_id, IdempotencyRecord.key == key
         )
+        if for_update:
+            query = query.with_for_update().execution_options(populate_existing=True)
         return self.session.scalars(query).first()

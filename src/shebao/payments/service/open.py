@@ -26,9 +26,9 @@ from shebao.audit.service import Actor, record
 from shebao.declarations.models import PAID, Declaration
 from shebao.declarations.service import DeclarationService, check_can_pay
 from shebao.identity.models import Person
-from shebao.kit.clock import start_of_local_day
+from shebao.kit.clock import start_of_local_day, to_shanghai
 from shebao.kit.ids import random_digits
-from shebao.payments import errors
+from shebao.payments import errors, states
 from shebao.payments.channels.base import (
     ChannelDeclined,
     ChannelError,
@@ -36,15 +36,14 @@ from shebao.payments.channels.base import (
     ChannelPay,
     ChannelTimeout,
 )
-from shebao.payments.models import CREATED, FAILED, PENDING, UNKNOWN, IdempotencyRecord, Payment
+from shebao.payments.models import CREATED, FAILED, PENDING, UNKNOWN, Payment
 from shebao.payments.registry import adapter_for, answers_at_once, methods_for
 from shebao.payments.repository import PaymentRepository
 from shebao.payments.service import agreement as by_agreement
-from shebao.payments.service.query import IN_FLIGHT, close_open, next_query_at
+from shebao.payments.service import idempotency
+from shebao.payments.service.query import IN_FLIGHT, close_at_provider, in_flight, next_query_at
 from shebao.payments.service.settle import apply_end, apply_success
 from shebao.runtime import Runtime
-
-IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -75,6 +74,12 @@ def new_out_trade_no(now: datetime) -> str:
     return "SB" + now.strftime("%Y%m%d%H%M%S") + random_digits(10)
 
 
+def may_close(payer: Person, declaration: Declaration, payment: Payment) -> bool:
+    """A declaration's declarer and its insured person may close any of its payments; another payer
+    (paying for a family member) only their own."""
+    return payer.id in (declaration.declared_by_id, declaration.person_id, payment.payer_id)
+
+
 class PaymentOpener:
     def __init__(self, runtime: Runtime, payer: Person, *, channel: str) -> None:
         self.runtime = runtime
@@ -87,35 +92,34 @@ class PaymentOpener:
         found = service.get(declaration_id, for_update=True)
         return found
 
-    def _check(self, session: Session, declaration: Declaration) -> list[Payment]:
+    def _check(self, session: Session, declaration: Declaration, now: datetime) -> list[Payment]:
         """May a new payment start? Answers the open payments that must be closed first."""
         if declaration.payment_status == PAID:
             raise errors.DeclarationPaid()
-        check_can_pay(declaration, self.runtime.clock.today())
+        check_can_pay(declaration, to_shanghai(now).date())
         payments = PaymentRepository(session).of_declaration(declaration.id)
-        in_flight = any(p.is_open and answers_at_once(p.method) for p in payments)  # a deduction being sent
-        if in_flight or any(p.status == UNKNOWN or p.close_pending for p in payments):
+        deducting = any(p.is_open and answers_at_once(p.method) for p in payments)  # a deduction being sent
+        if deducting or any(p.status == UNKNOWN or p.close_pending or in_flight(p, now) for p in payments):
             raise errors.ResultPending()
-        return [p for p in payments if p.is_open]
+        open_payments = [p for p in payments if p.is_open]
+        if not all(may_close(self.payer, declaration, p) for p in open_payments):
+            raise errors.OpenedByAnother()
+        return open_payments
 
     def _agreement(
-        self, session: Session, declaration: Declaration, request: PaymentRequest, *, lock: bool = False
+        self,
+        session: Session,
+        declaration: Declaration,
+        request: PaymentRequest,
+        now: datetime,
+        *,
+        lock: bool = False,
     ) -> Agreement | None:
         if request.agreement_id is None:
             return None
-        today = self.runtime.clock.today()
+        today = to_shanghai(now).date()
         agreement_id = request.agreement_id
         return by_agreement.check_usable(session, self.payer, declaration, agreement_id, today, lock=lock)
-
-    def _replay(self, session: Session, request: PaymentRequest) -> Payment | None:
-        if not request.idempotency_key:
-            return None
-        found = PaymentRepository(session).idempotency(self.payer.id, request.idempotency_key)
-        if found is None or found.created_at < self.runtime.clock.now() - IDEMPOTENCY_WINDOW:
-            return None
-        if found.request_hash != request.fingerprint():
-            raise errors.IdempotencyConflict()
-        return PaymentRepository(session).get(found.payment_id) if found.payment_id else None
 
     def open(self, request: PaymentRequest) -> Payment:
         if request.method not in methods_for(self.channel, self.runtime.settings):
@@ -124,75 +128,93 @@ class PaymentOpener:
             raise errors.AgreementChoice()
         if (self.channel, request.method) in IN_APP_PAYMENTS and not request.platform_user_id:
             raise errors.PlatformUserMissing()
-        db = self.runtime.db
-        with db.transaction() as session:
-            replay = self._replay(session, request)
-            if replay is not None:
-                return replay
+        key = request.idempotency_key
+        if not key:
+            return self._open(request)
+        claimed = idempotency.claim(self.runtime, self.payer, key, request.fingerprint())
+        if claimed.payment is not None:
+            return claimed.payment  # the first request's payment
+        try:
+            return self._open(request)
+        except BaseException:
+            idempotency.release(self.runtime, self.payer, key)  # unless a payment was linked to it
+            raise
+
+    def _open(self, request: PaymentRequest) -> Payment:
+        # The clock is read before the lock: refreshing its stored offset takes a connection of its own.
+        now = self.runtime.clock.now()
+        with self.runtime.db.transaction() as session:
             declaration = self._declaration(session, request.declaration_id)
-            open_payments = self._check(session, declaration)
-            self._agreement(session, declaration, request)
-        if open_payments:
-            close_open(self.runtime, request.declaration_id)
-        payment = self._create(request)
-        return self._ask_provider(payment, request)
+            open_payments = self._check(session, declaration, now)
+            agreement = self._agreement(session, declaration, request, now, lock=True)
+            # Nothing to close: create it under this lock, so concurrent openers meet it in flight.
+            created = None if open_payments else self._new(session, declaration, request, agreement, now)
+        if created is None:
+            for payment in open_payments:
+                close_at_provider(self.runtime, payment)
+            created = self._create(request)
+        return self._ask_provider(created, request)
 
     def _create(self, request: PaymentRequest) -> Payment:
         now = self.runtime.clock.now()
         with self.runtime.db.transaction() as session:
             declaration = self._declaration(session, request.declaration_id)
-            if self._check(session, declaration):
+            if self._check(session, declaration, now):
                 raise errors.ResultPending()  # an open payment could not be closed just now
-            agreement = self._agreement(session, declaration, request, lock=True)  # revoked meanwhile?
-            deadline_end = start_of_local_day(declaration.deadline + timedelta(days=1))
-            payment = Payment(
-                declaration_id=declaration.id,
-                payer_id=self.payer.id,
-                person_id=declaration.person_id,
-                method=request.method,
-                channel=self.channel,
-                out_trade_no=new_out_trade_no(now),
-                amount_fen=declaration.total_fen,
-                status=CREATED,
-                created_at=now,
-                updated_at=now,
-                expires_at=min(
-                    now + timedelta(minutes=self.runtime.settings.payment_expiry_minutes), deadline_end
-                ),
-            )
-            if agreement is not None:
-                # In flight until the bank answers; the query job looks only once the call must be over.
-                payment.pay, payment.next_query_at = by_agreement.pay_view(agreement), now + IN_FLIGHT
-            session.add(payment)
-            session.flush()
-            if request.idempotency_key:
-                session.add(
-                    IdempotencyRecord(
-                        payer_id=self.payer.id,
-                        key=request.idempotency_key,
-                        request_hash=request.fingerprint(),
-                        payment_id=payment.id,
-                        created_at=now,
-                    )
-                )
-            record(
-                session,
-                actor=self.actor,
-                action="payment.created",
-                object_type="payment",
-                object_id=payment.id,
-                at=now,
-                after={
-                    "status": CREATED,
-                    "method": payment.method,
-                    "amount_fen": payment.amount_fen,
-                    "declaration_id": str(declaration.id),
-                    "for_other": declaration.person_id != self.payer.id,
-                },
-            )
-            if agreement is not None:
-                by_agreement.record_deduction(session, payment, agreement, actor=self.actor, now=now)
-            return payment
+            agreement = self._agreement(session, declaration, request, now, lock=True)  # revoked meanwhile?
+            return self._new(session, declaration, request, agreement, now)
+
+    def _new(
+        self,
+        session: Session,
+        declaration: Declaration,
+        request: PaymentRequest,
+        agreement: Agreement | None,
+        now: datetime,
+    ) -> Payment:
+        deadline_end = start_of_local_day(declaration.deadline + timedelta(days=1))
+        payment = Payment(
+            declaration_id=declaration.id,
+            payer_id=self.payer.id,
+            person_id=declaration.person_id,
+            method=request.method,
+            channel=self.channel,
+            out_trade_no=new_out_trade_no(now),
+            amount_fen=declaration.total_fen,
+            status=CREATED,
+            created_at=now,
+            updated_at=now,
+            expires_at=min(
+                now + timedelta(minutes=self.runtime.settings.payment_expiry_minutes), deadline_end
+            ),
+        )
+        # In flight until the provider answers; the query job looks once the call must be over, so a
+        # crash between this commit and the provider call still ends in a final state.
+        payment.next_query_at = now + IN_FLIGHT
+        if agreement is not None:
+            payment.pay = by_agreement.pay_view(agreement)
+        session.add(payment)
+        session.flush()
+        if request.idempotency_key:
+            idempotency.link(session, self.payer, request.idempotency_key, request.fingerprint(), payment)
+        record(
+            session,
+            actor=self.actor,
+            action="payment.created",
+            object_type="payment",
+            object_id=payment.id,
+            at=now,
+            after={
+                "status": CREATED,
+                "method": payment.method,
+                "amount_fen": payment.amount_fen,
+                "declaration_id": str(declaration.id),
+                "for_other": declaration.person_id != self.payer.id,
+            },
+        )
+        if agreement is not None:
+            by_agreement.record_deduction(session, payment, agreement, actor=self.actor, now=now)
+        return payment
 
     def _ask_provider(self, payment: Payment, request: PaymentRequest) -> Payment:
         base = self.runtime.settings.base_url.rstrip("/")
@@ -216,6 +238,7 @@ class PaymentOpener:
         except ChannelDeclined as declined:
             return self._declined(payment, declined.reason)
         except ChannelError as exc:
+            now = self.runtime.clock.now()
             with self.runtime.db.transaction() as session:
                 current = PaymentRepository(session).get(payment.id)
                 assert current is not None
@@ -223,7 +246,7 @@ class PaymentOpener:
                     session,
                     current,
                     FAILED,
-                    now=self.runtime.clock.now(),
+                    now=now,
                     reason="支付渠道暂时无法受理，请稍后再试",
                     actor=self.actor,
                 )
@@ -249,10 +272,11 @@ class PaymentOpener:
 
     def _declined(self, payment: Payment, reason: str) -> Payment:
         """The provider declined this payment (余额不足 …): failed with its reason; a new one may follow."""
+        now = self.runtime.clock.now()
         with self.runtime.db.transaction() as session:
             current = PaymentRepository(session).get(payment.id)
             assert current is not None
-            return apply_end(session, current, FAILED, now=self.runtime.clock.now(), reason=reason)
+            return apply_end(session, current, FAILED, now=now, reason=reason)
 
     def _record(self, payment: Payment, status: str, *, pay: dict[str, object] | None) -> Payment:
         now = self.runtime.clock.now()
@@ -260,7 +284,17 @@ class PaymentOpener:
             current = PaymentRepository(session).for_update(payment.id)
             assert current is not None
             if current.status == CREATED:  # a notification may already have settled it
-                current.status = status
+                states.move(current, status)
+                record(
+                    session,
+                    actor=self.actor,
+                    action=f"payment.{status}",
+                    object_type="payment",
+                    object_id=current.id,
+                    at=now,
+                    before={"status": CREATED},
+                    after={"status": status},
+                )
             current.pay = pay if pay is not None else current.pay
             # A bank that timed out may still be finishing the deduction: its first query waits a little.
             immediate = status == UNKNOWN and not answers_at_once(current.method)

@@ -104,7 +104,7 @@ def settle_one(runtime: Runtime, payment_id: uuid.UUID) -> Payment | None:
     payment = _reload(runtime, payment_id)
     if payment is None or payment.status in (SUCCEEDED, CLOSED, FAILED):
         return payment
-    if _in_flight(runtime, payment):
+    if in_flight(payment, runtime.clock.now()):
         return payment
     adapter = adapter_for(payment.method, runtime)
     try:
@@ -120,21 +120,20 @@ def settle_one(runtime: Runtime, payment_id: uuid.UUID) -> Payment | None:
     return _reload(runtime, payment_id)
 
 
-def _in_flight(runtime: Runtime, payment: Payment) -> bool:
-    """A real-time call (or its timed-out answer) that its first query must not overtake."""
+def in_flight(payment: Payment, now: datetime) -> bool:
+    """A provider call (or a real-time call's timed-out answer) that a query must not overtake: the
+    payment was committed `created` just before its provider call, which may still be running."""
     due = payment.next_query_at
-    return (
-        answers_at_once(payment.method)
-        and payment.status in (CREATED, UNKNOWN)
-        and due is not None
-        and runtime.clock.now() < due
-    )
+    if due is None or now >= due:
+        return False
+    return payment.status == CREATED or (answers_at_once(payment.method) and payment.status == UNKNOWN)
 
 
 def settle_due(runtime: Runtime) -> int:
     """The periodic job: query every open payment whose next query is due (expired ones get closed)."""
+    now = runtime.clock.now()
     with runtime.db.session() as session:
-        due = PaymentRepository(session).due_for_query(runtime.clock.now())
+        due = PaymentRepository(session).due_for_query(now, stale_before=now - IN_FLIGHT)
     for payment_id in due:
         try:
             settle_one(runtime, payment_id)

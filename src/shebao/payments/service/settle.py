@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from shebao.audit.service import Actor, record
 from shebao.declarations.models import SUCCEEDED as DECLARATION_SUCCEEDED
-from shebao.declarations.models import UNPAID
+from shebao.declarations.models import UNPAID, Declaration
 from shebao.declarations.repository import DeclarationRepository
 from shebao.declarations.service import do_mark_paid
 from shebao.payments import states
@@ -25,12 +25,13 @@ from shebao.reference.models import TaxOffice
 PROVIDER = Actor("provider")
 
 
-def lock(session: Session, payment: Payment) -> Payment:
-    """Lock the payment's declaration, then the payment; answers the fresh, locked payment."""
-    DeclarationRepository(session).for_update(payment.declaration_id)
+def lock(session: Session, payment: Payment) -> tuple[Declaration, Payment]:
+    """Lock the payment's declaration, then the payment; answers both as the database holds them now."""
+    declaration = DeclarationRepository(session).for_update(payment.declaration_id)
     locked = PaymentRepository(session).for_update(payment.id)
-    assert locked is not None
-    return locked
+    if declaration is None or locked is None:
+        raise LookupError(f"payment {payment.id} or its declaration is gone")
+    return declaration, locked
 
 
 def _eticket(session: Session, payment: Payment, region_code: str, at: datetime) -> str:
@@ -51,11 +52,9 @@ def apply_success(
     eticket_no: str | None = None,
 ) -> Payment:
     """`eticket_no`: the tax core's own number for a payment made elsewhere; otherwise one is issued."""
-    payment = lock(session, payment)
+    declaration, payment = lock(session, payment)
     if payment.status == SUCCEEDED:
         return payment
-    declaration = DeclarationRepository(session).get(payment.declaration_id)
-    assert declaration is not None
     before = payment.status
     states.move(payment, SUCCEEDED)
     payment.close_pending = False
@@ -107,7 +106,7 @@ def apply_end(
     actor: Actor = PROVIDER,
 ) -> Payment:
     """Closed or failed: only from an open state; a repeat (or a later close of a success) changes nothing."""
-    payment = lock(session, payment)
+    _, payment = lock(session, payment)
     if payment.status == target or not states.can_move(payment, target):
         payment.close_pending = payment.close_pending and payment.status != CLOSED
         return payment
