@@ -156,6 +156,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
     from shebao.agreements.endpoints import include as agreements_api
     from shebao.agreements.pages import include as agreements_pages
+    from shebao.certificates.endpoints import include as certificates_api
+    from shebao.certificates.pages import include as certificates_pages
     from shebao.declarations.endpoints import include as declarations_api
     from shebao.declarations.pages import include as declarations_pages
     from shebao.elsewhere.endpoints import include as elsewhere
@@ -187,6 +189,8 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
         elsewhere,
         agreements_api,
         agreements_pages,
+        certificates_api,
+        certificates_pages,
         shell,
     ]
     if settings.sandboxes_enabled:

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     bank_private_key: str | None = None  # ours: signs every request message
     bank_public_key: str | None = None  # the front end's public key or certificate: verifies its answers
     bank_node_code: str = "SHEBAO"  # our node code, the sender of every message
+    # The tax office's certificate signing (缴费证明的电子签章): the private key and the signing certificate
+    # followed by its chain, PEM text or file paths. Production issues certificates only with both set
+    # (never with generated keys); elsewhere a development CA and signer are generated into {data_dir}/keys/.
+    certificate_signing_key: str | None = None
+    certificate_signing_cert: str | None = None
 
     @field_validator("clock")
     @classmethod
@@ -97,6 +102,10 @@ class Settings(BaseSettings):
     @property
     def bank_enabled(self) -> bool:
         return bool(self.bank_gateway) or not self.is_production
+
+    @property
+    def certificates_enabled(self) -> bool:
+        return bool(self.certificate_signing_key and self.certificate_signing_cert) or not self.is_production
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -146,6 +155,10 @@ class Settings(BaseSettings):
             from shebao.payments.channels.bank.keys import check_production_keys as check_bank
 
             check_bank(self)
+        if self.certificate_signing_key or self.certificate_signing_cert:
+            from shebao.certificates.signing import check_production_keys as check_certificate_signing
+
+            check_certificate_signing(self)
 
 
 @cache

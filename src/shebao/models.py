@@ -2,6 +2,7 @@
 
 from shebao.agreements.models import Agreement, AgreementDeduction
 from shebao.audit.models import AuditEntry
+from shebao.certificates.models import Captcha, Certificate, CertificateFile, RenderFault
 from shebao.db import Base
 from shebao.declarations.models import Declaration, DeclarationItem
 from shebao.enrolment.models import AgencyKey, Enrolment
@@ -31,6 +32,10 @@ from shebao.sandbox.unionpay.models import SandboxUnionpayTrade
 from shebao.sandbox.wechat.models import SandboxWechatTrade
 
 __all__ = [
+    "Captcha",
+    "Certificate",
+    "CertificateFile",
+    "RenderFault",
     "ReconciliationIssue",
     "StatementRun",
     "Agreement",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shebao.agreements.tasks  # noqa: F401
+import shebao.certificates.tasks  # noqa: F401
 import shebao.payables.tasks  # noqa: F401
 import shebao.payments.tasks  # noqa: F401
 import shebao.reconciliation.tasks  # noqa: F401

@@ -39,6 +39,7 @@ def read_clock(clock: Clock) -> ClockState:
 def include(app: FastAPI) -> None:
     from shebao.sandbox.alipay.endpoints import router as alipay_router
     from shebao.sandbox.bank.endpoints import router as bank_router
+    from shebao.sandbox.certificates import router as certificates_router
     from shebao.sandbox.identity_endpoints import router as identity_router
     from shebao.sandbox.unionpay.endpoints import router as unionpay_router
     from shebao.sandbox.wechat.endpoints import router as wechat_router
@@ -49,3 +50,4 @@ def include(app: FastAPI) -> None:
     app.include_router(bank_router)
     app.include_router(wechat_router)
     app.include_router(unionpay_router)
+    app.include_router(certificates_router)

@@ -32,9 +32,9 @@ FEE_FUNCTIONS: tuple[Function, ...] = (
 )
 
 CERTIFICATE_FUNCTIONS: tuple[Function, ...] = (
-    Function("certificate-print", "社保缴费证明打印", None),
-    Function("certificate-download", "社保缴费证明下载", None),
-    Function("certificate-verify", "缴费证明查验", None, public=True),
+    Function("certificate-print", "社保缴费证明打印", "/certificates/print"),
+    Function("certificate-download", "社保缴费证明下载", "/certificates"),
+    Function("certificate-verify", "缴费证明查验", "/verify", public=True),
 )
 
 ALL_FUNCTIONS = {f.slug: f for f in FEE_FUNCTIONS + CERTIFICATE_FUNCTIONS}

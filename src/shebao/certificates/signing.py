@@ -1,0 +1,208 @@
+"""The tax office's signing certificate, and the PAdES signature of every certificate PDF (pyHanko).
+
+Production takes the key and the certificate (followed by its chain) from settings and refuses to
+start without them. Elsewhere a development CA and a signer it issued are generated once into
+`{data_dir}/keys/certificate-signing.pem` (one file, so concurrent first uses agree on one set).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from shebao.config import ConfigError, Settings
+
+DEV_FILE = "certificate-signing.pem"
+KEY_SETTING = "SHEBAO_CERTIFICATE_SIGNING_KEY"
+CERT_SETTING = "SHEBAO_CERTIFICATE_SIGNING_CERT"
+
+
+@dataclass(frozen=True)
+class SigningMaterial:
+    key: asn1_keys.PrivateKeyInfo
+    certificate: asn1_x509.Certificate
+    chain: tuple[asn1_x509.Certificate, ...]  # issuers, the root last
+
+    def signer(self) -> signers.SimpleSigner:
+        return signers.SimpleSigner(
+            signing_cert=self.certificate,
+            signing_key=self.key,
+            cert_registry=SimpleCertificateStore.from_certs(list(self.chain)),  # type: ignore[no-untyped-call]
+        )
+
+
+def _read(value: str) -> bytes:
+    text = value.strip()
+    if text.startswith("-----BEGIN"):
+        return text.encode("ascii")
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise ConfigError("缴费证明签名密钥或证书格式不正确或文件不存在：应为 PEM 文本或 PEM 文件路径")
+    return path.read_bytes()
+
+
+def _material(key_pem: bytes, certs_pem: bytes) -> SigningMaterial:
+    try:
+        key = load_private_key_from_pemder_data(key_pem, passphrase=None)
+        certificate, *chain = list(load_certs_from_pemder_data(certs_pem))
+    except (ValueError, TypeError) as exc:
+        raise ConfigError("缴费证明签名密钥或证书无法读取（需要未加密的私钥和 PEM 证书）") from exc
+    return SigningMaterial(key=key, certificate=certificate, chain=tuple(chain))
+
+
+@lru_cache(maxsize=8)
+def _configured(key_value: str, cert_value: str) -> SigningMaterial:
+    return _material(_read(key_value), _read(cert_value))
+
+
+def material(settings: Settings) -> SigningMaterial:
+    if settings.certificate_signing_key and settings.certificate_signing_cert:
+        return _configured(settings.certificate_signing_key, settings.certificate_signing_cert)
+    if settings.is_production:
+        raise ConfigError(f"生产环境必须配置缴费证明签名证书：{KEY_SETTING} 与 {CERT_SETTING}。")
+    return _dev_material(str((settings.data_dir / "keys" / DEV_FILE).resolve()))
+
+
+def dev_root(settings: Settings) -> asn1_x509.Certificate:
+    """The development CA (tests validate signatures against it)."""
+    return material(settings).chain[-1]
+
+
+def check_production_keys(settings: Settings) -> None:
+    """Production needs the tax office's signing key and certificate, and they must load."""
+    missing = [
+        name
+        for name, value in {
+            KEY_SETTING: settings.certificate_signing_key,
+            CERT_SETTING: settings.certificate_signing_cert,
+        }.items()
+        if not value
+    ]
+    if missing:
+        raise ConfigError("生产环境必须配置缴费证明签名证书：" + ", ".join(missing))
+    material(settings)
+
+
+def sign(pdf: bytes, signing: SigningMaterial, *, reason: str, location: str) -> bytes:
+    """A PAdES baseline signature (B-B) over the whole document, as an incremental update."""
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    meta = signers.PdfSignatureMetadata(
+        field_name="TaxOfficeSignature",
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason,
+        location=location,
+    )
+    out = signers.sign_pdf(writer, meta, signer=signing.signer())
+    return bytes(out.getvalue())
+
+
+@lru_cache(maxsize=4)
+def _dev_material(path_text: str) -> SigningMaterial:
+    path = Path(path_text)
+    if not path.exists():
+        _write_once(path, _new_dev_bundle())
+    data = path.read_bytes()
+    key_end = data.index(b"-----END PRIVATE KEY-----") + len(b"-----END PRIVATE KEY-----")
+    return _material(data[:key_end], data[key_end:])
+
+
+def _new_dev_bundle() -> bytes:
+    """A development root CA and a signer it issued, as one PEM: key, signer certificate, CA."""
+    now = datetime.now(UTC)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "shebao 开发测试（非正式）"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "shebao 开发测试根证书"),
+        ]
+    )
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650 * 3))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_usage(cert_sign=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "国家税务总局北京市税务局（开发测试）"),
+                    x509.NameAttribute(NameOID.COMMON_NAME, "社会保险费缴费证明签章（开发测试）"),
+                ]
+            )
+        )
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650 * 2))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_usage(cert_sign=False), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    pem = serialization.Encoding.PEM
+    return key_pem + cert.public_bytes(pem) + ca_cert.public_bytes(pem)
+
+
+def _usage(*, cert_sign: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=not cert_sign,
+        content_commitment=not cert_sign,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _write_once(path: Path, content: bytes) -> None:
+    """Concurrent first uses agree: the first hard link wins, the others read its file."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        os.chmod(temp, 0o600)
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(temp)
