@@ -13,7 +13,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from shebao.certificates.signing import dev_root
+from shebao.certificates.signing import dev_root, outside_event_loop
 from tests.certificates.support import _paid, certificate, pdffonts_rows, request
 
 
@@ -29,7 +29,7 @@ def _validate(runtime, pdf: bytes):  # type: ignore[no-untyped-def]
     reader = PdfFileReader(BytesIO(pdf))
     [signature] = reader.embedded_signatures
     context = ValidationContext(trust_roots=[dev_root(runtime.settings)], allow_fetching=False)
-    return validate_pdf_signature(signature, context)
+    return outside_event_loop(lambda: validate_pdf_signature(signature, context))
 
 
 def test_every_font_is_embedded(client, world, routed) -> None:  # type: ignore[no-untyped-def]

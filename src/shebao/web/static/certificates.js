@@ -24,3 +24,23 @@
     }
   });
 })();
+
+// Tapping the captcha fetches a new one in place, so what was typed stays (without script the link
+// reloads the page with a new captcha).
+(function () {
+  var link = document.querySelector("a.captcha");
+  if (!link || !window.fetch) { return; }
+  link.addEventListener("click", function (event) {
+    event.preventDefault();
+    fetch("/api/v1/captcha", { headers: { "Accept": "application/json" } })
+      .then(function (answer) { if (!answer.ok) { throw new Error("captcha"); } return answer.json(); })
+      .then(function (body) {
+        link.querySelector("img").src = body.image;
+        document.querySelector("input[name=captcha_id]").value = body.captcha_id;
+        var input = document.getElementById("v-captcha");
+        input.value = "";
+        input.focus();
+      })
+      .catch(function () { window.location.href = link.href; });
+  });
+})();
