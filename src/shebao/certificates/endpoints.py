@@ -63,10 +63,7 @@ def list_certificates(
     payer_id: Annotated[str | None, Query(max_length=64, description="只看为该家庭成员申请的")] = None,
 ) -> schemas.CertificateList:
     service = CertificateService(runtime, session, payer.person, channel=payer.channel)
-    found = service.list(applied_from, applied_to)
-    if payer_id:
-        person_id = service.whose(payer_id).person_id
-        found = [c for c in found if c.person_id == person_id]
+    found = service.list(applied_from, applied_to, payer_id)
     return schemas.CertificateList(items=[presenters.certificate(c) for c in found])
 
 

@@ -23,11 +23,13 @@ from shebao.certificates.content import Content, Item
 from shebao.certificates.document import render_pdf
 from shebao.certificates.models import BUSY_REASON, FAILED, READY, Certificate, CertificateFile
 from shebao.certificates.preview import render_png
-from shebao.certificates.repository import CertificateRepository, Whose
+from shebao.certificates.repository import CertificateRepository
+from shebao.certificates.service import CertificateAsk, paid_for
 from shebao.certificates.signing import material, sign
 from shebao.certificates.verification import verification_index, verify_url
 from shebao.enrolment.models import Enrolment
 from shebao.enrolment.terms import scheme_label
+from shebao.identity.access import Viewer
 from shebao.identity.models import Person
 from shebao.identity.presenters import id_type_label
 from shebao.kit.clock import to_shanghai
@@ -93,13 +95,10 @@ def _render(runtime: Runtime, certificate_id: uuid.UUID) -> Rendered:
 
 
 def _content(runtime: Runtime, session: Session, certificate: Certificate) -> tuple[Content, str]:
-    whose = Whose(
-        person_id=certificate.person_id,
-        paid_by=certificate.requested_by_id if certificate.only_paid_by_requester else None,
-    )
-    rows = CertificateRepository(session).paid(
-        whose, certificate.scheme, certificate.period_from, certificate.period_to
-    )
+    applicant = session.get(Person, certificate.requested_by_id)
+    assert applicant is not None
+    ask = CertificateAsk(certificate.scheme, certificate.period_from, certificate.period_to)
+    rows = paid_for(CertificateRepository(session), Viewer.of(session, applicant), certificate.person_id, ask)
     if not rows:
         raise RuntimeError("nothing paid any more")  # e.g. refunded since the request
     person = session.get(Person, certificate.person_id)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Final
+from typing import ClassVar, Final
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shebao.db import Base, UTCDateTime
+from shebao.identity.access import Guard
 from shebao.kit.crypto import EncryptedText
 from shebao.kit.ids import new_id
 
@@ -45,13 +46,13 @@ class Certificate(Base):
         ),
     )
 
+    # Who may see it (identity/access.py): the insured person, the applicant, consent holders.
+    access: ClassVar[Guard] = Guard(person="person_id", actor="requested_by_id")
+
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     certificate_no: Mapped[str] = mapped_column(String(24), unique=True)
     requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"))  # the payer who asked
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)  # the insured
-    # Without the insured person's consent a family member's certificate holds only what the
-    # requester paid (identity/access.py); fixed at request time.
-    only_paid_by_requester: Mapped[bool] = mapped_column(default=False)
     scheme: Mapped[str] = mapped_column(String(24))
     period_from: Mapped[str] = mapped_column(String(7))
     period_to: Mapped[str] = mapped_column(String(7))

@@ -16,7 +16,7 @@ from shebao.certificates.verification import Verifier
 from shebao.deps import DbSession, RuntimeDep, WriteSession, settle
 from shebao.enrolment.terms import SCHEMES, scheme_label
 from shebao.errors import ShebaoError, ValidationFailed
-from shebao.identity.access import insured_for, parse_id
+from shebao.identity.access import ALL_CHOICE, insured_for, parse_id
 from shebao.identity.deps import CurrentPayer, optional_principal
 from shebao.identity.endpoints import client_ip
 from shebao.identity.presenters import person_view, whom_choices
@@ -39,7 +39,9 @@ def _print_page(
     error: ShebaoError | None = None,
 ) -> HTMLResponse:
     records: list[Any] = []
-    insured = insured_for(session, payer.person, values["payer_id"] or None)
+    insured = insured_for(
+        session, payer.person, values["payer_id"] if values["payer_id"] != ALL_CHOICE else None
+    )
     if error is None:
         try:
             ask = check_ask(

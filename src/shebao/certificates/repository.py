@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from shebao.certificates.models import GENERATING, Captcha, Certificate, CertificateFile, RenderFault
@@ -15,41 +14,38 @@ from shebao.enrolment.models import Enrolment
 from shebao.payments.models import SUCCEEDED, Payment
 
 
-@dataclass(frozen=True)
-class Whose:
-    """One insured person's payments; without their consent only those `paid_by` made (access rule)."""
-
-    person_id: uuid.UUID
-    paid_by: uuid.UUID | None = None
-
-
 class CertificateRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def paid(
-        self, whose: Whose, scheme: str, period_from: str, period_to: str
+        self,
+        person_id: uuid.UUID,
+        visible: ColumnElement[bool],
+        scheme: str,
+        period_from: str,
+        period_to: str,
     ) -> list[tuple[Payment, Declaration]]:
-        """Succeeded payments of one scheme whose fee periods overlap the range, whatever the channel
-        (payments made elsewhere included); never a duplicate (to refund or refunded) or an unpaid one.
-        Read through `ix_payments_person_id_status_succeeded_at`, oldest first."""
+        """One insured person's succeeded payments of one scheme whose fee periods overlap the range,
+        whatever the channel (payments made elsewhere included), among those `visible` (the access
+        rule's SQL filter); never a duplicate (to refund or refunded) or an unpaid one. Read through
+        `ix_payments_person_id_status_succeeded_at`, oldest first."""
         query = (
             select(Payment, Declaration)
             .join(Declaration, Declaration.id == Payment.declaration_id)
             .where(
-                Payment.person_id == whose.person_id,
+                Payment.person_id == person_id,
+                visible,
                 Payment.status == SUCCEEDED,
                 Payment.duplicate.is_(False),
                 Payment.refund_status.is_(None),
-                Declaration.person_id == whose.person_id,
+                Declaration.person_id == person_id,
                 Declaration.scheme == scheme,
                 Declaration.period_end >= period_from,
                 Declaration.period_start <= period_to,
             )
             .order_by(Declaration.period_start, Payment.succeeded_at, Payment.id)
         )
-        if whose.paid_by is not None:
-            query = query.where(Payment.payer_id == whose.paid_by)
         return [(payment, declaration) for payment, declaration in self.session.execute(query).tuples()]
 
     def enrolled(self, person_id: uuid.UUID, scheme: str) -> bool:
@@ -72,10 +68,10 @@ class CertificateRepository:
         )
         return self.session.scalars(query).first()
 
-    def of_requester(
-        self, requested_by: uuid.UUID, applied_from: datetime | None, applied_to: datetime | None
+    def listed(
+        self, visible: ColumnElement[bool], applied_from: datetime | None, applied_to: datetime | None
     ) -> list[Certificate]:
-        query = select(Certificate).where(Certificate.requested_by_id == requested_by)
+        query = select(Certificate).where(visible)
         if applied_from is not None:
             query = query.where(Certificate.applied_at >= applied_from)
         if applied_to is not None:

@@ -1,7 +1,8 @@
 """证明申请, 社保缴费证明下载 and 重新制作: the rules of a payer's certificate requests.
 
-Who may ask for whose certificate is the access rule of `identity/access.py`: a payer's own payments,
-and a family member's — all of them with the member's consent, else only what the payer paid.
+Whose payments a certificate may hold is the access rule of `identity/access.py` (`Viewer`): a
+payer's own, and a family member's — all of them with the member's consent, else only what the payer
+paid. The worker applies the same rule for the applicant when it makes the certificate.
 """
 
 from __future__ import annotations
@@ -18,18 +19,28 @@ from shebao.audit.service import Actor, record
 from shebao.certificates import errors
 from shebao.certificates.codes import new_certificate_no
 from shebao.certificates.models import FAILED, GENERATING, READY, Certificate, CertificateFile
-from shebao.certificates.repository import CertificateRepository, Whose
+from shebao.certificates.repository import CertificateRepository
 from shebao.certificates.tasks import generate_certificate_task
 from shebao.db import after_commit
+from shebao.declarations.models import Declaration
 from shebao.enrolment.terms import SCHEMES, scheme_label
 from shebao.errors import ValidationFailed
-from shebao.identity.access import has_consent, insured_for
+from shebao.identity.access import MINE, SELF, Viewer, Whom
 from shebao.identity.models import Person
 from shebao.kit.clock import start_of_local_day, to_shanghai
+from shebao.payments.models import Payment
 from shebao.runtime import Runtime
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 EARLIEST_YEAR = 1990  # no resident or flexible-employment fee in this system is older
+
+
+def paid_for(
+    repository: CertificateRepository, viewer: Viewer, person_id: uuid.UUID, ask: CertificateAsk
+) -> list[tuple[Payment, Declaration]]:
+    """What a certificate of `person_id` asked by `viewer` holds: the access rule decides whose."""
+    whom = SELF if person_id == viewer.payer_id else Whom("member", person_id)
+    return repository.paid(person_id, viewer.where(Payment, whom), ask.scheme, ask.period_from, ask.period_to)
 
 
 @dataclass(frozen=True)
@@ -84,20 +95,18 @@ class CertificateService:
         self.payer = payer
         self.channel = channel
         self.repository = CertificateRepository(session)
+        self.viewer = Viewer.of(session, payer)
 
     def _actor(self) -> Actor:
         return Actor(type="payer", id=str(self.payer.id), channel=self.channel)
 
-    def whose(self, payer_id: str | uuid.UUID | None) -> Whose:
-        """The insured person of a request and how much of theirs the payer may put on a certificate."""
-        insured = insured_for(self.session, self.payer, payer_id)
-        if has_consent(self.session, self.payer, insured):
-            return Whose(person_id=insured.id)
-        return Whose(person_id=insured.id, paid_by=self.payer.id)
+    def insured(self, payer_id: str | uuid.UUID | None) -> uuid.UUID:
+        """The insured person of a request: the payer, or a live family member (else 404)."""
+        return self.viewer.member_person(payer_id) if payer_id else self.payer.id
 
     def paid(self, ask: CertificateAsk, payer_id: str | uuid.UUID | None) -> list[PaidRecord]:
         """What a certificate of this ask would hold (社保缴费证明打印's query result)."""
-        rows = self.repository.paid(self.whose(payer_id), ask.scheme, ask.period_from, ask.period_to)
+        rows = paid_for(self.repository, self.viewer, self.insured(payer_id), ask)
         return [
             PaidRecord(
                 scheme_label=scheme_label(declaration.scheme),
@@ -115,20 +124,19 @@ class CertificateService:
         """(the request, created?): asking again while the same one is generating answers that one."""
         if not self.runtime.settings.certificates_enabled:
             raise errors.CertificatesDisabled()
-        whose = self.whose(payer_id)
-        if not self.repository.enrolled(whose.person_id, ask.scheme):
+        person_id = self.insured(payer_id)
+        if not self.repository.enrolled(person_id, ask.scheme):
             raise errors.SchemeNotEnrolled()
-        if not self.repository.paid(whose, ask.scheme, ask.period_from, ask.period_to):
+        if not paid_for(self.repository, self.viewer, person_id, ask):
             raise errors.NothingPaid()
-        existing = self._generating(whose, ask)
+        existing = self._generating(person_id, ask)
         if existing is not None:
             return existing, False
         now = self.runtime.clock.now()
         certificate = Certificate(
             certificate_no=new_certificate_no(self.runtime.clock.today()),
             requested_by_id=self.payer.id,
-            person_id=whose.person_id,
-            only_paid_by_requester=whose.paid_by is not None,
+            person_id=person_id,
             scheme=ask.scheme,
             period_from=ask.period_from,
             period_to=ask.period_to,
@@ -142,7 +150,7 @@ class CertificateService:
                 self.session.add(certificate)
         except IntegrityError:
             # A concurrent identical request won the partial unique index: answer that one.
-            raced = self._generating(whose, ask)
+            raced = self._generating(person_id, ask)
             if raced is None:
                 raise
             return raced, False
@@ -150,9 +158,9 @@ class CertificateService:
         self._generate_after_commit(certificate.id)
         return certificate, True
 
-    def _generating(self, whose: Whose, ask: CertificateAsk) -> Certificate | None:
+    def _generating(self, person_id: uuid.UUID, ask: CertificateAsk) -> Certificate | None:
         return self.repository.generating_same(
-            self.payer.id, whose.person_id, ask.scheme, ask.period_from, ask.period_to
+            self.payer.id, person_id, ask.scheme, ask.period_from, ask.period_to
         )
 
     def retry(self, certificate_id: uuid.UUID) -> Certificate:
@@ -179,17 +187,21 @@ class CertificateService:
         return certificate
 
     def own(self, certificate_id: uuid.UUID) -> Certificate:
-        """One of the payer's own requests; anyone else's is a 404 (ids reveal nothing)."""
+        """A certificate the access rule lets the payer see; anyone else's is a 404 (ids reveal nothing)."""
         certificate = self.repository.get(certificate_id)
-        if certificate is None or certificate.requested_by_id != self.payer.id:
+        if certificate is None or not self.viewer.may_see(certificate):
             raise errors.CertificateNotFound()
         return certificate
 
-    def list(self, applied_from: date | None, applied_to: date | None) -> list[Certificate]:
+    def list(
+        self, applied_from: date | None, applied_to: date | None, payer_id: str | None = None
+    ) -> list[Certificate]:
+        """By 申请日期: one's own and what one applied for others, or one family member's (`payer_id`)."""
         check_applied_range(applied_from, applied_to)
+        whom = self.viewer.whom(payer_id, default=MINE)
         start = start_of_local_day(applied_from) if applied_from else None
         end = start_of_local_day(applied_to + timedelta(days=1)) if applied_to else None
-        return self.repository.of_requester(self.payer.id, start, end)
+        return self.repository.listed(self.viewer.where(Certificate, whom), start, end)
 
     def file(self, certificate_id: uuid.UUID) -> CertificateFile:
         certificate = self.own(certificate_id)

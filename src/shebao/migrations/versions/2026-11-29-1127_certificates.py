@@ -43,7 +43,6 @@ def upgrade() -> None:
     sa.Column('certificate_no', sa.String(length=24), nullable=False),
     sa.Column('requested_by_id', sa.Uuid(), nullable=False),
     sa.Column('person_id', sa.Uuid(), nullable=False),
-    sa.Column('only_paid_by_requester', sa.Boolean(), nullable=False),
     sa.Column('scheme', sa.String(length=24), nullable=False),
     sa.Column('period_from', sa.String(length=7), nullable=False),
     sa.Column('period_to', sa.String(length=7), nullable=False),

@@ -11,6 +11,9 @@
     }
     return String((11 - product) % 10) === code.charAt(15);
   }
+  document.getElementById("v-code").addEventListener("input", function () {
+    document.getElementById("v-code-error").hidden = true;
+  });
   form.addEventListener("submit", function (event) {
     var code = document.getElementById("v-code");
     var message = document.getElementById("v-code-error");
