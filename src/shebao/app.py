@@ -165,12 +165,12 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
     from shebao.identity.endpoints import include as identity_api
     from shebao.identity.pages import include as identity_pages
     from shebao.payables.endpoints import include as payables
-    from shebao.payments.endpoints import include as payments_api
-    from shebao.payments.pages import include as payments_pages
     from shebao.records.endpoints import include as records_api
     from shebao.records.pages import include as records_pages
     from shebao.reference.endpoints import include as reference
     from shebao.service_endpoints import include as service
+    from shebao.settlement.endpoints import include as payments_api
+    from shebao.settlement.pages import include as payments_pages
     from shebao.web.pages import include as shell
 
     routers: list[Callable[[FastAPI], None]] = [

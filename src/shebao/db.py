@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from shebao.config import Settings
+from shebao.errors import ShebaoError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -112,16 +114,9 @@ class Database:
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
-        """A unit of work outside a request (CLI, tasks): commit on success, roll back on error."""
-        session = self.session(write=write)
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        """One transaction in a session of its own: the step of a `UnitOfWork` without a request."""
+        with UnitOfWork(self).step(write=write) as step:
+            yield step.session
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -177,3 +172,72 @@ def _default(column: Column[Any]) -> Any:
     if default.is_callable:
         return default.arg(None)  # type: ignore[attr-defined]  # SQLAlchemy wraps it to take a context
     return default.arg  # type: ignore[attr-defined]
+
+
+class TransactionOpen(RuntimeError):
+    """A step began inside another, or a provider call was made while a transaction was open."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transaction of a unit of work: its session and the service time read just before it began."""
+
+    session: Session
+    now: datetime
+
+
+class UnitOfWork:
+    """The only way code opens a transaction (docs/decisions/0007).
+
+    A unit of work is a sequence of steps; each is one short transaction, committed at its end and
+    rolled back on an error (kept when the error says so: `ShebaoError.counted()`). Services get a
+    step's session and never commit. Provider calls run `between()` steps, never inside one
+    (decision 0002): decide → commit → call the provider → record. Each step has a session of its own,
+    so every step reads what the ones before it (and everybody else) committed.
+
+    The service time of a step is read before its transaction begins: refreshing the stored clock
+    takes a connection of its own, which must never wait behind a lock this transaction holds.
+    """
+
+    def __init__(self, db: Database, now: Callable[[], datetime] | None = None) -> None:
+        self.db = db
+        self._now = now or (lambda: datetime.now(UTC))
+        self._in_step = False
+
+    @contextmanager
+    def step(self, *, write: bool = True) -> Iterator[Step]:
+        if self._in_step:
+            raise TransactionOpen("a step of a unit of work began inside another")
+        now = self._now()
+        session = self.db.session(write=write)
+        self._in_step = True
+        try:
+            yield Step(session, now)
+            session.commit()
+        except ShebaoError as error:
+            session.commit() if error.commit_anyway else session.rollback()
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            self._in_step = False
+            session.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A look that changes nothing; its snapshot ends with it (what it loaded stays readable)."""
+        if self._in_step:
+            raise TransactionOpen("a read of a unit of work began inside a step")
+        session = self.db.session()
+        try:
+            yield session
+        finally:
+            session.close()
+
+    @contextmanager
+    def between(self) -> Iterator[None]:
+        """Where provider calls go: no transaction open, so no lock is held across the network."""
+        if self._in_step:
+            raise TransactionOpen("a provider call inside a transaction")
+        yield

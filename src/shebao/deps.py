@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from shebao.db import UnitOfWork
 from shebao.errors import ShebaoError
 from shebao.kit.clock import ServiceClock
 from shebao.runtime import Runtime
@@ -19,18 +20,10 @@ def get_runtime(request: Request) -> Runtime:
 
 
 def _session(request: Request, *, write: bool) -> Iterator[Session]:
-    session = get_runtime(request).db.session(write=write)
-    try:
-        yield session
-        session.commit()
-    except ShebaoError as error:
-        settle(session, error)
-        raise
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    """A request of one step: it commits after the endpoint returns (a refused request rolls back, but
+    keeps what must be kept: counted failures)."""
+    with get_runtime(request).work().step(write=write) as step:
+        yield step.session
 
 
 def settle(session: Session, error: ShebaoError) -> None:
@@ -50,6 +43,11 @@ def write_session(request: Request) -> Iterator[Session]:
     yield from _session(request, write=True)
 
 
+def unit_of_work(request: Request) -> UnitOfWork:
+    """For a request made of several steps with provider calls between them (decision 0002)."""
+    return get_runtime(request).work()
+
+
 def get_clock(request: Request) -> ServiceClock:
     return get_runtime(request).clock
 
@@ -59,3 +57,4 @@ DbSession = Annotated[Session, Depends(read_session, scope="function")]
 WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 Clock = Annotated[ServiceClock, Depends(get_clock)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+Work = Annotated[UnitOfWork, Depends(unit_of_work)]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shebao.config import Settings
-from shebao.db import Database
+from shebao.db import Database, UnitOfWork
 from shebao.kit import crypto
 from shebao.kit.clock import ServiceClock
 
@@ -27,9 +27,13 @@ class Runtime:
         clock = ServiceClock(db.session, frozen_real_time=settings.is_production)
         return cls(settings=settings, db=db, clock=clock)
 
+    def work(self) -> UnitOfWork:
+        """A unit of work whose steps read the service clock."""
+        return UnitOfWork(self.db, self.clock.now)
+
     def start_clock(self) -> None:
         """Begin the rehearsal clock at SHEBAO_CLOCK (once per start value, shared by all processes)."""
         if self.settings.is_production:
             return
-        with self.db.transaction() as session:
-            self.clock.start_at(session, self.settings.clock)
+        with UnitOfWork(self.db).step() as step:
+            self.clock.start_at(step.session, self.settings.clock)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shebao.agreements.tasks  # noqa: F401
 import shebao.certificates.tasks  # noqa: F401
 import shebao.payables.tasks  # noqa: F401
-import shebao.payments.tasks  # noqa: F401
 import shebao.reconciliation.tasks  # noqa: F401
+import shebao.settlement.tasks  # noqa: F401
 from shebao.config import get_settings
 
 if get_settings().sandboxes_enabled:

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from shebao.audit.models import AuditEntry
 from shebao.declarations import taxcore
 from shebao.declarations.models import Declaration
-from shebao.declarations.service import DeadlinePassed, check_can_pay, do_mark_paid
+from shebao.settlement.declaration import DeadlinePassed, check_can_pay
+from shebao.settlement.settle import do_mark_paid
 from tests.fixtures.world import payable_ids
 from tests.helpers import bearer_for
 

@@ -17,9 +17,9 @@ from shebao.errors import ShebaoError
 from shebao.identity.models import Person
 from shebao.payments.eticket import FORMAT
 from shebao.payments.models import Payment
-from shebao.payments.service.open import PaymentOpener, PaymentRequest
-from shebao.payments.service.query import settle_due, settle_one
 from shebao.sandbox.bank.models import SandboxBankEntry
+from shebao.settlement.open import PaymentOpener, PaymentRequest
+from shebao.settlement.query import settle_due, settle_one
 from tests.agreements.support import (
     CHAOYANG_OFFICE,
     LI_CARD,

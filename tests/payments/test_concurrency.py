@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 
 from shebao.audit.models import AuditEntry
 from shebao.declarations.models import Declaration
-from shebao.declarations.service import void_declaration
 from shebao.errors import ShebaoError
 from shebao.payments.models import Payment
-from shebao.payments.service import notify
-from shebao.payments.service.settle import apply_success
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
 from shebao.sandbox.alipay.notifier import notification_params
+from shebao.settlement import notify
+from shebao.settlement.declaration import void_declaration
+from shebao.settlement.settle import apply_success
 from tests.payments.test_core import _declare, _pay
 
 pytestmark = pytest.mark.postgres_only

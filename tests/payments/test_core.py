@@ -16,8 +16,8 @@ from shebao.payments.channels.base import ChannelTimeout
 from shebao.payments.eticket import FORMAT
 from shebao.payments.models import ChannelEvent, Payment
 from shebao.payments.registry import adapter_for
-from shebao.payments.service.query import settle_due
-from shebao.payments.service.settle import apply_end
+from shebao.settlement.query import settle_due
+from shebao.settlement.settle import apply_end
 from tests.fixtures.world import payable_ids
 from tests.payments.conftest import move_clock
 

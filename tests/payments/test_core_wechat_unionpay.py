@@ -16,11 +16,11 @@ from shebao.declarations.models import Declaration
 from shebao.payments.eticket import FORMAT
 from shebao.payments.models import ChannelEvent, Payment
 from shebao.payments.registry import configured_methods
-from shebao.payments.service.query import settle_due
 from shebao.sandbox.unionpay import notifier as unionpay_notifier
 from shebao.sandbox.unionpay.models import SandboxUnionpayTrade
 from shebao.sandbox.wechat import notifier as wechat_notifier
 from shebao.sandbox.wechat.models import SandboxWechatTrade
+from shebao.settlement.query import settle_due
 from tests.fixtures.world import payable_ids
 from tests.payments.conftest import move_clock
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from shebao.audit.models import AuditEntry
 from shebao.payments.models import Payment
 from shebao.payments.registry import adapter_for
-from shebao.payments.service.open import PaymentOpener, PaymentRequest
-from shebao.payments.service.query import settle_due
+from shebao.settlement.open import PaymentOpener, PaymentRequest
+from shebao.settlement.query import settle_due
 from tests.payments.conftest import move_clock
 from tests.payments.test_core import _declaration, _declare, _pay, _payment
 

@@ -1,4 +1,4 @@
-"""`/api/v1/declarations` (API.md, Fees): declare, list, get, void."""
+"""`/api/v1/declarations` (API.md, Fees): declare, list, get; voiding is in settlement/endpoints.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Query, status
 
 from shebao.declarations import presenters, schemas
-from shebao.declarations.service import DeclarationService, void_declaration
+from shebao.declarations.service import DeclarationService
 from shebao.deps import DbSession, RuntimeDep, WriteSession
 from shebao.errors import ValidationFailed
 from shebao.identity.access import MINE, Viewer, insured_for, parse_id
@@ -65,17 +65,6 @@ def get_declaration(
     key = parse_id(declaration_id)
     assert key is not None
     return presenters.declaration(session, service.get(key))
-
-
-@router.post("/{declaration_id}/void", response_model=schemas.Declaration, summary="作废申报（仅限未缴款）")
-def void(
-    declaration_id: str, payer: CurrentPayer, runtime: RuntimeDep, session: DbSession
-) -> schemas.Declaration:
-    key = parse_id(declaration_id)
-    assert key is not None
-    return presenters.declaration(
-        session, void_declaration(runtime, payer.person, key, channel=payer.channel)
-    )
 
 
 def include(app: FastAPI) -> None:

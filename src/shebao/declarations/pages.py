@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shebao.declarations.models import STATUS_TAGS, Declaration
-from shebao.declarations.service import DeclarationService, void_declaration
+from shebao.declarations.service import DeclarationService
 from shebao.deps import DbSession, RuntimeDep, WriteSession, settle
 from shebao.enrolment.terms import FLEXIBLE_EMPLOYMENT, RESIDENT_MEDICAL, RESIDENT_PENSION, scheme_label
 from shebao.errors import ShebaoError, ValidationFailed
@@ -384,30 +384,6 @@ def void_confirm(
     [row] = _declaration_rows(session, [found])
     safe_back = back if back.startswith("/") and not back.startswith("//") else "/declarations"
     return render(request, "declarations/void.html", {"title": "作废申报", "row": row, "back": safe_back})
-
-
-@router.post("/declarations/{declaration_id}/void", response_class=HTMLResponse)
-def void(
-    declaration_id: str,
-    request: Request,
-    runtime: RuntimeDep,
-    payer: CurrentPayer,
-    back: Text = "/declarations",
-) -> Response:
-    key = parse_id(declaration_id)
-    assert key is not None
-    safe_back = back if back.startswith("/") and not back.startswith("//") else "/declarations"
-    try:
-        void_declaration(runtime, payer.person, key, channel=payer.channel)
-    except ShebaoError as error:
-        return render(
-            request,
-            "declarations/refused.html",
-            {"title": "提示", "error": error, "back": safe_back},
-            status_code=error.status_code,
-        )
-    separator = "&" if "?" in safe_back else "?"
-    return RedirectResponse(f"{safe_back}{separator}voided=1", status_code=303)
 
 
 def include(app: FastAPI) -> None:

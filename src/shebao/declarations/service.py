@@ -1,10 +1,11 @@
-"""Declare, void and the rules for paying a declaration. Validate (`check_*`), then mutate (`do_*`)."""
+"""Declare, and who sees a declaration. Validate (`check_*`), then mutate (`do_*`). Voiding and paying are
+the settlement core's (shebao.settlement), which owns the pair declaration–payment."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -14,54 +15,26 @@ from shebao.declarations.models import (
     BACK_PAYMENT,
     FAILED,
     NORMAL,
-    PAID,
     PROCESSING,
     SUCCEEDED,
     UNPAID,
-    VOIDED,
     Declaration,
     DeclarationItem,
 )
 from shebao.declarations.repository import DeclarationRepository
 from shebao.declarations.taxcore import Decision, tax_core
 from shebao.enrolment.terms import FLEXIBLE_EMPLOYMENT, RESIDENT_MEDICAL, RESIDENT_PENSION
-from shebao.errors import Conflict, ValidationFailed
+from shebao.errors import ValidationFailed
 from shebao.identity.access import Viewer
 from shebao.identity.models import Person
 from shebao.kit.periods import Period
 from shebao.payables import models as payable_status
+from shebao.payables import states as payable_states
 from shebao.payables.models import Payable
 from shebao.payables.service import amounts_today
 from shebao.policy import calc
 from shebao.policy.tables import PolicyMissing, PolicyTables, default_policy
 from shebao.runtime import Runtime
-
-
-class DeadlinePassed(Conflict):
-    code = "declaration_deadline_passed"
-    message = "已超过缴款期限，请作废后重新申报"
-
-
-def check_can_pay(declaration: Declaration, today: date) -> None:
-    if declaration.payment_status == PAID:
-        raise errors.DeclarationAlreadyPaid("该申报已缴款，无需重复缴费")
-    if declaration.status == VOIDED:
-        raise errors.DeclarationVoided()
-    if declaration.status == PROCESSING:
-        raise errors.DeclarationProcessing()
-    if declaration.status == FAILED:
-        raise errors.DeclarationFailed()
-    if today > declaration.deadline:
-        raise DeadlinePassed()
-
-
-def do_mark_paid(session: Session, declaration: Declaration, *, at: datetime) -> None:
-    """Called by the payment core, inside its transaction, with the declaration locked."""
-    declaration.payment_status = PAID
-    declaration.paid_at = at
-    for payable in DeclarationRepository(session).payables_of(declaration):
-        payable.status = payable_status.PAID
-        payable.updated_at = at
 
 
 def _window(policy: PolicyTables, scheme: str, fee_year: int) -> tuple[date, date]:
@@ -220,11 +193,7 @@ class DeclarationService:
         if decision.outcome == "accepted":
             declaration.status, declaration.decided_at = SUCCEEDED, self.now
         for payable in payables:
-            payable.status, payable.declaration_id, payable.updated_at = (
-                payable_status.DECLARED,
-                declaration.id,
-                self.now,
-            )
+            payable_states.declare(payable, declaration.id, self.now)
 
     # read --------------------------------------------------------------------------------------
     def get(self, declaration_id: uuid.UUID, *, for_update: bool = False) -> Declaration:
@@ -232,64 +201,3 @@ class DeclarationService:
         if found is None or not Viewer.of(self.session, self.payer).may_see(found):
             raise errors.DeclarationNotFound()
         return found
-
-    # void --------------------------------------------------------------------------------------
-    def check_can_void(self, declaration: Declaration) -> None:
-        if declaration.payment_status == PAID:
-            raise errors.DeclarationAlreadyPaid()
-        if declaration.status == VOIDED:
-            raise errors.DeclarationVoided()
-        if declaration.status == PROCESSING:
-            raise errors.DeclarationProcessing("申报处理中，暂不能作废")
-        if declaration.status == FAILED:
-            raise errors.DeclarationFailed("该申报未成功，无需作废")
-        from shebao.payments.service.guard import check_no_payment_in_flight
-
-        check_no_payment_in_flight(self.session, declaration)
-
-    def check_may_void(self, declaration_id: uuid.UUID, *, for_update: bool = False) -> Declaration:
-        """Only its declarer or the insured person voids a declaration (and closes its payments)."""
-        declaration = self.get(declaration_id, for_update=for_update)
-        if self.payer.id not in (declaration.declared_by_id, declaration.person_id):
-            raise errors.NotDeclarer()
-        return declaration
-
-    def void(self, declaration_id: uuid.UUID) -> Declaration:
-        declaration = self.check_may_void(declaration_id, for_update=True)
-        self.check_can_void(declaration)
-        self.do_void(declaration)
-        return declaration
-
-    def do_void(self, declaration: Declaration) -> None:
-        before = declaration.status
-        declaration.status, declaration.voided_at = VOIDED, self.now
-        for payable in self.repository.payables_of(declaration):
-            payable.status, payable.declaration_id, payable.updated_at = (
-                payable_status.TO_DECLARE,
-                None,
-                self.now,
-            )
-        record(
-            self.session,
-            actor=self.actor,
-            action="declaration.void",
-            object_type="declaration",
-            object_id=declaration.id,
-            at=self.now,
-            before={"status": before},
-            after={"status": VOIDED},
-        )
-
-
-def void_declaration(
-    runtime: Runtime, payer: Person, declaration_id: uuid.UUID, *, channel: str
-) -> Declaration:
-    """作废: close the declaration's open payments at their provider first (no transaction held while the
-    provider answers), then void it in one transaction with the declaration locked."""
-    from shebao.payments.service.query import close_open
-
-    with runtime.db.session() as session:
-        DeclarationService(runtime, session, payer, channel=channel).check_may_void(declaration_id)
-    close_open(runtime, declaration_id)
-    with runtime.db.transaction() as session:
-        return DeclarationService(runtime, session, payer, channel=channel).void(declaration_id)

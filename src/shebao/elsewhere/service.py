@@ -11,23 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shebao.audit.service import Actor, record
-from shebao.declarations.models import BACK_PAYMENT, NORMAL, SUCCEEDED, UNPAID, Declaration, DeclarationItem
+from shebao.declarations.models import Declaration
 from shebao.declarations.repository import DeclarationRepository
 from shebao.elsewhere.rows import FedItem
 from shebao.identity.models import Person
 from shebao.identity.repository import PersonRepository
-from shebao.kit.clock import to_shanghai
 from shebao.payables import models as payable_status
 from shebao.payables.models import Payable
-from shebao.payments.models import CREATED, Payment
 from shebao.payments.repository import PaymentRepository
-from shebao.payments.service.query import close_open
-from shebao.payments.service.settle import apply_success
 from shebao.runtime import Runtime
-
-METHOD = "elsewhere"
-TAX_CORE = Actor("taxcore", channel="taxcore")
+from shebao.settlement.elsewhere import METHOD, FedPayment, do_declare_elsewhere, do_record_elsewhere
+from shebao.settlement.query import close_open
 
 
 @dataclass(frozen=True)
@@ -112,62 +106,16 @@ def _declare_fed(
     session: Session, person: Person, items: Sequence[FedItem], payables: Sequence[Payable]
 ) -> Declaration:
     """A declaration made elsewhere: the tax core's amounts, fixed as paid."""
-    first, paid_at = items[0], items[0].paid_at
-    rows = []
-    for position, (item, payable) in enumerate(zip(items, payables, strict=True)):
+    for item, payable in zip(items, payables, strict=True):
         if item.amount_fen < payable.base_amount_fen:
             raise Refused(f"缴款金额少于应缴费额：{item.levy_item} {item.period_start}")
-        rows.append(
-            DeclarationItem(
-                payable_id=payable.id,
-                position=position,
-                levy_item=payable.levy_item,
-                insurance_type=payable.insurance_type,
-                period_start=payable.period_start,
-                period_end=payable.period_end,
-                base_amount_fen=payable.base_amount_fen,
-                late_fee_fen=item.amount_fen - payable.base_amount_fen,
-                amount_fen=item.amount_fen,
-            )
-        )
-    late = sum(row.late_fee_fen for row in rows)
-    declaration = Declaration(
-        person_id=person.id,
-        declared_by_id=person.id,
-        scheme=first.scheme,
-        kind=BACK_PAYMENT if late else NORMAL,
-        channel=first.channel,
-        tax_office_code=payables[0].tax_office_code,
-        agency_code=payables[0].agency_code,
-        period_start=min(p.period_start for p in payables),
-        period_end=max(p.period_end for p in payables),
-        total_fen=sum(row.amount_fen for row in rows),
-        late_fee_fen=late,
-        status=SUCCEEDED,
-        payment_status=UNPAID,
-        deadline=to_shanghai(paid_at).date(),
-        declared_at=paid_at,
-        decided_at=paid_at,
-        items=rows,
-    )
-    session.add(declaration)
-    session.flush()
-    for payable in payables:
-        payable.status, payable.declaration_id, payable.updated_at = (
-            payable_status.DECLARED,
-            declaration.id,
-            paid_at,
-        )
-    record(
-        session,
-        actor=TAX_CORE,
-        action="declaration.declare",
-        object_type="declaration",
-        object_id=declaration.id,
-        at=paid_at,
-        after={"status": SUCCEEDED, "channel": first.channel, "total_fen": declaration.total_fen},
-    )
-    return declaration
+    paid = [(payable, item.amount_fen) for item, payable in zip(items, payables, strict=True)]
+    return do_declare_elsewhere(session, person, _fed(items), paid)
+
+
+def _fed(items: Sequence[FedItem]) -> FedPayment:
+    first = items[0]
+    return FedPayment(first.source_id, first.channel, first.paid_at, first.eticket_no)
 
 
 def _apply(session: Session, items: Sequence[FedItem], now: datetime) -> tuple[str, Declaration | None]:
@@ -189,46 +137,23 @@ def _apply(session: Session, items: Sequence[FedItem], now: datetime) -> tuple[s
         declaration = _declaration_of_payables(session, person, items, _payables(session, person, items))
         if declaration.total_fen != total:
             raise Refused("缴款金额与申报金额不一致")
-    payment = Payment(
-        declaration_id=declaration.id,
-        payer_id=person.id,
-        person_id=person.id,
-        method=METHOD,
-        channel=first.channel,
-        out_trade_no=first.source_id,
-        amount_fen=total,
-        status=CREATED,
-        created_at=now,
-        updated_at=now,
-        expires_at=now,
-    )
-    session.add(payment)
-    session.flush()
-    paid = apply_success(
-        session,
-        payment,
-        provider_trade_no=first.source_id,
-        paid_at=first.paid_at,
-        now=now,
-        actor=TAX_CORE,
-        eticket_no=first.eticket_no,
-    )
+    paid = do_record_elsewhere(session, declaration, person, _fed(items), now=now)
     return ("duplicate" if paid.duplicate else "applied"), declaration
 
 
 def apply_fed_payment(runtime: Runtime, items: Sequence[FedItem]) -> FedResult:
     lines = tuple(item.line for item in items)
     source = items[0].source_id
-    now = runtime.clock.now()  # before any lock: refreshing the clock takes a connection of its own
+    work = runtime.work()
     try:
-        with runtime.db.transaction() as session:
-            status, declaration = _apply(session, items, now)
+        with work.step() as step:
+            status, declaration = _apply(step.session, items, step.now)
     except Refused as refused:
         return FedResult(source, lines, "rejected", refused.reason)
     except IntegrityError:  # the same source_id, fed twice at once: the other delivery recorded it
         status, declaration = "unchanged", None
     if declaration is not None:
-        close_open(runtime, declaration.id)  # open payments here of a declaration now paid elsewhere
+        close_open(runtime, declaration.id, work)  # open payments here of a declaration now paid elsewhere
     reasons = {
         "applied": "已入账",
         "duplicate": "该申报已缴款，本笔记为重复缴费待退款",

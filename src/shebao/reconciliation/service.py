@@ -18,9 +18,9 @@ from shebao.payments.channels.statements import Statement, StatementLine, Statem
 from shebao.payments.models import SUCCEEDED, Payment
 from shebao.payments.registry import adapter_for, configured_methods
 from shebao.payments.repository import PaymentRepository
-from shebao.payments.service.query import record_state
 from shebao.reconciliation.models import ReconciliationIssue, StatementRun
 from shebao.runtime import Runtime
+from shebao.settlement.query import record_state
 
 STATEMENT_CHANNELS = ("alipay", "wechat", "unionpay")
 KIND_LABELS = {

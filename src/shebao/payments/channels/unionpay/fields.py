@@ -20,7 +20,7 @@ PROCESSING_CODES = ("03", "04", "05")  # 交易处理中: ask again later
 NOT_FOUND = "34"  # 查无此交易
 TIME_FORMAT = "%Y%m%d%H%M%S"
 _ORDER_ID = re.compile(r"[A-Za-z0-9]{8,32}")
-_OUR_ORDER = re.compile(r"SB(\d{14})\d+")  # payments/service/open.py: "SB" + UTC time + digits
+_OUR_ORDER = re.compile(r"SB(\d{14})\d+")  # settlement/open.py: "SB" + UTC time + digits
 _AMOUNT = re.compile(r"[1-9]\d{0,11}")
 
 

@@ -1,4 +1,5 @@
-"""`/api/v1/payment-methods`, `/api/v1/payments`, and the providers' notification callbacks."""
+"""The settlement core's API: `/api/v1/payment-methods`, `/api/v1/payments`, voiding a declaration, and
+the providers' notification callbacks. Thin: each calls one settlement function."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Header, Request, Response, status
 
-from shebao.deps import DbSession, RuntimeDep
+from shebao.declarations import presenters as declaration_presenters
+from shebao.declarations import schemas as declaration_schemas
+from shebao.declarations.errors import DeclarationNotFound
+from shebao.deps import DbSession, RuntimeDep, Work
 from shebao.identity.access import Viewer, parse_id
 from shebao.identity.deps import CurrentPayer
 from shebao.payments import presenters, schemas
@@ -14,10 +18,12 @@ from shebao.payments.errors import PaymentNotFound
 from shebao.payments.models import METHOD_LABELS
 from shebao.payments.registry import methods_for
 from shebao.payments.repository import PaymentRepository
-from shebao.payments.service import notify
-from shebao.payments.service.open import PaymentOpener, PaymentRequest
+from shebao.settlement import notify
+from shebao.settlement.declaration import void_declaration
+from shebao.settlement.open import PaymentOpener, PaymentRequest
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
+declarations = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
 callbacks = APIRouter(prefix="/api/v1/channels", tags=["provider callbacks"])
 
 
@@ -34,12 +40,14 @@ def create_payment(
     body: schemas.PaymentCreate,
     payer: CurrentPayer,
     runtime: RuntimeDep,
+    work: Work,
     idempotency_key: Annotated[
         str | None, Header(max_length=128, description="同一键与请求体在24小时内返回首次结果")
     ] = None,
 ) -> schemas.Payment:
     declaration_id = parse_id(body.declaration_id)
-    assert declaration_id is not None
+    if declaration_id is None:
+        raise DeclarationNotFound()
     request = PaymentRequest(
         declaration_id=declaration_id,
         method=body.method,
@@ -47,7 +55,7 @@ def create_payment(
         idempotency_key=idempotency_key,
         agreement_id=parse_id(body.agreement_id),
     )
-    opened = PaymentOpener(runtime, payer.person, channel=payer.channel).open(request)
+    opened = PaymentOpener(runtime, payer.person, channel=payer.channel, work=work).open(request)
     return presenters.payment(opened)
 
 
@@ -57,6 +65,19 @@ def get_payment(payment_id: str, payer: CurrentPayer, session: DbSession) -> sch
     if found is None:
         raise PaymentNotFound()
     return presenters.payment(found)
+
+
+@declarations.post(
+    "/{declaration_id}/void", response_model=declaration_schemas.Declaration, summary="作废申报（仅限未缴款）"
+)
+def void(
+    declaration_id: str, payer: CurrentPayer, runtime: RuntimeDep, session: DbSession
+) -> declaration_schemas.Declaration:
+    key = parse_id(declaration_id)
+    if key is None:
+        raise DeclarationNotFound()
+    voided = void_declaration(runtime, payer.person, key, channel=payer.channel)
+    return declaration_presenters.declaration(session, voided)
 
 
 @callbacks.post("/{method}/notify", summary="支付渠道异步通知（验签后入库，只处理一次）")
@@ -72,4 +93,5 @@ async def provider_notify(method: str, request: Request, runtime: RuntimeDep) ->
 
 def include(app: FastAPI) -> None:
     app.include_router(router)
+    app.include_router(declarations)
     app.include_router(callbacks)

@@ -1,9 +1,11 @@
-"""Open a payment of a declaration (POST /api/v1/payments).
+"""Open a payment of a declaration (POST /api/v1/payments): the steps of one unit of work.
 
-1. decide (declaration locked): may it be paid, is a result pending, is there an open payment;
-2. close the open ones at their provider (no transaction held);
+0. claim the Idempotency-Key (a unique row; the same key waits for the first request's payment);
+1. decide (declaration locked): may it be paid, is a result pending, is an open payment someone
+   else's; with nothing open, create the payment in this same step (concurrent openers meet it in flight);
+2. otherwise close the open ones at their provider (between steps), and
 3. create the payment (declaration locked again, everything re-checked);
-4. ask the provider (no transaction held); 5. record its answer: pending, unknown (timeout) or failed.
+4. ask the provider (between steps); 5. record its answer: pending, unknown (timeout) or failed.
 
 Agreement payment (协议支付) takes the same steps: the agreement is checked in 1 and 3, and the provider
 (the bank) answers the completed deduction in 4, which 5 applies at once — success through
@@ -23,8 +25,9 @@ from sqlalchemy.orm import Session
 
 from shebao.agreements.models import Agreement
 from shebao.audit.service import Actor, record
+from shebao.db import UnitOfWork
 from shebao.declarations.models import PAID, Declaration
-from shebao.declarations.service import DeclarationService, check_can_pay
+from shebao.declarations.service import DeclarationService
 from shebao.identity.models import Person
 from shebao.kit.clock import start_of_local_day, to_shanghai
 from shebao.kit.ids import random_digits
@@ -39,11 +42,12 @@ from shebao.payments.channels.base import (
 from shebao.payments.models import CREATED, FAILED, PENDING, UNKNOWN, Payment
 from shebao.payments.registry import adapter_for, answers_at_once, methods_for
 from shebao.payments.repository import PaymentRepository
-from shebao.payments.service import agreement as by_agreement
-from shebao.payments.service import idempotency
-from shebao.payments.service.query import IN_FLIGHT, close_at_provider, in_flight, next_query_at
-from shebao.payments.service.settle import apply_end, apply_success
 from shebao.runtime import Runtime
+from shebao.settlement import agreement as by_agreement
+from shebao.settlement import idempotency, lock
+from shebao.settlement.declaration import check_can_pay
+from shebao.settlement.query import IN_FLIGHT, close_at_provider, in_flight, next_query_at
+from shebao.settlement.settle import apply_end, apply_success
 
 
 @dataclass(frozen=True)
@@ -81,8 +85,11 @@ def may_close(payer: Person, declaration: Declaration, payment: Payment) -> bool
 
 
 class PaymentOpener:
-    def __init__(self, runtime: Runtime, payer: Person, *, channel: str) -> None:
+    def __init__(
+        self, runtime: Runtime, payer: Person, *, channel: str, work: UnitOfWork | None = None
+    ) -> None:
         self.runtime = runtime
+        self.work = work or runtime.work()
         self.payer = payer
         self.channel = channel
         self.actor = Actor("payer", str(payer.id), channel)
@@ -131,19 +138,18 @@ class PaymentOpener:
         key = request.idempotency_key
         if not key:
             return self._open(request)
-        claimed = idempotency.claim(self.runtime, self.payer, key, request.fingerprint())
+        claimed = idempotency.claim(self.work, self.payer, key, request.fingerprint())
         if claimed.payment is not None:
             return claimed.payment  # the first request's payment
         try:
             return self._open(request)
         except BaseException:
-            idempotency.release(self.runtime, self.payer, key)  # unless a payment was linked to it
+            idempotency.release(self.work, self.payer, key)  # unless a payment was linked to it
             raise
 
     def _open(self, request: PaymentRequest) -> Payment:
-        # The clock is read before the lock: refreshing its stored offset takes a connection of its own.
-        now = self.runtime.clock.now()
-        with self.runtime.db.transaction() as session:
+        with self.work.step() as step:  # decide; with nothing to close, create
+            session, now = step.session, step.now
             declaration = self._declaration(session, request.declaration_id)
             open_payments = self._check(session, declaration, now)
             agreement = self._agreement(session, declaration, request, now, lock=True)
@@ -151,13 +157,13 @@ class PaymentOpener:
             created = None if open_payments else self._new(session, declaration, request, agreement, now)
         if created is None:
             for payment in open_payments:
-                close_at_provider(self.runtime, payment)
+                close_at_provider(self.runtime, payment, self.work)
             created = self._create(request)
         return self._ask_provider(created, request)
 
     def _create(self, request: PaymentRequest) -> Payment:
-        now = self.runtime.clock.now()
-        with self.runtime.db.transaction() as session:
+        with self.work.step() as step:
+            session, now = step.session, step.now
             declaration = self._declaration(session, request.declaration_id)
             if self._check(session, declaration, now):
                 raise errors.ResultPending()  # an open payment could not be closed just now
@@ -228,20 +234,20 @@ class PaymentOpener:
             notify_url=f"{base}/api/v1/channels/{payment.method}/notify",
             return_url=f"{base}/payments/{payment.id}/result",
             expires_at=payment.expires_at,
-            debit=by_agreement.debit_for(self.runtime, agreement_id) if agreement_id else None,
+            debit=by_agreement.debit_for(self.work, agreement_id) if agreement_id else None,
         )
         adapter = adapter_for(payment.method, self.runtime)
         try:
-            pay = adapter.create(order)
+            with self.work.between():
+                pay = adapter.create(order)
         except ChannelTimeout:
             return self._record(payment, UNKNOWN, pay=None)
         except ChannelDeclined as declined:
             return self._declined(payment, declined.reason)
         except ChannelError as exc:
-            now = self.runtime.clock.now()
-            with self.runtime.db.transaction() as session:
-                current = PaymentRepository(session).get(payment.id)
-                assert current is not None
+            with self.work.step() as step:
+                session, now = step.session, step.now
+                current = lock.payment(session, payment.id)
                 apply_end(
                     session,
                     current,
@@ -258,11 +264,11 @@ class PaymentOpener:
     def _completed(self, payment: Payment, pay: ChannelPay) -> Payment:
         """A real-time outcome (a bank deduction): applied at once, by the same path as a notification."""
         outcome = pay.outcome
-        assert outcome is not None
-        now = self.runtime.clock.now()
-        with self.runtime.db.transaction() as session:
-            current = PaymentRepository(session).get(payment.id)
-            assert current is not None
+        if outcome is None:
+            raise ValueError("a completed payment without its outcome")
+        with self.work.step() as step:
+            session, now = step.session, step.now
+            current = lock.payment(session, payment.id)
             view = current.pay or {"kind": pay.kind, "url": pay.url, "params": {}}
             current.pay = {**view, "params": {**view.get("params", {}), **pay.params}}
             if outcome.status == "succeeded":
@@ -272,17 +278,15 @@ class PaymentOpener:
 
     def _declined(self, payment: Payment, reason: str) -> Payment:
         """The provider declined this payment (余额不足 …): failed with its reason; a new one may follow."""
-        now = self.runtime.clock.now()
-        with self.runtime.db.transaction() as session:
-            current = PaymentRepository(session).get(payment.id)
-            assert current is not None
+        with self.work.step() as step:
+            session, now = step.session, step.now
+            current = lock.payment(session, payment.id)
             return apply_end(session, current, FAILED, now=now, reason=reason)
 
     def _record(self, payment: Payment, status: str, *, pay: dict[str, object] | None) -> Payment:
-        now = self.runtime.clock.now()
-        with self.runtime.db.transaction() as session:
-            current = PaymentRepository(session).for_update(payment.id)
-            assert current is not None
+        with self.work.step() as step:
+            session, now = step.session, step.now
+            _, current = lock.lock_payment(session, payment.id)
             if current.status == CREATED:  # a notification may already have settled it
                 states.move(current, status)
                 record(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from huey import crontab
 
-from shebao.payments.service.query import settle_due
+from shebao.settlement.query import settle_due
 from shebao.worker import huey, runtime
 
 

@@ -18,11 +18,11 @@ from shebao.agreements.models import Agreement, AgreementDeduction
 from shebao.agreements.repository import AgreementRepository
 from shebao.agreements.rules import unusable_reason
 from shebao.audit.service import Actor, record
+from shebao.db import UnitOfWork
 from shebao.declarations.models import Declaration
 from shebao.identity.models import Person
 from shebao.payments.channels.base import ChannelDebit
 from shebao.payments.models import Payment
-from shebao.runtime import Runtime
 
 
 def check_usable(
@@ -86,10 +86,11 @@ def record_deduction(
     )
 
 
-def debit_for(runtime: Runtime, agreement_id: uuid.UUID) -> ChannelDebit:
-    with runtime.db.session() as session:
+def debit_for(work: UnitOfWork, agreement_id: uuid.UUID) -> ChannelDebit:
+    with work.read() as session:
         agreement = AgreementRepository(session).get(agreement_id)
-        assert agreement is not None
+        if agreement is None:  # checked usable in the step that created the payment; never deleted
+            raise LookupError(f"agreement {agreement_id} is gone")
         return ChannelDebit(
             agreement_no=agreement.agreement_no,
             bank_code=agreement.bank_code,

@@ -17,12 +17,12 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shebao.db import UnitOfWork
 from shebao.identity.models import Person
 from shebao.payments import errors
 from shebao.payments.models import CREATED, IdempotencyRecord, Payment
 from shebao.payments.repository import PaymentRepository
-from shebao.payments.service.query import IN_FLIGHT
-from shebao.runtime import Runtime
+from shebao.settlement.query import IN_FLIGHT
 
 WINDOW = timedelta(hours=24)
 # How long a request with a claimed key waits for the first request's payment, polling every POLL s.
@@ -37,11 +37,11 @@ class Claim:
     payment: Payment | None
 
 
-def claim(runtime: Runtime, payer: Person, key: str, fingerprint: str) -> Claim:
+def claim(work: UnitOfWork, payer: Person, key: str, fingerprint: str) -> Claim:
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         try:
-            answer = _try(runtime, payer, key, fingerprint)
+            answer = _try(work, payer, key, fingerprint)
         except IntegrityError:
             answer = None  # another request inserted the claim first: read it on the next round
         if answer is not None:
@@ -51,9 +51,9 @@ def claim(runtime: Runtime, payer: Person, key: str, fingerprint: str) -> Claim:
         time.sleep(POLL_SECONDS)
 
 
-def _try(runtime: Runtime, payer: Person, key: str, fingerprint: str) -> Claim | None:
-    now = runtime.clock.now()
-    with runtime.db.transaction() as session:
+def _try(work: UnitOfWork, payer: Person, key: str, fingerprint: str) -> Claim | None:
+    with work.step() as step:
+        session, now = step.session, step.now
         repository = PaymentRepository(session)
         found = repository.idempotency(payer.id, key, for_update=True)
         if found is not None and found.created_at < now - WINDOW:
@@ -94,10 +94,10 @@ def link(session: Session, payer: Person, key: str, fingerprint: str, payment: P
     found.payment_id = payment.id
 
 
-def release(runtime: Runtime, payer: Person, key: str) -> None:
+def release(work: UnitOfWork, payer: Person, key: str) -> None:
     """The request holding the claim failed before creating a payment: the key is free again."""
-    with runtime.db.transaction() as session:
-        session.execute(
+    with work.step() as step:
+        step.session.execute(
             delete(IdempotencyRecord).where(
                 IdempotencyRecord.payer_id == payer.id,
                 IdempotencyRecord.key == key,

@@ -1,4 +1,5 @@
-"""选择支付方式 → 确认缴费 → the provider's cashier → the result page (which waits for the outcome)."""
+"""选择支付方式 → 确认缴费 → the provider's cashier → the result page (which waits for the outcome); 作废.
+Thin: each handler calls one settlement function."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from shebao.agreements.models import REJECTED
 from shebao.agreements.presenters import choice as agreement_choice
 from shebao.agreements.repository import AgreementRepository
+from shebao.declarations.errors import DeclarationNotFound
 from shebao.declarations.models import STATUS_TAGS
 from shebao.declarations.service import DeclarationService
-from shebao.deps import DbSession, RuntimeDep
+from shebao.deps import DbSession, RuntimeDep, Work
 from shebao.enrolment.terms import scheme_label
 from shebao.errors import ShebaoError
 from shebao.identity.access import Viewer, parse_id
@@ -22,9 +24,10 @@ from shebao.payments.errors import PaymentNotFound
 from shebao.payments.models import CREATED, METHOD_LABELS, PENDING, UNKNOWN
 from shebao.payments.registry import methods_for
 from shebao.payments.repository import PaymentRepository
-from shebao.payments.service.open import PaymentOpener, PaymentRequest
-from shebao.payments.service.query import settle_one
 from shebao.reference.models import TaxOffice
+from shebao.settlement.declaration import void_declaration
+from shebao.settlement.open import PaymentOpener, PaymentRequest
+from shebao.settlement.query import settle_one
 from shebao.web.security import csrf_protect
 from shebao.web.templating import render
 
@@ -38,7 +41,8 @@ def _summary(
     session: DbSession, declaration_id: str, payer: CurrentPayer, runtime: RuntimeDep
 ) -> dict[str, object]:
     key = parse_id(declaration_id)
-    assert key is not None
+    if key is None:
+        raise DeclarationNotFound()
     found = DeclarationService(runtime, session, payer.person, channel=payer.channel).get(key)
     person = session.get(Person, found.person_id)
     office = session.get(TaxOffice, found.tax_office_code)
@@ -105,15 +109,17 @@ def confirm(
     request: Request,
     runtime: RuntimeDep,
     session: DbSession,
+    work: Work,
     payer: CurrentPayer,
     method: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     key = parse_id(declaration_id)
-    assert key is not None
+    if key is None:
+        raise DeclarationNotFound()
     # 协议支付 is chosen together with its agreement: method "agreement:<agreement id>".
     method, _, agreement = method.partition(":")
     try:
-        payment = PaymentOpener(runtime, payer.person, channel=payer.channel).open(
+        payment = PaymentOpener(runtime, payer.person, channel=payer.channel, work=work).open(
             PaymentRequest(declaration_id=key, method=method, agreement_id=parse_id(agreement or None))
         )
     except ShebaoError as error:
@@ -126,7 +132,12 @@ def confirm(
 
 @router.get("/payments/{payment_id}/result", response_class=HTMLResponse)
 def result(
-    payment_id: str, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
+    payment_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    session: DbSession,
+    work: Work,
+    payer: CurrentPayer,
 ) -> HTMLResponse:
     repository = PaymentRepository(session)
     found = repository.seen_by(Viewer.of(session, payer.person), parse_id(payment_id))
@@ -134,15 +145,42 @@ def result(
         raise PaymentNotFound()
     waited = (runtime.clock.now() - found.updated_at).total_seconds()
     if found.status in (CREATED, PENDING, UNKNOWN) and waited >= QUERY_AFTER_SECONDS:
-        settle_one(runtime, found.id)  # no notification yet: ask the provider (the return URL proves nothing)
+        # No notification yet: ask the provider (the return URL proves nothing).
+        settle_one(runtime, found.id, work)
         session.rollback()  # end the read snapshot (SQLite WAL): the settle wrote in other transactions
         found = repository.get(found.id)
-        assert found is not None
+        if found is None:
+            raise PaymentNotFound()
     row = _summary(session, str(found.declaration_id), payer, runtime)
     waiting = found.status in (CREATED, PENDING, UNKNOWN)
     return render(
         request, "payments/result.html", {"title": "缴费结果", "p": found, "row": row, "waiting": waiting}
     )
+
+
+@router.post("/declarations/{declaration_id}/void", response_class=HTMLResponse)
+def void(
+    declaration_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    payer: CurrentPayer,
+    back: Annotated[str, Form(max_length=40)] = "/declarations",
+) -> Response:
+    key = parse_id(declaration_id)
+    safe_back = back if back.startswith("/") and not back.startswith("//") else "/declarations"
+    try:
+        if key is None:
+            raise DeclarationNotFound()
+        void_declaration(runtime, payer.person, key, channel=payer.channel)
+    except ShebaoError as error:
+        return render(
+            request,
+            "declarations/refused.html",
+            {"title": "提示", "error": error, "back": safe_back},
+            status_code=error.status_code,
+        )
+    separator = "&" if "?" in safe_back else "?"
+    return RedirectResponse(f"{safe_back}{separator}voided=1", status_code=303)
 
 
 def include(app: FastAPI) -> None:

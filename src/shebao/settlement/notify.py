@@ -12,8 +12,8 @@ from shebao.payments.channels.base import ChannelNotification, InvalidNotificati
 from shebao.payments.models import CLOSED, ChannelEvent
 from shebao.payments.registry import adapter_for
 from shebao.payments.repository import PaymentRepository
-from shebao.payments.service.settle import apply_end, apply_success
 from shebao.runtime import Runtime
+from shebao.settlement.settle import apply_end, apply_success
 
 
 @dataclass(frozen=True)
@@ -28,20 +28,20 @@ REFUSED = Answer(400, "text/plain", "invalid notification")
 
 def _store(runtime: Runtime, method: str, note: ChannelNotification) -> bool:
     """Store the event; answers False when it was already stored and applied."""
-    now = runtime.clock.now()
-    with runtime.db.session() as session:
+    work = runtime.work()
+    with work.read() as session:
         existing = PaymentRepository(session).event(method, note.event_id)
         if existing is not None:
             return existing.processed_at is None
     try:
-        with runtime.db.transaction() as session:
-            session.add(
+        with work.step() as step:
+            step.session.add(
                 ChannelEvent(
                     channel=method,
                     event_id=note.event_id,
                     out_trade_no=note.out_trade_no,
                     payload=note.raw,
-                    received_at=now,
+                    received_at=step.now,
                 )
             )
     except IntegrityError:
@@ -50,11 +50,12 @@ def _store(runtime: Runtime, method: str, note: ChannelNotification) -> bool:
 
 
 def _apply(runtime: Runtime, method: str, note: ChannelNotification) -> str:
-    now = runtime.clock.now()
-    with runtime.db.transaction() as session:
+    with runtime.work().step() as step:
+        session, now = step.session, step.now
         repository = PaymentRepository(session)
         event = repository.event(method, note.event_id)
-        assert event is not None
+        if event is None:
+            raise LookupError(f"{method} event {note.event_id} was stored and is gone")
         payment = repository.by_trade(method, note.out_trade_no)
         if payment is None:
             outcome = "unknown_trade"  # kept for operators; nothing of ours to change

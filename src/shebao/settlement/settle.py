@@ -1,7 +1,8 @@
 """Apply an outcome to a payment: the one path by which money moves a declaration to paid.
 
-Lock order everywhere: the declaration, then its payment. A success is applied once; a success for a
-declaration that is already paid (or voided) is recorded as a duplicate to refund, never lost.
+Every change is made with the declaration and the payment locked (settlement.lock). A success is
+applied once; a success for a declaration that is already paid (or voided) is recorded as a duplicate
+to refund, never lost.
 """
 
 from __future__ import annotations
@@ -12,26 +13,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shebao.audit.service import Actor, record
+from shebao.declarations.models import PAID, UNPAID, Declaration
 from shebao.declarations.models import SUCCEEDED as DECLARATION_SUCCEEDED
-from shebao.declarations.models import UNPAID, Declaration
 from shebao.declarations.repository import DeclarationRepository
-from shebao.declarations.service import do_mark_paid
+from shebao.payables import states as payable_states
 from shebao.payments import states
 from shebao.payments.eticket import new_eticket_no
 from shebao.payments.models import CLOSED, FAILED, SUCCEEDED, Payment
-from shebao.payments.repository import PaymentRepository
 from shebao.reference.models import TaxOffice
+from shebao.settlement.lock import lock_payment
 
 PROVIDER = Actor("provider")
 
 
-def lock(session: Session, payment: Payment) -> tuple[Declaration, Payment]:
-    """Lock the payment's declaration, then the payment; answers both as the database holds them now."""
-    declaration = DeclarationRepository(session).for_update(payment.declaration_id)
-    locked = PaymentRepository(session).for_update(payment.id)
-    if declaration is None or locked is None:
-        raise LookupError(f"payment {payment.id} or its declaration is gone")
-    return declaration, locked
+def do_mark_paid(session: Session, declaration: Declaration, *, at: datetime) -> None:
+    """With the declaration locked, inside the step that settles its payment."""
+    declaration.payment_status = PAID
+    declaration.paid_at = at
+    for payable in DeclarationRepository(session).payables_of(declaration):
+        payable_states.pay(payable, at)
 
 
 def _eticket(session: Session, payment: Payment, region_code: str, at: datetime) -> str:
@@ -52,7 +52,7 @@ def apply_success(
     eticket_no: str | None = None,
 ) -> Payment:
     """`eticket_no`: the tax core's own number for a payment made elsewhere; otherwise one is issued."""
-    declaration, payment = lock(session, payment)
+    declaration, payment = lock_payment(session, payment.id)
     if payment.status == SUCCEEDED:
         return payment
     before = payment.status
@@ -106,7 +106,7 @@ def apply_end(
     actor: Actor = PROVIDER,
 ) -> Payment:
     """Closed or failed: only from an open state; a repeat (or a later close of a success) changes nothing."""
-    _, payment = lock(session, payment)
+    _, payment = lock_payment(session, payment.id)
     if payment.status == target or not states.can_move(payment, target):
         payment.close_pending = payment.close_pending and payment.status != CLOSED
         return payment
@@ -130,4 +130,4 @@ def apply_end(
     return payment
 
 
-__all__ = ["CLOSED", "FAILED", "apply_end", "apply_success", "lock"]
+__all__ = ["CLOSED", "FAILED", "apply_end", "apply_success"]

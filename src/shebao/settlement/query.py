@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from shebao.db import UnitOfWork
 from shebao.logging import log
 from shebao.payments.channels.base import ChannelError, ChannelTimeout, TradeState
 from shebao.payments.models import CLOSED, CREATED, FAILED, SUCCEEDED, UNKNOWN, Payment
 from shebao.payments.registry import adapter_for, answers_at_once
 from shebao.payments.repository import PaymentRepository
-from shebao.payments.service.settle import apply_end, apply_success
 from shebao.runtime import Runtime
+from shebao.settlement import lock
+from shebao.settlement.settle import apply_end, apply_success
 
 # Seconds to the next query after each attempt: quick at first, then every half hour.
 BACKOFF = (15, 30, 60, 120, 300, 600, 1800)
@@ -24,17 +26,18 @@ def next_query_at(now: datetime, attempts: int) -> datetime:
     return now + timedelta(seconds=BACKOFF[min(attempts, len(BACKOFF) - 1)])
 
 
-def _reload(runtime: Runtime, payment_id: uuid.UUID) -> Payment | None:
-    with runtime.db.session() as session:
+def _reload(work: UnitOfWork, payment_id: uuid.UUID) -> Payment | None:
+    with work.read() as session:
         return PaymentRepository(session).get(payment_id)
 
 
-def record_state(runtime: Runtime, payment: Payment, state: TradeState) -> Payment:
+def record_state(
+    runtime: Runtime, payment: Payment, state: TradeState, work: UnitOfWork | None = None
+) -> Payment:
     """Apply what a query answered. A different amount is never applied: it waits for an operator."""
-    now = runtime.clock.now()
-    with runtime.db.transaction() as session:
-        current = PaymentRepository(session).get(payment.id)
-        assert current is not None
+    with (work or runtime.work()).step() as step:
+        session, now = step.session, step.now
+        current = lock.payment(session, payment.id)
         if state.status == "succeeded":
             if state.amount_fen is not None and state.amount_fen != current.amount_fen:
                 log.error("payment_amount_mismatch", payment=str(current.id), provider=state.amount_fen)
@@ -49,9 +52,9 @@ def record_state(runtime: Runtime, payment: Payment, state: TradeState) -> Payme
         return current
 
 
-def _schedule(runtime: Runtime, payment_id: uuid.UUID) -> None:
-    now = runtime.clock.now()
-    with runtime.db.transaction() as session:
+def _schedule(work: UnitOfWork, payment_id: uuid.UUID) -> None:
+    with work.step() as step:
+        session, now = step.session, step.now
         payment = PaymentRepository(session).for_update(payment_id)
         if payment is None or payment.status in (SUCCEEDED, CLOSED, FAILED):
             return
@@ -59,65 +62,68 @@ def _schedule(runtime: Runtime, payment_id: uuid.UUID) -> None:
         payment.next_query_at = next_query_at(now, payment.query_attempts)
 
 
-def close_at_provider(runtime: Runtime, payment: Payment) -> Payment:
+def close_at_provider(runtime: Runtime, payment: Payment, work: UnitOfWork | None = None) -> Payment:
     """Close a payment at its provider; an unconfirmed close leaves it `close_pending` (缴费结果确认中)."""
+    work = work or runtime.work()
     adapter = adapter_for(payment.method, runtime)
     try:
-        confirmed = adapter.close(payment.out_trade_no)
+        with work.between():
+            confirmed = adapter.close(payment.out_trade_no)
     except (ChannelTimeout, ChannelError):
         confirmed = False
     if not confirmed:
         # The provider would not close it: perhaps it was just paid. Its state decides.
         try:
-            state = adapter.query(payment.out_trade_no)
+            with work.between():
+                state: TradeState | None = adapter.query(payment.out_trade_no)
         except (ChannelTimeout, ChannelError):
             state = None
         if state is not None and state.status != "pending":
-            return record_state(runtime, payment, state)
-        now = runtime.clock.now()
-        with runtime.db.transaction() as session:
-            current = PaymentRepository(session).for_update(payment.id)
-            assert current is not None
+            return record_state(runtime, payment, state, work)
+        with work.step() as step:
+            session, now = step.session, step.now
+            _, current = lock.lock_payment(session, payment.id)
             if current.is_open or current.status == UNKNOWN:
                 current.close_pending = True
                 current.next_query_at = now
             return current
-    now = runtime.clock.now()
-    with runtime.db.transaction() as session:
-        current = PaymentRepository(session).get(payment.id)
-        assert current is not None
-        return apply_end(session, current, CLOSED, now=now)
+    with work.step() as step:
+        current = lock.payment(step.session, payment.id)
+        return apply_end(step.session, current, CLOSED, now=step.now)
 
 
-def close_open(runtime: Runtime, declaration_id: uuid.UUID) -> list[Payment]:
+def close_open(runtime: Runtime, declaration_id: uuid.UUID, work: UnitOfWork | None = None) -> list[Payment]:
     """Close every open payment of a declaration at its provider (before a new payment or a void)."""
-    with runtime.db.session() as session:
+    work = work or runtime.work()
+    with work.read() as session:
         payments = [
             p
             for p in PaymentRepository(session).of_declaration(declaration_id)
             if (p.is_open or p.close_pending) and not (p.is_open and answers_at_once(p.method))
         ]  # a real-time call in flight cannot be closed: its own request settles it
-    return [close_at_provider(runtime, payment) for payment in payments]
+    return [close_at_provider(runtime, payment, work) for payment in payments]
 
 
-def settle_one(runtime: Runtime, payment_id: uuid.UUID) -> Payment | None:
-    payment = _reload(runtime, payment_id)
+def settle_one(runtime: Runtime, payment_id: uuid.UUID, work: UnitOfWork | None = None) -> Payment | None:
+    work = work or runtime.work()
+    payment = _reload(work, payment_id)
     if payment is None or payment.status in (SUCCEEDED, CLOSED, FAILED):
         return payment
     if in_flight(payment, runtime.clock.now()):
         return payment
     adapter = adapter_for(payment.method, runtime)
     try:
-        state = adapter.query(payment.out_trade_no)
+        with work.between():
+            state = adapter.query(payment.out_trade_no)
     except (ChannelTimeout, ChannelError):
-        _schedule(runtime, payment_id)
-        return _reload(runtime, payment_id)
+        _schedule(work, payment_id)
+        return _reload(work, payment_id)
     if state.status != "pending":
-        return record_state(runtime, payment, state)
+        return record_state(runtime, payment, state, work)
     if runtime.clock.now() >= payment.expires_at or payment.close_pending:
-        return close_at_provider(runtime, payment)
-    _schedule(runtime, payment_id)
-    return _reload(runtime, payment_id)
+        return close_at_provider(runtime, payment, work)
+    _schedule(work, payment_id)
+    return _reload(work, payment_id)
 
 
 def in_flight(payment: Payment, now: datetime) -> bool:
@@ -132,7 +138,7 @@ def in_flight(payment: Payment, now: datetime) -> bool:
 def settle_due(runtime: Runtime) -> int:
     """The periodic job: query every open payment whose next query is due (expired ones get closed)."""
     now = runtime.clock.now()
-    with runtime.db.session() as session:
+    with runtime.work().read() as session:
         due = PaymentRepository(session).due_for_query(now, stale_before=now - IN_FLIGHT)
     for payment_id in due:
         try:
