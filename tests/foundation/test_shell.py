@@ -80,3 +80,32 @@ def test_rehearsal_clock_shows_on_every_page(client, set_now) -> None:  # type: 
     set_now("2025-11-20T09:00:00+08:00")
     for path in ["/", "/mine", "/fees", "/soon/medical"]:
         assert "演练环境 · 服务时钟 2025-11-20 09:0" in client.get(path).text
+
+
+def test_the_elder_switch_is_on_every_page_and_remembered_in_a_cookie(client) -> None:  # type: ignore[no-untyped-def]
+    for path in ["/", "/mine", "/settings", "/fees", "/login", "/missing"]:
+        assert 'href="/display?mode=elder&amp;next=' in client.get(path).text, path
+    assert '<html lang="zh-CN">' in client.get("/fees").text
+
+    answer = client.get("/display?mode=elder&next=/fees", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/fees"
+    assert answer.cookies["shebao_display"] == "elder"
+    page = client.get("/fees").text
+    assert '<html lang="zh-CN" class="elder">' in page
+    assert 'href="/display?mode=standard&amp;next=/fees">标准模式</a>' in page
+
+    answer = client.get("/display?mode=standard&next=//evil.example", follow_redirects=False)
+    assert answer.headers["location"] == "/"
+    assert "shebao_display" not in client.cookies
+    assert '<html lang="zh-CN">' in client.get("/fees").text
+
+
+def test_settings_offer_the_elder_mode_and_show_the_version(client) -> None:  # type: ignore[no-untyped-def]
+    from shebao import __version__
+
+    page = client.get("/settings").text
+    assert f"自然人社保费系统 {__version__}" in page
+    assert "开启长辈模式" in page
+    client.cookies.set("shebao_display", "elder")
+    assert "关闭长辈模式" in client.get("/settings").text

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from shebao.errors import NotFound, NotLoggedIn
 from shebao.identity.deps import optional_principal
+from shebao.identity.service import safe_next
 from shebao.web.menu import ALL_FUNCTIONS, CERTIFICATE_FUNCTIONS, FEE_FUNCTIONS
 from shebao.web.security import csrf_protect
-from shebao.web.templating import render
+from shebao.web.templating import DISPLAY_COOKIE, ELDER, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect), Depends(optional_principal)])
 
@@ -27,6 +28,20 @@ def mine(request: Request) -> HTMLResponse:
 @router.get("/settings", response_class=HTMLResponse)
 def settings_page(request: Request) -> HTMLResponse:
     return render(request, "shell/settings.html", {"title": "设置"})
+
+
+@router.get("/display")
+def display(request: Request, mode: str = "", next: str = "/") -> RedirectResponse:  # noqa: A002
+    """长辈模式 on or off, remembered for a year; back to the page the switch was on."""
+    response = RedirectResponse(safe_next(next), status_code=303)
+    secure = request.app.state.runtime.settings.env not in ("dev", "test")
+    if mode == ELDER:
+        response.set_cookie(
+            DISPLAY_COOKIE, ELDER, max_age=365 * 24 * 3600, path="/", samesite="lax", secure=secure
+        )
+    else:
+        response.delete_cookie(DISPLAY_COOKIE, path="/")
+    return response
 
 
 @router.get("/fees", response_class=HTMLResponse)

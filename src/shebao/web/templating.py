@@ -9,8 +9,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from shebao import __version__
 from shebao.kit.clock import format_local
 from shebao.kit.money import format_yuan
+
+# 长辈模式 (UI.md): remembered in this cookie; a mini program's web view may set it too.
+DISPLAY_COOKIE = "shebao_display"
+ELDER = "elder"
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -28,6 +33,21 @@ def render(
         "csrf_token": request.state.csrf_token if hasattr(request.state, "csrf_token") else "",
         "rehearsal_now": None if runtime.settings.is_production else runtime.clock.now(),
         "current_payer": getattr(request.state, "payer", None),
+        "elder": is_elder(request),
+        "here": here(request),
+        "version": __version__,
     }
     values.update(context or {})
     return templates.TemplateResponse(request, name, values, status_code=status_code)
+
+
+def is_elder(request: Request) -> bool:
+    return request.cookies.get(DISPLAY_COOKIE) == ELDER
+
+
+def here(request: Request) -> str:
+    """This page's path and query: where the display switch comes back to (GET pages only)."""
+    if request.method != "GET":
+        return request.headers.get("referer", "").partition(str(request.base_url).rstrip("/"))[2] or "/"
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
