@@ -83,12 +83,14 @@ def worker(threads: Annotated[int, typer.Option(help="工作线程数")] = 2) ->
 def demo(
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="监听端口")] = 8000,
+    keep: Annotated[bool, typer.Option("--keep", help="沿用上次的演示数据和演练时钟，不重新开始")] = False,
 ) -> None:
     """演示：全新的 SQLite 数据库、演示数据、模拟支付渠道与演练时钟，一个进程运行全部。"""
     data_dir = Path(os.environ.get("SHEBAO_DATA_DIR") or get_settings().data_dir) / "demo"
-    if data_dir.exists():
+    kept = keep and (data_dir / "shebao.db").exists()
+    if data_dir.exists() and not kept:
         shutil.rmtree(data_dir)
-    data_dir.mkdir(parents=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
     os.environ.update(
         {
             "SHEBAO_ENV": "dev",
@@ -111,11 +113,14 @@ def demo(
     runtime = _runtime(start_clock=False)  # a fresh database: no schema yet
     upgrade(runtime.db)
     runtime.start_clock()
-    summary = load_demo(runtime)
+    if kept:
+        text = f"沿用上次的演示数据（{data_dir}），演示缴费人见第一次启动时的输出。 http://{host}:{port}/"
+    else:
+        text = load_demo(runtime).render(f"http://{host}:{port}", runtime.clock.now())
     queue.use_runtime(runtime)
     queue.start_in_process()
     application = create_app(runtime=runtime)
-    typer.echo(summary.render(f"http://{host}:{port}", runtime.clock.now()))
+    typer.echo(text)
     sys.stdout.flush()
     uvicorn.run(application, host=host, port=port, log_level="warning")
 

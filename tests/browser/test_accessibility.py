@@ -56,7 +56,9 @@ MEASURE = """() => {
 
 def _links(page: Any) -> list[str]:
     hrefs: list[str] = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
-    return [h for h in hrefs if h.startswith("/") and not h.startswith("//") and not SKIP.search(h.split("?")[0])]
+    return [
+        h for h in hrefs if h.startswith("/") and not h.startswith("//") and not SKIP.search(h.split("?")[0])
+    ]
 
 
 def _crawl(page: Any, shot: Any, label: str, *, elder: bool) -> dict[str, list[str]]:

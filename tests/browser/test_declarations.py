@@ -57,7 +57,19 @@ def test_medical_for_oneself_and_a_family_member_then_void(page, shot, runtime, 
 def test_pension_with_another_amount_and_its_records(page, shot, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
     _log_in(page, runtime, world.li, live_server)
     page.goto("/fees/pension")
-    page.get_by_role("textbox", name="其他金额（元）").fill("2500")
+    other = page.get_by_role("textbox", name="其他金额（元）")
+    total = page.locator("[data-pension-total]")
+    subsidy = page.locator("[data-pension-subsidy]").first
+    assert (total.inner_text(), subsidy.inner_text()) == ("¥1,000.00", "¥60.00")  # the enrolled tier
+    page.get_by_text("6000元").click()  # one choice at a time: the amount, subsidy and total follow it
+    assert (total.inner_text(), subsidy.inner_text()) == ("¥6,000.00", "¥150.00")
+    assert page.locator("[data-pension-amount]").first.inner_text() == "¥6,000.00"
+    other.fill("2500")
+    assert page.locator('input[name="amount"][value="other"]').is_checked()
+    assert (total.inner_text(), subsidy.inner_text()) == ("¥2,500.00", "¥90.00")
+    page.get_by_text("3000元").click()
+    assert other.input_value() == ""
+    other.fill("2500")
     shot("pension")
     page.get_by_role("button", name="提交").click()
     assert page.get_by_text("¥2,500.00").first.is_visible()
@@ -73,8 +85,10 @@ def test_flexible_items_declare_and_void(page, shot, runtime, world, live_server
     assert page.get_by_text("其中滞纳金").first.is_visible()
     shot("flexible")
     boxes = page.locator('input[name="payable_ids"]')
-    assert boxes.count() == 6
-    for index in range(2, 6):
+    assert boxes.count() == 3  # one per 费款所属期, folding its insurance types
+    page.get_by_text("查看明细").first.click()
+    assert page.get_by_text("基本医疗保险基金收入").first.is_visible()
+    for index in range(1, 3):
         boxes.nth(index).uncheck()
     assert page.locator("[data-selected-total]").inner_text() == "¥2,727.00"  # follows the ticks
     page.get_by_role("button", name="缴款").click()

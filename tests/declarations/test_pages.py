@@ -173,9 +173,10 @@ def test_flexible_page_lists_items_with_late_fee_apart_and_voids(client, world: 
         "合计：",
     ]:
         assert text in page.text, text
-    ids = re.findall(r'name="payable_ids" value="([^"]+)"', page.text)
-    assert len(ids) == 6  # two insurance types × 2025-09 … 2025-11
-    september = ids[:2]
+    months = re.findall(r'name="payable_ids" value="([^"]+)"', page.text)
+    assert len(months) == 3  # one card per 费款所属期 2025-09 … 2025-11, folding its two insurance types
+    assert all(len(value.split(",")) == 2 for value in months)
+    september = months[:1]
     done = client.post(
         "/declare",
         data={"csrf_token": csrf, "payable_ids": september, "scheme": "flexible_employment"},
@@ -184,6 +185,11 @@ def test_flexible_page_lists_items_with_late_fee_apart_and_voids(client, world: 
     declaration_id = done.headers["location"].removeprefix("/pay/")
     page = client.get("/fees/flexible")
     assert "已申报待缴款" in page.text and "作废申报" in page.text
+    # What was declared comes first, with its own 缴款; the bottom total says it covers 待申报 only.
+    assert page.text.index("已申报待缴款（请先缴款）") < page.text.index("待申报（勾选要缴的月份）")
+    assert f'href="/pay/{declaration_id}">缴款</a>' in page.text
+    assert "待申报合计：" in page.text and "已申报待缴款请在上方各自缴款" in page.text
+    assert len(re.findall(r'name="payable_ids" value="([^"]+)"', page.text)) == 2
     confirm = client.get(f"/declarations/{declaration_id}/void", params={"back": "/fees/flexible"})
     assert "确定作废该申报吗？" in confirm.text
     voided = client.post(
@@ -239,3 +245,40 @@ def test_pages_refuse_bad_input_without_500(client, world: World, runtime) -> No
     assert client.get("/fees/medical", params={"payer_id": "someone"}).status_code == 404
     assert client.get("/declarations/not-an-id").status_code == 404
     assert client.post("/declare", data={"payable_ids": []}).status_code == 403  # no CSRF token
+
+
+def test_pension_refusals_stay_on_the_form_beside_the_field_keeping_the_choice(
+    client, world: World, runtime
+) -> None:  # type: ignore[no-untyped-def]
+    csrf = _browser_login(client, runtime, world.li)
+    page = client.get("/fees/pension").text
+    ids = re.findall(r'name="payable_ids" value="([^"]+)"', page)
+    # The enrolled tier is chosen, with its subsidy (POLICY.md: 1000–1999 → 60) and the bottom total.
+    assert re.search(r'value="1000" data-tier-fen="100000" checked', page)
+    assert re.search(r"data-pension-subsidy>¥60.00<", page)
+    assert re.search(r"data-pension-total>¥1,000.00<", page)
+
+    def post(**values: str):  # type: ignore[no-untyped-def]
+        return client.post(
+            "/declare/confirm",
+            data={"csrf_token": csrf, "payable_ids": ids, "scheme": "resident_pension", **values},
+        )
+
+    both = post(amount="3000", other_amount="2500")
+    assert both.status_code == 422
+    assert '<h1 class="nav-title">城乡居民养老保险办理</h1>' in both.text  # the same form, not a 提示 page
+    message = "已选择3000元档次，又填写了其他金额2500元，请只保留一种"
+    assert both.text.count(message) == 1
+    assert re.search(r'class="field-error" id="other_amount-error" role="alert">' + message, both.text)
+    assert 'value="2500"' in both.text and re.search(
+        r'value="3000" data-tier-fen="300000" checked', both.text
+    )
+
+    low = post(amount="other", other_amount="999")
+    assert low.status_code == 422
+    assert low.text.count("缴费金额须为1000至9000元之间的整元金额") == 1
+    assert 'id="other_amount-error"' in low.text and 'value="999"' in low.text
+    assert re.search(r'value="other" checked', low.text)
+
+    chosen = post(amount="other", other_amount="4500")
+    assert chosen.status_code == 200 and "¥4,500.00" in chosen.text and "¥120.00" in chosen.text  # subsidy

@@ -221,6 +221,17 @@ def test_insufficient_balance_fails_with_the_banks_reason_then_a_new_payment_wor
         "余额不足",
     )
     assert _declaration(runtime, declared["id"]).payment_status == "unpaid"
+    # The result page says why, how much and for what, so the payer knows what to top up.
+    shown = client.get(f"/payments/{body['id']}/result", headers=world.zhang_headers).text
+    for text in [
+        "支付失败",
+        "余额不足。",
+        "¥795.00",
+        "城乡居民基本医疗保险",
+        "2026-01 至 2026-12",
+        "协议支付",
+    ]:
+        assert text in shown, text
     assert balance(client, ZHANG_CARD) == 50000
     assert [e["result_message"] for e in ledger(client, ZHANG_CARD)] == ["余额不足"]
     with runtime.db.session() as s:

@@ -320,6 +320,9 @@ def test_result_page_waits_then_shows_success(client, world, runtime, routed) ->
     payment_id = _latest_payment(runtime)
     waiting = client.get(f"/payments/{payment_id}/result")
     assert "正在确认缴费结果" in waiting.text and 'http-equiv="refresh"' in waiting.text
+    # Progress and why: how long so far, what it waits for, and when it asks the provider itself.
+    assert "支付宝¥795.00，已等待 0 秒" in waiting.text
+    assert "正在等待支付宝通知缴费结果；5 秒内未收到通知，系统会主动向支付宝查询" in waiting.text
     client.post(f"/sandbox/alipay/trades/{_payment(runtime, payment_id).out_trade_no}/pay")
     done = client.get(f"/payments/{payment_id}/result").text
     assert "支付成功" in done and "¥795.00" in done and "电子税票号码" in done

@@ -161,3 +161,56 @@ def test_records_query_for_oneself_shows_only_ones_own(client, world, runtime, r
     # 城乡居民养老保险已缴费查询 with 全部 names nobody in its 姓名 rows; with 本人, the payer.
     assert "姓名" not in client.get("/records/pension", params={"payer_id": "all"}).text
     assert zhang in client.get("/records/pension").text
+
+
+def test_a_refused_query_stays_on_the_form_with_the_message_beside_the_field(client, world, runtime) -> None:  # type: ignore[no-untyped-def]
+    from tests.declarations.test_pages import _browser_login
+
+    _browser_login(client, runtime, world.zhang)
+    answer = client.get("/records/medical", params={"period_from": "2026-02", "period_to": "2026-01"})
+    assert answer.status_code == 422
+    assert '<h1 class="nav-title">城乡居民医疗缴费记录查询</h1>' in answer.text
+    message = "费款所属期起不能晚于费款所属期止，请重新选择"
+    assert answer.text.count(message) == 1
+    assert f'id="period_from-error" role="alert">{message}</span>' in answer.text
+    assert 'value="2026-02"' in answer.text and 'value="2026-01"' in answer.text  # kept as typed
+    assert 'aria-invalid="true" aria-describedby="period_from-error"' in answer.text
+    both = client.get("/records/flexible", params={"period_from": "2026-13", "period_to": "abc"}).text
+    assert "费款所属期起请按年-月填写，如 2025-01" in both and "费款所属期止请按年-月填写，如 2025-01" in both
+    assert "有2项需要修改" in both
+
+
+def test_pension_records_of_another_person_typed_in(client, world, runtime) -> None:  # type: ignore[no-untyped-def]
+    """1.6 查询对象「他人」: 姓名, 证件类型, 证件号码 typed in add the person as a family member."""
+    import re
+
+    from tests.declarations.test_pages import _browser_login
+    from tests.helpers import WANG_WU
+
+    csrf = _browser_login(client, runtime, world.zhang)
+    page = client.get("/records/pension", params={"payer_id": "other"})
+    assert page.status_code == 200 and 'action="/records/pension/other"' in page.text
+    assert 'id="o-name"' in page.text and 'id="o-number"' in page.text
+
+    wrong = client.post(
+        "/records/pension/other",
+        data={"csrf_token": csrf, "name": "王六", "id_type": "resident_id", "id_number": WANG_WU[1]},
+    )
+    assert wrong.status_code == 422 and wrong.text.count("姓名与证件号码不一致") == 1
+    assert f'value="{WANG_WU[1]}"' in wrong.text and 'value="王六"' in wrong.text  # kept as typed
+
+    added = client.post(
+        "/records/pension/other",
+        data={"csrf_token": csrf, "name": WANG_WU[0], "id_type": "resident_id", "id_number": WANG_WU[1]},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    family_id = re.search(r"payer_id=([0-9a-f-]+)", added.headers["location"]).group(1)  # type: ignore[union-attr]
+    shown = client.get(added.headers["location"]).text
+    assert "*五" in shown and f'value="{family_id}" selected' in shown
+    assert "<strong>*五</strong>（其他）" in client.get("/family").text
+    again = client.post(
+        "/records/pension/other",
+        data={"csrf_token": csrf, "name": WANG_WU[0], "id_type": "resident_id", "id_number": WANG_WU[1]},
+    )
+    assert again.status_code == 409 and "该人员已是您的家庭成员" in again.text

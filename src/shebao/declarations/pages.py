@@ -12,11 +12,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shebao.declarations import presenters
 from shebao.declarations.models import STATUS_TAGS, Declaration
 from shebao.declarations.service import DeclarationService
 from shebao.deps import DbSession, RuntimeDep, WriteSession, settle
 from shebao.enrolment.terms import FLEXIBLE_EMPLOYMENT, RESIDENT_MEDICAL, RESIDENT_PENSION, scheme_label
-from shebao.errors import ShebaoError, ValidationFailed
+from shebao.errors import NotFound, ShebaoError, ValidationFailed
 from shebao.identity.access import Viewer, insured_for, parse_id
 from shebao.identity.deps import CurrentPayer, Principal
 from shebao.identity.models import Person
@@ -49,6 +50,8 @@ def _fee_page(
     scheme: str,
     payer_id: str,
     template: str,
+    *,
+    error: ShebaoError | None = None,
     **extra: Any,
 ) -> HTMLResponse:
     insured = insured_for(session, payer.person, payer_id or None)
@@ -86,7 +89,48 @@ def _fee_page(
         "has_open": any(r["payable"].status == TO_DECLARE for r in rows),
     }
     context.update(extra)
-    return render(request, template, context)
+    if scheme == RESIDENT_PENSION:
+        context.update(_pension_choice(rows, today, kept=extra.get("kept")))
+    elif scheme == FLEXIBLE_EMPLOYMENT:
+        context.update(presenters.flexible_groups(rows))
+        kept = extra.get("kept")
+        context["ticked"] = None if kept is None else set(kept["payable_ids"])
+    context["error"] = error
+    return render(request, template, context, status_code=error.status_code if error else 200)
+
+
+def _pension_choice(
+    rows: list[dict[str, Any]], today: date, *, kept: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The pension tiers with their government subsidy, and what is chosen: the typed choice when the form
+    comes back refused, else the enrolled amount."""
+    open_rows = [r for r in rows if r["payable"].status == TO_DECLARE]
+    fee_year = int(open_rows[0]["payable"].period_start[:4]) if open_rows else today.year
+    try:
+        choice = presenters.pension_choice(default_policy(), fee_year)
+    except PolicyMissing:
+        return {"tiers": [], "bands": ""}
+    if kept is not None:
+        chosen, other = kept["amount"], kept["other_amount"]
+        checked = set(kept["payable_ids"])
+    else:
+        enrolled = open_rows[0]["base_fen"] if open_rows else 0
+        tier = enrolled if any(fen == enrolled for fen, _ in choice["tiers"]) else None
+        chosen = str(tier // 100) if tier else ("other" if enrolled else "")
+        other = "" if tier or not enrolled else str(enrolled // 100)
+        checked = {str(r["payable"].id) for r in open_rows}
+    text = other.strip() if chosen == "other" else chosen
+    chosen_fen = int(text) * 100 if text.isdigit() else None
+    subsidy = presenters.pension_subsidy(default_policy(), fee_year, chosen_fen) if chosen_fen else None
+    return {
+        **choice,
+        "chosen": chosen,
+        "other_amount": other,
+        "checked": checked,
+        "chosen_fen": chosen_fen if subsidy is not None else None,  # None: outside the range
+        "subsidy_fen": subsidy,
+        "checked_count": sum(1 for r in open_rows if str(r["payable"].id) in checked),
+    }
 
 
 def _window_notice(scheme: str, today: date) -> str | None:
@@ -158,17 +202,73 @@ def flexible(
 
 
 def _chosen_amount(amount: str, other_amount: str) -> int | None:
-    """The pension amount the payer picked, whole yuan → fen; None when the page offers no choice."""
+    """The pension amount the payer picked, whole yuan → fen; None when the page offers no choice.
+    One choice at a time: a tier and a typed 其他金额 together are refused, never silently resolved."""
+    other = other_amount.strip()
     if not amount:
+        if other:
+            raise ValidationFailed(
+                "填写其他金额时，请同时选中“其他金额”", fields={"other_amount": "请选中“其他金额”"}
+            )
         return None
-    text = other_amount.strip() if amount == "other" else amount
+    if amount != "other":
+        if other:
+            raise ValidationFailed(
+                f"已选择{amount}元档次，又填写了其他金额{other}元，请只保留一种："
+                "使用其他金额请选中“其他金额”，否则请清空其他金额",
+                fields={"other_amount": "档次与其他金额只能选一种"},
+            )
+        text = amount
+    else:
+        if not other:
+            raise ValidationFailed("请填写其他金额（元），如 2500", fields={"other_amount": "请填写其他金额"})
+        text = other
     if not text.isdigit():
-        raise ValidationFailed("缴费金额须为整元金额，请重新填写", fields={"annual_amount": "须为整元金额"})
+        raise ValidationFailed(
+            "其他金额须为整元金额（只填数字，如 2500），请重新填写", fields={"other_amount": "须为整元金额"}
+        )
     return int(text) * 100
 
 
+def _refused(
+    request: Request,
+    runtime: Runtime,
+    session: Session,
+    payer: Principal,
+    error: ShebaoError,
+    *,
+    scheme: str,
+    payer_id: str,
+    kept: dict[str, Any],
+) -> HTMLResponse:
+    """A refused declaration: its fee page again, the message beside the field, the choices kept."""
+    templates = {
+        RESIDENT_MEDICAL: "declarations/medical.html",
+        RESIDENT_PENSION: "declarations/pension.html",
+        FLEXIBLE_EMPLOYMENT: "declarations/flexible.html",
+    }
+    if scheme not in templates or isinstance(error, NotFound):
+        back = PAGES.get(scheme, ("/fees", ""))[0]
+        return render(
+            request,
+            "declarations/refused.html",
+            {"title": "提示", "error": error, "back": back},
+            status_code=error.status_code,
+        )
+    extra: dict[str, Any] = {"kept": kept}
+    if scheme == RESIDENT_MEDICAL:
+        extra["notice"] = _window_notice(RESIDENT_MEDICAL, runtime.clock.today())
+    elif scheme == RESIDENT_PENSION:
+        extra["notice"] = _window_notice(RESIDENT_PENSION, runtime.clock.today())
+    return _fee_page(
+        request, runtime, session, payer, scheme, payer_id, templates[scheme], error=error, **extra
+    )
+
+
 def _payable_ids(raw: list[str]) -> list[uuid.UUID]:
-    return [key for key in (parse_id(value) for value in raw) if key is not None]
+    # 1.9 ticks a whole month: its insurance types' ids travel comma-joined in one value.
+    values = [part for value in raw for part in value.split(",")]
+    return [key for key in (parse_id(value) for value in values) if key is not None]
 
 
 Ids = Annotated[list[str], Form(default_factory=list, max_length=500)]
@@ -194,12 +294,8 @@ def confirm(
         chosen = _chosen_amount(amount, other_amount)
         items = service.preview(_payable_ids(payable_ids), insured, annual_amount_fen=chosen)
     except ShebaoError as error:
-        return render(
-            request,
-            "declarations/refused.html",
-            {"title": "提示", "error": error, "back": back},
-            status_code=error.status_code,
-        )
+        kept = {"amount": amount, "other_amount": other_amount, "payable_ids": payable_ids}
+        return _refused(request, runtime, session, payer, error, scheme=scheme, payer_id=payer_id, kept=kept)
     first = service.repository.payables([items[0].payable_id])[0]
     office = session.get(TaxOffice, first.tax_office_code)
     context = {
@@ -216,6 +312,11 @@ def confirm(
         "scheme": scheme,
         "amount": amount,
         "other_amount": other_amount,
+        "subsidy": (
+            presenters.pension_subsidy(default_policy(), int(first.period_start[:4]), chosen)
+            if chosen is not None
+            else None
+        ),
     }
     return render(request, "declarations/confirm.html", context)
 
@@ -232,7 +333,6 @@ def declare(
     amount: Text = "",
     other_amount: Text = "",
 ) -> Response:
-    back = PAGES.get(scheme, ("/fees", ""))[0]
     try:
         insured = insured_for(session, payer.person, payer_id or None)
         service = DeclarationService(runtime, session, payer.person, channel=payer.channel)
@@ -241,12 +341,8 @@ def declare(
         )
     except ShebaoError as error:
         settle(session, error)
-        return render(
-            request,
-            "declarations/refused.html",
-            {"title": "提示", "error": error, "back": back},
-            status_code=error.status_code,
-        )
+        kept = {"amount": amount, "other_amount": other_amount, "payable_ids": payable_ids}
+        return _refused(request, runtime, session, payer, error, scheme=scheme, payer_id=payer_id, kept=kept)
     return RedirectResponse(f"/pay/{found.id}", status_code=303)
 
 

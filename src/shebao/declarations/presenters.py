@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -11,7 +12,10 @@ from shebao.declarations.models import Declaration
 from shebao.enrolment.terms import scheme_label
 from shebao.identity.models import Person
 from shebao.payables.schemas import Insured, Office
+from shebao.policy import calc
+from shebao.policy.tables import PolicyMissing, PolicyTables
 from shebao.reference.models import Agency, TaxOffice
+from shebao.web.forms import period_span
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -58,3 +62,72 @@ def declaration(session: Session, found: Declaration) -> schemas.Declaration:
             for item in found.items
         ],
     )
+
+
+def pension_choice(policy: PolicyTables, fee_year: int) -> dict[str, Any]:
+    """The pension page's choice: the common amounts with the government subsidy of each, the range for
+    其他金额, and the subsidy bands (`from:to:subsidy` in fen) the page's script shows live."""
+    low, high = calc.pension_range(policy, fee_year)
+    tiers = [
+        (fen, calc.pension_subsidy_fen(policy, fee_year, fen))
+        for fen in calc.pension_common_amounts(policy, fee_year)
+    ]
+    bands = ",".join(
+        f"{t.from_fen}:{t.to_fen}:{t.subsidy_fen}" for t in policy.pension_subsidy(fee_year).tiers
+    )
+    return {"low": low, "high": high, "tiers": tiers, "bands": bands, "fee_year": fee_year}
+
+
+def pension_subsidy(policy: PolicyTables, fee_year: int, amount_fen: int) -> int | None:
+    """The subsidy of a chosen amount, None when the amount is outside the range (the page says why)."""
+    try:
+        return calc.pension_subsidy_fen(policy, fee_year, amount_fen)
+    except (calc.PolicyError, PolicyMissing):
+        return None
+
+
+def flexible_groups(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """1.9 as a citizen reads it: what is declared and waiting for payment first, one card per declaration
+    with its own 缴款; then what is still to declare, one card per 费款所属期 folding that month's insurance
+    types. Rows are the fee page's (payable, amounts, office, agency)."""
+    declared: dict[str, list[dict[str, Any]]] = {}
+    months: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        payable = row["payable"]
+        if payable.status == "declared" and payable.declaration_id:
+            declared.setdefault(str(payable.declaration_id), []).append(row)
+        elif payable.status == "to_declare":
+            months.setdefault(payable.period_start, []).append(row)
+
+    def month_cards(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        by_month: dict[str, list[dict[str, Any]]] = {}
+        for row in items:
+            by_month.setdefault(row["payable"].period_start, []).append(row)
+        return [_month(period, by_month[period]) for period in sorted(by_month)]
+
+    waiting = []
+    for declaration_id, items in declared.items():
+        cards = month_cards(items)
+        waiting.append(
+            {
+                "declaration_id": declaration_id,
+                "period": period_span(cards[0]["period"], cards[-1]["period"]),
+                "months": cards,
+                "total_fen": sum(m["total_fen"] for m in cards),
+                "late_fee_fen": sum(m["late_fee_fen"] for m in cards),
+            }
+        )
+    waiting.sort(key=lambda d: d["period"])
+    return {"waiting": waiting, "to_declare": [_month(p, months[p]) for p in sorted(months)]}
+
+
+def _month(period: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "period": period,
+        "ids": ",".join(str(row["payable"].id) for row in items),
+        "entries": items,
+        "total_fen": sum(row["amount_fen"] for row in items),
+        "late_fee_fen": sum(row["late_fee_fen"] for row in items),
+        "offices": sorted({row["tax_office"] for row in items}),
+        "agencies": sorted({row["agency"] for row in items}),
+    }

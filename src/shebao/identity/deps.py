@@ -35,8 +35,15 @@ class Principal:
         return self.person.id
 
 
+# Outside production the demo may act as a mini program: its 客户端 switch remembers the client here.
+CLIENT_COOKIE = "shebao_client"
+
+
 def request_channel(request: Request) -> str:
-    value = request.headers.get("x-shebao-channel", "h5").strip().lower()
+    value = request.headers.get("x-shebao-channel", "")
+    if not value and getattr(request.app.state, "client_cookie", False):
+        value = request.cookies.get(CLIENT_COOKIE, "")
+    value = (value or "h5").strip().lower()
     return value if value in CHANNELS else "h5"
 
 

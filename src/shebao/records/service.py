@@ -26,15 +26,17 @@ def check_filter(scheme: str | None, period_from: str | None, period_to: str | N
     fields: dict[str, str] = {}
     if scheme and scheme not in SCHEMES:
         fields["scheme"] = "险种应为 " + "、".join(SCHEMES) + " 之一"
-    for name, value in (("period_from", period_from), ("period_to", period_to)):
+    for name, label, value in (
+        ("period_from", "费款所属期起", period_from),
+        ("period_to", "费款所属期止", period_to),
+    ):
         if value and not _PERIOD.match(value):
-            fields[name] = "费款所属期格式应为YYYY-MM"
+            fields[name] = f"{label}请按年-月填写，如 2025-01"
     if fields:
-        raise ValidationFailed("查询条件不正确：" + "；".join(fields.values()), fields=fields)
+        raise ValidationFailed("；".join(fields.values()), fields=fields)
     if period_from and period_to and period_from > period_to:
-        raise ValidationFailed(
-            "费款所属期起不能晚于费款所属期止", fields={"period_from": "不能晚于费款所属期止"}
-        )
+        message = "费款所属期起不能晚于费款所属期止，请重新选择"
+        raise ValidationFailed(message, fields={"period_from": message})
     return RecordFilter(scheme=scheme or None, period_from=period_from or None, period_to=period_to or None)
 
 

@@ -40,6 +40,7 @@ def include(app: FastAPI) -> None:
     from shebao.sandbox.alipay.endpoints import router as alipay_router
     from shebao.sandbox.bank.endpoints import router as bank_router
     from shebao.sandbox.certificates import router as certificates_router
+    from shebao.sandbox.client import include as client_switch
     from shebao.sandbox.identity_endpoints import router as identity_router
     from shebao.sandbox.unionpay.endpoints import router as unionpay_router
     from shebao.sandbox.wechat.endpoints import router as wechat_router
@@ -51,3 +52,4 @@ def include(app: FastAPI) -> None:
     app.include_router(wechat_router)
     app.include_router(unionpay_router)
     app.include_router(certificates_router)
+    client_switch(app)

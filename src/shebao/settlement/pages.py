@@ -118,13 +118,23 @@ def confirm(
         raise DeclarationNotFound()
     # 协议支付 is chosen together with its agreement: method "agreement:<agreement id>".
     method, _, agreement = method.partition(":")
+    # A mini program knows its payer's platform user id; in the demo the sandbox gives one (its hooks).
+    platform_user = getattr(request.app.state, "platform_user_id", None)
     try:
         payment = PaymentOpener(runtime, payer.person, channel=payer.channel, work=work).open(
-            PaymentRequest(declaration_id=key, method=method, agreement_id=parse_id(agreement or None))
+            PaymentRequest(
+                declaration_id=key,
+                method=method,
+                agreement_id=parse_id(agreement or None),
+                platform_user_id=platform_user(payer.person.id, payer.channel) if platform_user else None,
+            )
         )
     except ShebaoError as error:
         return _choose_page(request, session, payer, runtime, declaration_id, error=error)
     url = (payment.pay or {}).get("url")
+    if not url and (payment.pay or {}).get("kind") == "mini_program":
+        pay_sheet = getattr(request.app.state, "mini_program_cashier", None)
+        url = pay_sheet(payment, runtime.settings.base_url) if pay_sheet else None
     return RedirectResponse(
         url if isinstance(url, str) and url else f"/payments/{payment.id}/result", status_code=303
     )
@@ -153,9 +163,15 @@ def result(
             raise PaymentNotFound()
     row = _summary(session, str(found.declaration_id), payer, runtime)
     waiting = found.status in (CREATED, PENDING, UNKNOWN)
-    return render(
-        request, "payments/result.html", {"title": "缴费结果", "p": found, "row": row, "waiting": waiting}
-    )
+    context = {
+        "title": "缴费结果",
+        "p": found,
+        "row": row,
+        "waiting": waiting,
+        "waited": max(0, int(waited)),
+        "query_after": QUERY_AFTER_SECONDS,
+    }
+    return render(request, "payments/result.html", context)
 
 
 @router.post("/declarations/{declaration_id}/void", response_class=HTMLResponse)

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from shebao import __version__
 from shebao.kit.clock import format_local
 from shebao.kit.money import format_yuan
+from shebao.web.forms import form_errors, period_span
 
 # 长辈模式 (UI.md): remembered in this cookie; a mini program's web view may set it too.
 DISPLAY_COOKIE = "shebao_display"
@@ -23,6 +24,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 templates.env.filters["yuan"] = format_yuan
 templates.env.filters["local"] = format_local
+templates.env.filters["period"] = period_span
+templates.env.globals["form_errors"] = form_errors
 
 
 def render(
@@ -36,6 +39,7 @@ def render(
         "elder": is_elder(request),
         "here": here(request),
         "version": __version__,
+        "client_label": _client_label(request),
     }
     values.update(context or {})
     return templates.TemplateResponse(request, name, values, status_code=status_code)
@@ -51,3 +55,9 @@ def here(request: Request) -> str:
         return request.headers.get("referer", "").partition(str(request.base_url).rstrip("/"))[2] or "/"
     query = request.url.query
     return request.url.path + (f"?{query}" if query else "")
+
+
+def _client_label(request: Request) -> str | None:
+    """The demo's chosen client (the sandbox registers the hook); None outside the demo."""
+    label = getattr(request.app.state, "client_label", None)
+    return label(request) if label else None

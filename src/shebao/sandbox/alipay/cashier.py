@@ -7,9 +7,10 @@ merchant must not take them as proof of payment (DESIGN.md): the notification or
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from shebao.config import Settings
@@ -29,15 +30,26 @@ STATUS_LABELS = {
 }
 
 
+def _local(path: str | None) -> str | None:
+    """A path on this site to go back to after a mini program's payment (my.tradePay has no return_url)."""
+    return path if path and path.startswith("/") and not path.startswith("//") and "\\" not in path else None
+
+
 def cashier_page(
-    request: Request, trade: SandboxAlipayTrade | None, *, error: str | None = None, status_code: int = 200
+    request: Request,
+    trade: SandboxAlipayTrade | None,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    back: str | None = None,
 ) -> HTMLResponse:
     context = {
         "title": "支付宝收银台",
         "trade": trade,
         "status_label": STATUS_LABELS.get(trade.status, trade.status) if trade else "",
         "error": error,
-        "back_href": (trade.return_url if trade and trade.return_url else "/"),
+        "back": _local(back),
+        "back_href": (trade.return_url if trade and trade.return_url else (_local(back) or "/")),
     }
     return render(request, "sandbox/alipay_cashier.html", context, status_code=status_code)
 
@@ -66,17 +78,24 @@ def _with_query(url: str, params: dict[str, str]) -> str:
 
 
 @router.get("/cashier/{out_trade_no}", response_class=HTMLResponse)
-def cashier(out_trade_no: str, request: Request, session: WriteSession, clock: Clock) -> HTMLResponse:
+def cashier(
+    out_trade_no: str, request: Request, session: WriteSession, clock: Clock, back: str = ""
+) -> HTMLResponse:
     trade = trades.find(session, out_trade_no, for_update=True)
     if trade is None:
         return cashier_page(request, None, error="交易不存在", status_code=404)
     trades.expire_if_due(trade, clock.now())
-    return cashier_page(request, trade)
+    return cashier_page(request, trade, back=back)
 
 
 @router.post("/cashier/{out_trade_no}/pay")
 def cashier_pay(
-    out_trade_no: str, request: Request, session: WriteSession, runtime: RuntimeDep, clock: Clock
+    out_trade_no: str,
+    request: Request,
+    session: WriteSession,
+    runtime: RuntimeDep,
+    clock: Clock,
+    back: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
     trade = trades.find(session, out_trade_no, for_update=True)
     if trade is None:
@@ -85,12 +104,12 @@ def cashier_pay(
     try:
         trades.pay(trade, now, notify=True)
     except trades.TradeRefused as refused:
-        return cashier_page(request, trade, error=refused.sub_msg, status_code=409)
+        return cashier_page(request, trade, error=refused.sub_msg, status_code=409, back=back)
     notifier.deliver_after_commit(session, trade)
     if trade.return_url:
         target = _with_query(trade.return_url, return_params(trade, runtime.settings, now))
         return RedirectResponse(target, status_code=303)
-    return RedirectResponse(f"/sandbox/alipay/cashier/{trade.out_trade_no}", status_code=303)
+    return RedirectResponse(_local(back) or f"/sandbox/alipay/cashier/{trade.out_trade_no}", status_code=303)
 
 
 @router.post("/cashier/{out_trade_no}/cancel")
