@@ -25,7 +25,7 @@ from shebao.web.templating import render
 router = APIRouter(prefix="/sandbox", include_in_schema=False)
 
 CLIENTS = ("h5", "alipay_mp", "baidu_mp", "wechat_mp")
-LABELS = {"h5": "H5（手机浏览器）", **{code: CHANNEL_LABELS[code] for code in CLIENTS[1:]}}
+LABELS = {"h5": "H5网页", **{code: CHANNEL_LABELS[code] for code in CLIENTS[1:]}}
 
 
 def platform_user_id(person_id: uuid.UUID, channel: str) -> str | None:
