@@ -25,6 +25,8 @@ def test_apply_from_a_record_then_view_and_retry(page, shot, runtime, world, liv
     assert page.locator("h1").inner_text() == "社会保险费缴费证明"
     image = page.get_by_role("img", name="社会保险费缴费证明", exact=False)
     image.wait_for()
+    # The PNG is rendered from the PDF on request: wait until the browser has it, then measure it.
+    page.wait_for_function("() => document.querySelector('.certificate-image img').complete")
     assert page.evaluate("() => document.querySelector('.certificate-image img').naturalWidth") == 893
     shot("certificate-view")
 
