@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from shebao.identity.deps import SESSION_COOKIE
+from shebao.web.urls import local_path
 from tests.helpers import LI_SI, ZHANG_SAN, make_person
 from tests.identity.flows import wait
 
@@ -142,9 +145,35 @@ def test_logout_from_settings(client, runtime) -> None:  # type: ignore[no-untyp
     assert "请登录" in client.get("/mine").text
 
 
-def test_next_never_leaves_the_site(client, runtime) -> None:  # type: ignore[no-untyped-def]
-    from shebao.identity.service import safe_next
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/x",
+        "https://evil.example",
+        "/\\evil.example/face",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+        "",
+    ],
+)
+def test_no_link_or_redirect_built_from_input_leaves_the_site(client, target: str) -> None:  # type: ignore[no-untyped-def]
+    assert local_path(target) == "/"
+    face = client.get("/login/face", params={"verification_id": "x", "provider_url": target})
+    assert face.status_code == 200
+    assert 'href="/login">开始人脸识别' in face.text
+    login = client.get("/login", params={"next": target})
+    assert '<input type="hidden" name="next" value="/">' in login.text
 
-    assert safe_next("//evil.example/x") == "/"
-    assert safe_next("https://evil.example") == "/"
-    assert safe_next("/fees?x=1") == "/fees?x=1"
+
+def test_the_face_page_refuses_a_backslash_link(client) -> None:  # type: ignore[no-untyped-def]
+    face = client.get("/login/face?verification_id=x&provider_url=/%5Cevil.example/face")
+    assert "evil.example" not in face.text
+
+
+def test_paths_on_this_site_are_kept(client) -> None:  # type: ignore[no-untyped-def]
+    assert local_path("/fees?x=1") == "/fees?x=1"
+    assert local_path("/sandbox/face/abc") == "/sandbox/face/abc"
+    face = client.get("/login/face", params={"provider_url": "/sandbox/face/abc"})
+    assert 'href="/sandbox/face/abc"' in face.text

@@ -16,10 +16,11 @@ from shebao.identity.deps import SESSION_COOKIE, CurrentPayer, MaybePayer, reque
 from shebao.identity.documents import ID_TYPE_LABELS
 from shebao.identity.endpoints import client_ip
 from shebao.identity.family import RELATIONS, ConsentService, FamilyService
-from shebao.identity.service import LoginRequest, LoginService, safe_next
+from shebao.identity.service import LoginRequest, LoginService
 from shebao.kit.masking import mask_phone
 from shebao.web.security import csrf_protect
 from shebao.web.templating import render
+from shebao.web.urls import local_path
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -35,7 +36,7 @@ def _login_page(
         "id_types": ID_TYPE_LABELS,
         "error": error,
         "notice": notice,
-        "next": safe_next(values.get("next")),
+        "next": local_path(values.get("next")),
     }
     return render(request, "identity/login.html", context, status_code=error.status_code if error else 200)
 
@@ -43,7 +44,7 @@ def _login_page(
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, payer: MaybePayer, next: str = "/") -> Response:  # noqa: A002
     if payer is not None:
-        return RedirectResponse(safe_next(next), status_code=303)
+        return RedirectResponse(local_path(next), status_code=303)
     return _login_page(request, {"next": next, "id_type": "resident_id"})
 
 
@@ -123,7 +124,7 @@ def login_submit(
 
 @router.get("/login/face", response_class=HTMLResponse)
 def face_page(request: Request, verification_id: str = "", provider_url: str = "") -> HTMLResponse:
-    target = provider_url if provider_url.startswith("/") and not provider_url.startswith("//") else "/login"
+    target = local_path(provider_url, default="/login")
     return render(request, "identity/face.html", {"title": "人脸认证", "provider_url": target})
 
 

@@ -35,6 +35,7 @@ from shebao.identity.repository import document_index, phone_index
 from shebao.identity.sessions import end_session, open_session
 from shebao.kit.crypto import blind_index
 from shebao.runtime import Runtime
+from shebao.web.urls import local_path
 
 SMS_LIFETIME = timedelta(minutes=5)
 SMS_MAX_ATTEMPTS = 5
@@ -74,13 +75,6 @@ def check_phone(raw: str | None) -> str:
 
 def _code_hash(phone: str, code: str) -> str:
     return blind_index(f"{phone}:{code}", kind="sms-code")
-
-
-def safe_next(path: str | None) -> str:
-    """Only a path on this site: never an open redirect."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
-        return "/"
-    return path
 
 
 class LoginService:
@@ -191,7 +185,7 @@ class LoginService:
             channel=self.channel,
             client_ip=self.client_ip,
             status="started",
-            next_path=safe_next(request.next_path),
+            next_path=local_path(request.next_path),
             created_at=self.now,
             expires_at=self.now + VERIFICATION_LIFETIME,
         )
