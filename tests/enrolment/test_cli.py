@@ -87,10 +87,28 @@ class TestImportCommand:
         result = cli("import", "enrolments", str(file), "--report", str(out))
         assert result.exit_code == 1
         assert read_report(out)[1:] == [
-            ["3", "rejected", "姓名（name）含有不可见字符"],
+            [
+                "3",
+                "rejected",
+                "姓名（name）含有不可见字符（U+000A）：零宽、文字方向控制等字符无法输入，请删除后重新提交",
+            ],
             ["5", "rejected", "该行有14列，与表头的13列不一致"],
             ["6", "imported", "已导入；生成应缴费1条"],
         ]
+
+    def test_a_name_with_direction_controls_is_refused_on_its_line(
+        self, cli: CliRunnerCall, runtime: Runtime, tmp_path: Path
+    ) -> None:
+        rows = [medical_row(), medical_row(XIAO_MING, "student_child", name="\u2066小明\u2069")]
+        file = write_csv(tmp_path / "in.csv", rows)
+        out = tmp_path / "report.csv"
+        assert cli("import", "enrolments", str(file), "--report", str(out)).exit_code == 1
+        assert read_report(out)[2] == [
+            "3",
+            "rejected",
+            "姓名（name）含有不可见字符（U+2066、U+2069）：零宽、文字方向控制等字符无法输入，请删除后重新提交",
+        ]
+        assert count(runtime, Enrolment) == 1
 
     def test_bom_and_only_the_required_columns(self, cli: CliRunnerCall, tmp_path: Path) -> None:
         columns = ["id_type", "id_number", "name", "scheme", "category", "tax_office_code", "agency_code"]

@@ -14,6 +14,7 @@ from shebao.runtime import Runtime
 from tests.enrolment.support import XIAO_MING, count, flexible_row, medical_row, payables_of
 
 URL = "/api/v1/agency/enrolments"
+HIDDEN = "：零宽、文字方向控制等字符无法输入，请删除后重新提交"
 
 
 @pytest.fixture(autouse=True)
@@ -159,6 +160,19 @@ class TestImport:
             "缺少必填项：参保项目（scheme）",
             "身份证号码应为18位",
         ]
+
+    def test_names_with_invisible_characters_are_refused_naming_the_row(
+        self, client: TestClient, runtime: Runtime
+    ) -> None:
+        headers = new_key(runtime)
+        rows = [medical_row(name="张\u202e三"), medical_row(XIAO_MING, "student_child", name="小\u200b明")]
+        response = client.post(URL, json={"rows": rows}, headers=headers)
+        assert response.status_code == 200
+        assert [(item["index"], item["status"], item["reason"]) for item in response.json()["items"]] == [
+            (0, "rejected", "姓名（name）含有不可见字符（U+202E）" + HIDDEN),
+            (1, "rejected", "姓名（name）含有不可见字符（U+200B）" + HIDDEN),
+        ]
+        assert count(runtime, Enrolment) == 0
 
     def test_documented_in_openapi(self, client: TestClient) -> None:
         spec = client.get("/openapi.json").json()

@@ -60,7 +60,10 @@ class TestBadRows:
             ({"id_number": ""}, "缺少必填项：证件号码（id_number）"),
             ({"name": ""}, "缺少必填项：姓名（name）"),
             ({"name": "张" * 65}, "姓名（name）过长（最多64个字）"),
-            ({"name": "张\n三"}, "姓名（name）含有不可见字符"),
+            (
+                {"name": "张\n三"},
+                "姓名（name）含有不可见字符（U+000A）：零宽、文字方向控制等字符无法输入，请删除后重新提交",
+            ),
             ({"phone": "12345"}, "手机号码格式不正确"),
             ({"tax_office_code": "11101029999"}, "主管税务机关代码不存在：11101029999"),
             ({"agency_code": "SB999999"}, "社保经办机构代码不存在：SB999999"),
@@ -158,3 +161,24 @@ class TestBadRows:
         assert reason(row) == (
             "身份证号码应为18位；主管税务机关代码不存在：X；缺少必填项：人员类别（category）"
         )
+
+
+class TestNames:
+    @pytest.mark.parametrize(
+        ("name", "shown"),
+        [
+            ("张\u202e三", "U+202E"),  # right-to-left override
+            ("张三\u200b", "U+200B"),  # zero-width space
+            ("\u2066张三\u2069", "U+2066、U+2069"),  # left-to-right isolate … pop directional isolate
+            ("张\u200d三", "U+200D"),  # zero-width joiner
+        ],
+    )
+    def test_invisible_characters_are_refused_and_named(self, name: str, shown: str) -> None:
+        assert reason({**medical_row(), "name": name}) == (
+            f"姓名（name）含有不可见字符（{shown}）：零宽、文字方向控制等字符无法输入，请删除后重新提交"
+        )
+
+    def test_names_are_nfkc_normalised(self) -> None:
+        assert parse_row({**medical_row(), "name": "Ｊｏｈｎ  Ｓｍｉｔｈ"}, CONTEXT).name == "John Smith"
+        assert parse_row({**medical_row(), "name": "\u2f25\u2f26"}, CONTEXT).name == "女子"  # Kangxi radicals
+        assert parse_row({**medical_row(), "name": "阿依古丽·买买提"}, CONTEXT).name == "阿依古丽·买买提"

@@ -245,3 +245,11 @@ def test_card_numbers_for_tests_have_a_valid_check_digit() -> None:
     assert datetime.fromisoformat(
         messages.stamp(datetime.fromisoformat("2025-11-20T01:00:00+00:00"))
     ).utcoffset() == timedelta(hours=8)
+
+
+@pytest.mark.parametrize("reason", ["余额\u0000不足", "\u0007", "第一行\n第二行"])
+def test_a_control_character_in_a_reason_is_a_422_on_every_database(client, reason: str) -> None:  # type: ignore[no-untyped-def]
+    answer = client.post("/sandbox/bank/controls", json={"mode": "refuse", "reason": reason})
+    assert answer.status_code == 422
+    assert "不能含有控制字符" in answer.json()["error"]["message"]
+    assert client.get("/sandbox/bank/controls").json() == {"mode": "normal", "reason": None}

@@ -24,6 +24,7 @@ from shebao.enrolment.terms import (
 from shebao.identity.documents import Document, DocumentError, validate, validate_phone
 from shebao.kit.money import yuan_to_fen
 from shebao.kit.periods import Period, PeriodError
+from shebao.kit.text import invisible_characters, normalise_name
 from shebao.policy.calc import PolicyError, check_pension_amount, pension_collectable, pension_range
 from shebao.policy.tables import CATEGORIES, INSURANCE_TYPES, PolicyMissing, PolicyTables
 
@@ -75,7 +76,6 @@ _AMOUNT = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,2})?")
 _MAX_AMOUNT_FEN = 100_000_000_00  # 1亿元: far above any base or contribution, far below overflow
 _MAX_NAME = 64
 _EARLIEST_PERIOD = Period(2000, 1)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def column(name: str) -> str:
@@ -197,10 +197,15 @@ def parse_row(values: Mapping[str, object], context: RowContext) -> EnrolmentRow
 
     name = check.required("name")
     if name is not None:
-        if len(name) > _MAX_NAME:
+        hidden = invisible_characters(name)
+        name = normalise_name(name)
+        if hidden:
+            check.fail(
+                f"{column('name')}含有不可见字符（{'、'.join(hidden)}）：零宽、文字方向控制等字符无法输入，"
+                "请删除后重新提交"
+            )
+        elif len(name) > _MAX_NAME:
             check.fail(f"{column('name')}过长（最多{_MAX_NAME}个字）")
-        elif _CONTROL.search(name):
-            check.fail(f"{column('name')}含有不可见字符")
 
     phone: str | None = None
     if check.get("phone"):

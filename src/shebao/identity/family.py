@@ -15,6 +15,7 @@ from shebao.identity.providers import EnrolmentRegistry
 from shebao.identity.ratelimit import FAMILY_ADDS_PER_PAYER_DAY, RateLimiter
 from shebao.identity.repository import FamilyRepository
 from shebao.identity.service import check_document
+from shebao.kit.text import normalise_name
 from shebao.runtime import Runtime
 
 RELATIONS = {"spouse": "配偶", "parent": "父母", "child": "子女", "other": "其他"}
@@ -44,7 +45,9 @@ class FamilyService:
             raise errors.TooManyFailures("今日添加家庭成员次数过多，请明天再试")
         limiter.hit(FAMILY_ADDS_PER_PAYER_DAY, payer_key, self.now)
         document = check_document(id_type, id_number, self.today)
-        member = EnrolmentRegistry().match(self.session, document.id_type, document.id_number, name.strip())
+        member = EnrolmentRegistry().match(
+            self.session, document.id_type, document.id_number, normalise_name(name)
+        )
         if member is None:
             raise errors.NameMismatch().counted()
         if member.id == self.payer.id:

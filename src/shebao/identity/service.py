@@ -34,6 +34,7 @@ from shebao.identity.ratelimit import (
 from shebao.identity.repository import document_index, phone_index
 from shebao.identity.sessions import end_session, open_session
 from shebao.kit.crypto import blind_index
+from shebao.kit.text import normalise_name
 from shebao.runtime import Runtime
 from shebao.web.urls import local_path
 
@@ -152,7 +153,7 @@ class LoginService:
 
     def start(self, request: LoginRequest) -> LoginStarted:
         document = check_document(request.id_type, request.id_number, self.runtime.clock.today())
-        name = request.name.strip()
+        name = normalise_name(request.name)
         if request.platform_phone_code:
             phone = phone_authorizer(self.runtime.settings.phone_provider).exchange(
                 self.session, request.platform_phone_code, self.now

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from shebao.deps import Clock, DbSession, RuntimeDep, WriteSession
 from shebao.errors import BadRequest, NotFound, ValidationFailed
 from shebao.kit.clock import to_shanghai
+from shebao.kit.text import PlainText
 from shebao.payments.channels.bank import codes, keys, messages
 from shebao.reference.catalog import load_catalog
 from shebao.sandbox.bank import accounts, bank
@@ -70,7 +71,7 @@ class Controls(BaseModel):
         description="normal；timeout：银行已处理但应答丢失；lost：请求丢失未处理；"
         "closed：非工作时间（银行系统维护中）；refuse：拒绝签约与扣款"
     )
-    reason: str | None = Field(default=None, max_length=100, description="refuse 时银行给出的原因")
+    reason: PlainText | None = Field(default=None, max_length=100, description="refuse 时银行给出的原因")
 
 
 def _view(account: SandboxBankAccount) -> Account:
