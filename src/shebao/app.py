@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -115,6 +115,13 @@ def install_error_handlers(app: FastAPI) -> None:
         from shebao.errors import Conflict
 
         return _error_response(request, Conflict("数据已发生变化，请刷新后重试"))
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> Response:
+        # A value the database cannot hold (PostgreSQL refuses NUL in text, numbers out of range) that
+        # validation let through: the client's input, so a 422; the transaction was rolled back.
+        log.warning("data_refused_by_database", path=request.url.path, error=str(exc.orig)[:200])
+        return _error_response(request, ValidationFailed("填写的信息有误：含有不能保存的字符或数值"))
 
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError) -> Response:
