@@ -13,17 +13,22 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from shebao import __version__
 from shebao.config import Settings, get_settings
 from shebao.errors import NotFound, NotLoggedIn, ShebaoError, ValidationFailed
 from shebao.logging import configure_logging, log
 from shebao.runtime import Runtime
-from shebao.web.security import SecurityMiddleware
+from shebao.web.security import MIB, BodyLimitMiddleware, SecurityMiddleware, body_limit_message
 from shebao.web.templating import STATIC_DIR, render
 
 # A database that is busy (every connection in use, or gone for a moment) answers 503 with this Retry-After.
 RETRY_AFTER_SECONDS = 2
+# Request bodies: imports may be large, everything else (forms, JSON, notifications) is small.
+BODY_LIMIT = 64 * 1024
+BODY_LIMITS = (("/api/v1/agency/", 20 * MIB), ("/api/v1/taxcore/", 20 * MIB))
+
 _FIELD_LABELS = {"body": "请求内容", "query": "查询条件", "path": "地址", "header": "请求头"}
 
 
@@ -42,6 +47,18 @@ def _error_response(request: Request, error: ShebaoError) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
     return render(request, "shell/error.html", {"error": error}, status_code=error.status_code)
+
+
+class BodyTooLarge(ShebaoError):
+    status_code = 413
+    code = "body_too_large"
+    message = "请求内容过大，请减少内容后重试"
+
+
+async def _refuse_body(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    response = _error_response(Request(scope, receive), BodyTooLarge(body_limit_message(limit)))
+    response.headers["connection"] = "close"  # the unread body is not worth waiting for
+    await response(scope, receive, send)
 
 
 def _validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -100,6 +117,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
             return _error_response(request, NotFound("页面不存在或已下线"))
+        if exc.status_code == 413:
+            return _error_response(request, BodyTooLarge(str(exc.detail)))
         if exc.status_code == 405:
             error = ShebaoError("不支持该请求方式")
             error.status_code = 405  # type: ignore[misc]
@@ -152,6 +171,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         description="城乡居民医疗、城乡居民养老、灵活就业人员社保费的申报、缴款、记录查询与缴费证明。",
     )
     app.state.runtime = runtime
+    app.add_middleware(BodyLimitMiddleware, default=BODY_LIMIT, limits=BODY_LIMITS, refuse=_refuse_body)
     app.add_middleware(SecurityMiddleware, secure_cookies=settings.env != "dev" and settings.env != "test")
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

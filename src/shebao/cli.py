@@ -13,10 +13,12 @@ import typer
 from shebao.config import ConfigError, get_settings
 from shebao.elsewhere import cli as _elsewhere_cli  # noqa: F401 - registers `import payments`
 from shebao.enrolment.cli import agency_app, import_app
+from shebao.logging import uvicorn_log_config
 from shebao.operations.cli import ops_app
 from shebao.payables.cli import app as payables_app
 from shebao.reconciliation.cli import reconcile_command
 from shebao.runtime import Runtime
+from shebao.web.clients import proxy_options
 
 app = typer.Typer(help="shebao 自然人社保费系统", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="数据库：迁移与参考数据", no_args_is_help=True)
@@ -62,9 +64,16 @@ def serve(
     """启动 Web 服务（JSON API 与 H5 页面）。"""
     import uvicorn
 
-    _runtime()
+    proxies = proxy_options(_runtime().settings)
     uvicorn.run(
-        "shebao.asgi:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info"
+        "shebao.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        log_config=uvicorn_log_config(),
+        proxy_headers=proxies.proxy_headers,
+        forwarded_allow_ips=proxies.forwarded_allow_ips,
     )
 
 
@@ -121,8 +130,17 @@ def demo(
     queue.start_in_process()
     application = create_app(runtime=runtime)
     typer.echo(text)
+    proxies = proxy_options(runtime.settings)
     sys.stdout.flush()
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="warning",
+        log_config=uvicorn_log_config(),
+        proxy_headers=proxies.proxy_headers,
+        forwarded_allow_ips=proxies.forwarded_allow_ips,
+    )
 
 
 def main() -> None:

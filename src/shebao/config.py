@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -12,6 +13,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - the value production refuses
 DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "shebao"
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 class ConfigError(RuntimeError):
@@ -37,6 +42,9 @@ class Settings(BaseSettings):
     sms_provider: str = "sandbox"
     phone_provider: str = "sandbox"
     log_json: bool = False
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed; none by default,
+    # so a client cannot choose the address its rate limits count against (docs/deploy.md).
+    trusted_proxies: str = ""
     # Alipay open platform. Enabled when the app id is set, and always outside production, where unset
     # keys are dev keys generated into {data_dir}/keys/ and the gateway is the sandbox's.
     alipay_app_id: str | None = None
@@ -78,6 +86,20 @@ class Settings(BaseSettings):
         if value is not None and value.tzinfo is None:
             raise ValueError("SHEBAO_CLOCK must carry a UTC offset, e.g. 2025-11-20T09:00:00+08:00")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        for item in _split(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"SHEBAO_TRUSTED_PROXIES: not an address or network: {item}") from exc
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in _split(self.trusted_proxies))
 
     @property
     def is_production(self) -> bool:

@@ -1,7 +1,12 @@
-"""structlog set-up. A last processor masks anything that looks like a document, phone or card number."""
+"""structlog set-up. A last processor masks anything that looks like a document, phone or card number.
+
+uvicorn's access log is not structlog's: `uvicorn_log_config` gives it a filter that drops the query
+string (phone numbers, result tokens, codes travel there) and masks the path.
+"""
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import sys
@@ -45,3 +50,24 @@ def configure_logging(*, json: bool = False, level: int = logging.INFO) -> None:
 
 
 log = structlog.get_logger("shebao")
+
+
+class AccessLogFilter(logging.Filter):
+    """Rewrites uvicorn's access record `(client, method, path?query, version, status)`: path only, masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            path = args[2].split("?", 1)[0]
+            record.args = (args[0], args[1], mask_text(path), args[3], args[4])
+        return True
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's own logging set-up with the access log filtered (`shebao serve`, `shebao demo`)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["personal_data"] = {"()": "shebao.logging.AccessLogFilter"}
+    config["handlers"]["access"]["filters"] = ["personal_data"]
+    return config

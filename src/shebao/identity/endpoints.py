@@ -12,12 +12,9 @@ from shebao.identity.access import parse_id
 from shebao.identity.deps import CurrentPayer, request_channel
 from shebao.identity.family import ConsentService, FamilyService
 from shebao.identity.service import LoginRequest, LoginService
+from shebao.web.clients import client_address as client_ip
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _login(runtime: RuntimeDep, session: WriteSession, request: Request) -> LoginService:

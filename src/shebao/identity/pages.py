@@ -14,10 +14,10 @@ from shebao.identity import presenters
 from shebao.identity.access import parse_id
 from shebao.identity.deps import SESSION_COOKIE, CurrentPayer, MaybePayer, request_channel
 from shebao.identity.documents import ID_TYPE_LABELS
-from shebao.identity.endpoints import client_ip
 from shebao.identity.family import RELATIONS, ConsentService, FamilyService
 from shebao.identity.service import LoginRequest, LoginService
 from shebao.kit.masking import mask_phone
+from shebao.web.clients import client_address as client_ip
 from shebao.web.security import csrf_protect
 from shebao.web.templating import render
 from shebao.web.urls import local_path

@@ -1,4 +1,4 @@
-"""Security headers and CSRF protection (double-submit cookie) for the H5 pages.
+"""Security headers, request body limits and CSRF protection (double-submit cookie) for the H5 pages.
 
 A random token lives in an HttpOnly, SameSite=Lax cookie; every page renders it into its forms and
 the pages' own scripts send it as `X-CSRF-Token`. A state-changing request authenticated by the session
@@ -8,10 +8,12 @@ cookie must carry the same value. Bearer-token API calls need none (API.md).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable, Sequence
 from http.cookies import SimpleCookie
 from typing import Any
 
 from fastapi import Request
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shebao.errors import CsrfFailed
@@ -74,6 +76,68 @@ class SecurityMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+def body_limit_message(limit: int) -> str:
+    size = f"{limit // MIB}MB" if limit >= MIB else f"{limit // KIB}KB"
+    return f"请求内容过大（不能超过{size}），请减少内容后重试"
+
+
+# Answers a refused request (413) before the app runs: (scope, receive, send, limit).
+Refusal = Callable[[Scope, Receive, Send, int], Awaitable[None]]
+
+
+class BodyLimitMiddleware:
+    """413 for a body above its route's limit, before it is read: a declared Content-Length is checked
+    first; a body without one (chunked) is counted as it streams in and refused once past the limit."""
+
+    def __init__(
+        self, app: ASGIApp, *, default: int, limits: Sequence[tuple[str, int]], refuse: Refusal
+    ) -> None:
+        self.app = app
+        self.default = default
+        self.limits = tuple(limits)
+        self.refuse = refuse
+
+    def limit_for(self, path: str) -> int:
+        return next((limit for prefix, limit in self.limits if path.startswith(prefix)), self.default)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await self.refuse(scope, receive, send, limit)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # An HTTPException passes through FastAPI's body parsing to the app's handler.
+                    raise HTTPException(413, detail=body_limit_message(limit))
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for key, value in scope.get("headers", []):
+        if key == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 async def csrf_protect(request: Request) -> None:
