@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -17,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from shebao import __version__
 from shebao.config import Settings, get_settings
-from shebao.errors import NotFound, NotLoggedIn, ShebaoError, ValidationFailed
+from shebao.errors import NotFound, NotLoggedIn, RateLimited, ShebaoError, ValidationFailed
 from shebao.logging import configure_logging, log
 from shebao.runtime import Runtime
 from shebao.web.security import MIB, BodyLimitMiddleware, SecurityMiddleware, body_limit_message
@@ -40,6 +41,13 @@ def _wants_json(request: Request) -> bool:
 
 
 def _error_response(request: Request, error: ShebaoError) -> Response:
+    response = _error_answer(request, error)
+    if isinstance(error, RateLimited) and error.retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, math.ceil(error.retry_after.total_seconds())))
+    return response
+
+
+def _error_answer(request: Request, error: ShebaoError) -> Response:
     if _wants_json(request):
         return JSONResponse(error.to_json(), status_code=error.status_code)
     if isinstance(error, NotLoggedIn) and request.method == "GET":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, ClassVar
 
 
@@ -65,6 +66,17 @@ class RateLimited(ShebaoError):
     status_code = 429
     code = "rate_limited"
     message = "操作过于频繁，请稍后再试"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        fields: dict[str, str] | None = None,
+        retry_after: timedelta | None = None,
+    ) -> None:
+        super().__init__(message, fields=fields)
+        # How long until trying again can succeed: the message says it, `Retry-After` carries it.
+        self.retry_after = retry_after
 
 
 class CsrfFailed(ShebaoError):

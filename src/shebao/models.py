@@ -7,12 +7,14 @@ from shebao.db import Base
 from shebao.declarations.models import Declaration, DeclarationItem
 from shebao.enrolment.models import AgencyKey, Enrolment
 from shebao.identity.models import (
+    Captcha,
     Consent,
     FamilyMember,
     LoginSession,
     LoginVerification,
     Person,
     RateCounter,
+    RateLock,
     SmsCode,
 )
 from shebao.kit.clock import ClockState
@@ -60,6 +62,8 @@ __all__ = [
     "LoginVerification",
     "Person",
     "RateCounter",
+    "RateLock",
+    "Captcha",
     "SmsCode",
     "AuditEntry",
     "AgencyKey",

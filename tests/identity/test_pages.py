@@ -177,3 +177,101 @@ def test_paths_on_this_site_are_kept(client) -> None:  # type: ignore[no-untyped
     assert local_path("/sandbox/face/abc") == "/sandbox/face/abc"
     face = client.get("/login/face", params={"provider_url": "/sandbox/face/abc"})
     assert 'href="/sandbox/face/abc"' in face.text
+
+
+def _start_by_pages(client, phone: str = PHONE):  # type: ignore[no-untyped-def]
+    """Start a login in this browser; answers the done URL the face step would send it to."""
+    csrf = _csrf(client)
+    form = {"csrf_token": csrf, "phone": phone, "name": ZHANG_SAN[0], "id_type": "resident_id"}
+    form["id_number"] = ZHANG_SAN[1]
+    wait(client, 61)
+    client.post("/login/sms", data=form)
+    code = client.get("/sandbox/sms/outbox", params={"phone": phone}).json()["code"]
+    started = client.post("/login", data={**form, "sms_code": code}, follow_redirects=False)
+    provider = re.search(r'href="(/sandbox/face/[^"]+)"', client.get(started.headers["location"]).text)
+    assert provider is not None
+    scanned = client.post(
+        provider.group(1) + "/scan", data={"csrf_token": csrf, "outcome": "pass"}, follow_redirects=False
+    )
+    location: str = scanned.headers["location"]
+    return location
+
+
+def test_a_login_completes_only_in_the_browser_that_started_it(app, client, runtime) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    make_person(runtime, *ZHANG_SAN)
+    done_url = _start_by_pages(client)  # the attacker's own login
+    with TestClient(app, raise_server_exceptions=False) as victim:
+        answer = victim.get(done_url, follow_redirects=False)
+        assert answer.status_code == 422
+        assert "请在发起登录的浏览器中完成人脸认证" in answer.text
+        assert SESSION_COOKIE not in victim.cookies
+        assert victim.get("/api/v1/me").status_code == 401
+    assert client.get(done_url, follow_redirects=False).status_code == 303  # the browser that started it
+
+
+def test_a_login_started_through_the_api_cannot_be_completed_by_a_page(app, client, runtime) -> None:  # type: ignore[no-untyped-def]
+    from tests.identity.flows import face_token, start_login
+
+    make_person(runtime, *ZHANG_SAN)
+    verification_id = start_login(client, *ZHANG_SAN, PHONE).json()["verification_id"]
+    token = face_token(client, verification_id)
+    done = client.get(
+        "/login/face/done",
+        params={"verification_id": verification_id, "result_token": token},
+        follow_redirects=False,
+    )
+    assert done.status_code == 422
+    assert SESSION_COOKIE not in client.cookies
+
+
+def test_an_empty_login_form_names_every_missing_field(client) -> None:  # type: ignore[no-untyped-def]
+    answer = client.post("/login", data={"csrf_token": _csrf(client), "id_type": "resident_id"})
+    assert answer.status_code == 422
+    assert "请填写手机号码、短信验证码、姓名、证件号码" in answer.text
+    partly = client.post(
+        "/login", data={"csrf_token": _csrf(client), "phone": PHONE, "name": "张三", "id_type": "resident_id"}
+    )
+    assert "请填写短信验证码、证件号码" in partly.text
+    assert f'value="{PHONE}"' in partly.text
+
+
+def test_get_code_counts_down_the_true_wait(client, runtime, set_now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    monkeypatch.setattr("shebao.kit.clock.real_now", lambda: datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
+    set_now("2025-11-20T09:00:00+08:00")
+    form = {"csrf_token": _csrf(client), "phone": PHONE, "id_type": "resident_id"}
+    sent = client.post("/login/sms", data=form)
+    assert 'data-countdown="60"' in sent.text
+    assert '<script src="/static/login.js" defer></script>' in sent.text
+    set_now("2025-11-20T09:00:25+08:00")
+    again = client.post("/login/sms", data=form)
+    assert again.status_code == 429
+    assert 'data-countdown="35"' in again.text
+    assert "验证码已发送，请35秒后再获取" in again.text
+    assert client.get("/static/login.js").status_code == 200
+
+
+def test_the_login_page_shows_a_captcha_when_one_is_needed(client, runtime) -> None:  # type: ignore[no-untyped-def]
+    from shebao.identity.ratelimit import LOGIN_FAILURES_BEFORE_CAPTCHA, RateLimiter, key_of
+
+    with runtime.db.transaction() as s:
+        for _ in range(10):
+            RateLimiter(s).hit(LOGIN_FAILURES_BEFORE_CAPTCHA, key_of("ip", "testclient"), runtime.clock.now())
+    csrf = _csrf(client)
+    form = {"csrf_token": csrf, "phone": PHONE, "sms_code": "123456", "name": ZHANG_SAN[0]}
+    form |= {"id_type": "resident_id", "id_number": ZHANG_SAN[1]}
+    asked = client.post("/login", data=form)
+    assert asked.status_code == 429
+    assert "操作较多，请输入图形验证码后继续" in asked.text
+    image = re.search(
+        r'<img id="captcha_image" class="captcha" src="(data:image/png;base64,[^"]+)"', asked.text
+    )
+    captcha_id = re.search(r'name="captcha_id" value="([^"]+)"', asked.text)
+    assert image is not None and captcha_id is not None
+    answer = client.get(f"/sandbox/captcha/{captcha_id.group(1)}").json()["answer"]
+    solved = client.post("/login", data={**form, "captcha_id": captcha_id.group(1), "captcha_answer": answer})
+    assert solved.status_code == 422  # past the captcha: the made-up code is what is wrong now
+    assert "短信验证码错误或已失效" in solved.text

@@ -7,33 +7,55 @@ import uuid
 from fastapi import APIRouter, FastAPI, Request, Response, status
 
 from shebao.deps import DbSession, RuntimeDep, WriteSession
-from shebao.identity import presenters, schemas
+from shebao.identity import captcha, presenters, schemas
 from shebao.identity.access import parse_id
 from shebao.identity.deps import CurrentPayer, request_channel
 from shebao.identity.family import ConsentService, FamilyService
-from shebao.identity.service import LoginRequest, LoginService
+from shebao.identity.service import CaptchaAnswer, LoginRequest, LoginService
+from shebao.web.clients import address_bucket
 from shebao.web.clients import client_address as client_ip
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
 
-def _login(runtime: RuntimeDep, session: WriteSession, request: Request) -> LoginService:
-    return LoginService(runtime, session, client_ip=client_ip(request), channel=request_channel(request))
+def _login(
+    runtime: RuntimeDep, session: WriteSession, request: Request, body: schemas.CaptchaFields | None = None
+) -> LoginService:
+    answer = CaptchaAnswer(body.captcha_id, body.captcha_answer) if body else None
+    return LoginService(
+        runtime,
+        session,
+        client_ip=client_ip(request),
+        channel=request_channel(request),
+        captcha_answer=answer,
+    )
 
 
-@router.post("/auth/sms-code", status_code=status.HTTP_200_OK, summary="发送登录短信验证码（浏览器客户端）")
+@router.get("/captcha", response_model=schemas.CaptchaOut, summary="图形验证码（单次有效，5分钟内）")
+def new_captcha(runtime: RuntimeDep, session: WriteSession, request: Request) -> schemas.CaptchaOut:
+    issued = captcha.issue_for(session, address_bucket(client_ip(request)), runtime.clock.now())
+    return schemas.CaptchaOut(captcha_id=str(issued.id), image=issued.image)
+
+
+@router.post(
+    "/auth/sms-code",
+    status_code=status.HTTP_200_OK,
+    response_model=schemas.SmsCodeSent,
+    summary="发送登录短信验证码（浏览器客户端）",
+)
 def send_sms_code(
     body: schemas.SmsCodeRequest, runtime: RuntimeDep, session: WriteSession, request: Request
-) -> dict[str, str]:
-    _login(runtime, session, request).send_sms_code(body.phone)
-    return {"status": "sent"}
+) -> schemas.SmsCodeSent:
+    wait = _login(runtime, session, request, body).send_sms_code(body.phone)
+    return schemas.SmsCodeSent(resend_after_seconds=wait)
 
 
 @router.post("/auth/login", response_model=schemas.LoginStarted, summary="实人认证：手机号 + 姓名 + 证件号码")
 def login(
     body: schemas.LoginCreate, runtime: RuntimeDep, session: WriteSession, request: Request
 ) -> schemas.LoginStarted:
-    started = _login(runtime, session, request).start(LoginRequest(**body.model_dump()))
+    fields = body.model_dump(exclude={"captcha_id", "captcha_answer"})
+    started = _login(runtime, session, request, body).start(LoginRequest(**fields))
     face = started.face
     return schemas.LoginStarted(
         verification_id=str(started.verification.id),

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from shebao.errors import Conflict, RateLimited, ValidationFailed
 
 
@@ -41,17 +44,26 @@ class FaceFailed(ValidationFailed):
 
 class SmsTooFrequent(RateLimited):
     code = "sms_too_frequent"
-    message = "验证码发送过于频繁，请60秒后再试"
+    message = "验证码发送过于频繁，请稍后再试"
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(f"验证码已发送，请{seconds}秒后再获取", retry_after=timedelta(seconds=seconds))
 
 
 class SmsDailyCap(RateLimited):
     code = "sms_daily_cap"
-    message = "今日获取验证码次数已达上限，请明天再试"
+    message = "获取验证码次数已达上限，请稍后再试"
+
+    def __init__(self, seconds: int) -> None:
+        hours = max(1, math.ceil(seconds / 3600))
+        super().__init__(
+            f"今日获取验证码次数已达上限，请{hours}小时后再试", retry_after=timedelta(seconds=seconds)
+        )
 
 
 class TooManyFailures(RateLimited):
     code = "too_many_failures"
-    message = "尝试次数过多，请15分钟后再试"
+    message = "尝试次数过多，请稍后再试"
 
 
 class FamilySelf(ValidationFailed):

@@ -62,6 +62,8 @@ class LoginVerification(Base):
     client_ip: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))  # started | passed | failed | used | expired
     next_path: Mapped[str | None] = mapped_column(String(256))
+    # SHA-256 of the nonce cookie of the browser that started it (H5 pages): only that browser completes it.
+    browser_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -84,7 +86,10 @@ class LoginSession(Base):
 
 
 class SmsCode(Base):
-    """A login code sent by SMS: stored hashed, single use, expiring."""
+    """A login code sent by SMS: stored hashed, single use, expiring.
+
+    Failed tries count apart by where they come from: `attempts` from the address that asked for the
+    code, `foreign_attempts` from all others together, so a stranger elsewhere cannot burn it."""
 
     __tablename__ = "sms_codes"
     __table_args__ = (Index(None, "phone_index", "created_at"),)
@@ -96,6 +101,8 @@ class SmsCode(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    ip_index: Mapped[str | None] = mapped_column(String(64))  # blind index of the asking address
+    foreign_attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class FamilyMember(Base):
@@ -135,3 +142,24 @@ class RateCounter(Base):
     key: Mapped[str] = mapped_column(String(96))
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RateLock(Base):
+    """A key locked until a moment: the message states the true remaining time and the lock ends then."""
+
+    __tablename__ = "rate_locks"
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    locked_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Captcha(Base):
+    """图形验证码: the answer kept encrypted; checked once, right or wrong."""
+
+    __tablename__ = "captchas"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    answer: Mapped[str] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

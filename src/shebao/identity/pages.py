@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import asdict, dataclass
 from typing import Annotated
 from urllib.parse import quote
 
@@ -9,14 +11,15 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from shebao.deps import DbSession, RuntimeDep, WriteSession, settle
-from shebao.errors import ShebaoError
-from shebao.identity import presenters
+from shebao.errors import ShebaoError, ValidationFailed
+from shebao.identity import captcha, errors, presenters
 from shebao.identity.access import parse_id
 from shebao.identity.deps import SESSION_COOKIE, CurrentPayer, MaybePayer, request_channel
 from shebao.identity.documents import ID_TYPE_LABELS
 from shebao.identity.family import RELATIONS, ConsentService, FamilyService
-from shebao.identity.service import LoginRequest, LoginService
+from shebao.identity.service import VERIFICATION_LIFETIME, CaptchaAnswer, LoginRequest, LoginService
 from shebao.kit.masking import mask_phone
+from shebao.web.clients import address_bucket
 from shebao.web.clients import client_address as client_ip
 from shebao.web.security import csrf_protect
 from shebao.web.templating import render
@@ -24,12 +27,28 @@ from shebao.web.urls import local_path
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
-LOGIN_FIELDS = ("phone", "sms_code", "name", "id_type", "id_number")
+LOGIN_FIELDS = {"phone": "手机号码", "sms_code": "短信验证码", "name": "姓名", "id_number": "证件号码"}
+# The browser that starts a login holds this nonce; only that browser completes the login.
+LOGIN_COOKIE = "shebao_login"
+CAPTCHA_ERRORS = (captcha.CaptchaRequired, captcha.CaptchaInvalid)
 
 
 def _login_page(
-    request: Request, values: dict[str, str], *, error: ShebaoError | None = None, notice: str | None = None
+    request: Request,
+    session: WriteSession | None,
+    values: dict[str, str],
+    *,
+    error: ShebaoError | None = None,
+    notice: str | None = None,
+    resend_after: int | None = None,
 ) -> HTMLResponse:
+    issued = None
+    if session is not None and (isinstance(error, CAPTCHA_ERRORS) or values.get("captcha_id")):
+        # Once a captcha was asked for, every next try of this form carries a fresh one.
+        runtime = request.app.state.runtime
+        issued = captcha.issue_for(session, address_bucket(client_ip(request)), runtime.clock.now())
+    if isinstance(error, errors.SmsTooFrequent) and error.retry_after is not None:
+        resend_after = int(error.retry_after.total_seconds())
     context = {
         "title": "登录",
         "values": values,
@@ -37,6 +56,8 @@ def _login_page(
         "error": error,
         "notice": notice,
         "next": local_path(values.get("next")),
+        "captcha": issued,
+        "resend_after": resend_after,
     }
     return render(request, "identity/login.html", context, status_code=error.status_code if error else 200)
 
@@ -45,81 +66,91 @@ def _login_page(
 def login_page(request: Request, payer: MaybePayer, next: str = "/") -> Response:  # noqa: A002
     if payer is not None:
         return RedirectResponse(local_path(next), status_code=303)
-    return _login_page(request, {"next": next, "id_type": "resident_id"})
-
-
-def _form_values(
-    phone: str, sms_code: str, name: str, id_type: str, id_number: str, next_path: str
-) -> dict[str, str]:
-    return {
-        "phone": phone,
-        "sms_code": sms_code,
-        "name": name,
-        "id_type": id_type,
-        "id_number": id_number,
-        "next": next_path,
-    }
+    return _login_page(request, None, {"next": next, "id_type": "resident_id"})
 
 
 Text = Annotated[str, Form(max_length=60)]
 
 
+@dataclass
+class LoginForm:
+    phone: Text = ""
+    sms_code: Text = ""
+    name: Text = ""
+    id_type: Text = "resident_id"
+    id_number: Text = ""
+    next: Text = "/"
+    captcha_id: Text = ""
+    captcha_answer: Text = ""
+
+    def values(self) -> dict[str, str]:
+        kept = asdict(self)
+        kept.pop("captcha_answer")
+        return kept
+
+    def service(self, request: Request, runtime: RuntimeDep, session: WriteSession) -> LoginService:
+        return LoginService(
+            runtime,
+            session,
+            client_ip=client_ip(request),
+            channel=request_channel(request),
+            captcha_answer=CaptchaAnswer(self.captcha_id or None, self.captcha_answer or None),
+        )
+
+
+Login = Annotated[LoginForm, Depends()]
+
+
 @router.post("/login/sms", response_class=HTMLResponse)
-def login_sms(
-    request: Request,
-    runtime: RuntimeDep,
-    session: WriteSession,
-    phone: Text = "",
-    sms_code: Text = "",
-    name: Text = "",
-    id_type: Text = "resident_id",
-    id_number: Text = "",
-    next: Text = "/",
-) -> HTMLResponse:  # noqa: A002
-    values = _form_values(phone, sms_code, name, id_type, id_number, next)
+def login_sms(request: Request, runtime: RuntimeDep, session: WriteSession, form: Login) -> HTMLResponse:
+    values = form.values()
     try:
-        LoginService(
-            runtime, session, client_ip=client_ip(request), channel=request_channel(request)
-        ).send_sms_code(phone)
+        wait = form.service(request, runtime, session).send_sms_code(form.phone)
     except ShebaoError as error:
         settle(session, error)
-        return _login_page(request, values, error=error)
-    return _login_page(request, values, notice=f"验证码已发送至 {mask_phone(phone.strip())}，5分钟内有效")
+        return _login_page(request, session, values, error=error)
+    notice = f"验证码已发送至 {mask_phone(form.phone.strip())}，5分钟内有效"
+    return _login_page(request, None, {**values, "captcha_id": ""}, notice=notice, resend_after=wait)
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login_submit(
-    request: Request,
-    runtime: RuntimeDep,
-    session: WriteSession,
-    phone: Text = "",
-    sms_code: Text = "",
-    name: Text = "",
-    id_type: Text = "resident_id",
-    id_number: Text = "",
-    next: Text = "/",
-) -> Response:  # noqa: A002
-    values = _form_values(phone, sms_code, name, id_type, id_number, next)
-    service = LoginService(runtime, session, client_ip=client_ip(request), channel=request_channel(request))
+def login_submit(request: Request, runtime: RuntimeDep, session: WriteSession, form: Login) -> Response:
+    values = form.values()
+    missing = {field: "必填项未填写" for field in LOGIN_FIELDS if not values[field].strip()}
+    if missing:
+        labels = "、".join(LOGIN_FIELDS[field] for field in missing)
+        return _login_page(request, None, values, error=ValidationFailed(f"请填写{labels}", fields=missing))
+    nonce = secrets.token_urlsafe(32)
     try:
-        started = service.start(
+        started = form.service(request, runtime, session).start(
             LoginRequest(
-                name=name,
-                id_type=id_type,
-                id_number=id_number,
-                phone=phone,
-                sms_code=sms_code,
-                next_path=next,
+                name=form.name,
+                id_type=form.id_type,
+                id_number=form.id_number,
+                phone=form.phone,
+                sms_code=form.sms_code,
+                next_path=form.next,
+                browser_nonce=nonce,
             )
         )
     except ShebaoError as error:
         settle(session, error)
-        return _login_page(request, values, error=error)
-    return RedirectResponse(
+        return _login_page(request, session, values, error=error)
+    response = RedirectResponse(
         f"/login/face?verification_id={started.verification.id}&provider_url="
         f"{quote(started.face.url, safe='')}",
         status_code=303,
     )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        nonce,
+        max_age=int(VERIFICATION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        path="/login",
+        secure=runtime.settings.env not in ("dev", "test"),
+    )
+    return response
 
 
 @router.get("/login/face", response_class=HTMLResponse)
@@ -138,7 +169,9 @@ def face_done(
 ) -> Response:
     service = LoginService(runtime, session, client_ip=client_ip(request), channel=request_channel(request))
     try:
-        _, token, next_path = service.complete(verification_id, result_token, kind="cookie")
+        _, token, next_path = service.complete(
+            verification_id, result_token, kind="cookie", browser_nonce=request.cookies.get(LOGIN_COOKIE)
+        )
     except ShebaoError as error:
         settle(session, error)
         return render(
@@ -156,6 +189,7 @@ def face_done(
         path="/",
         secure=runtime.settings.env not in ("dev", "test"),
     )
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
     return response
 
 

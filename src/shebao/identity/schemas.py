@@ -21,11 +21,28 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class SmsCodeRequest(_Strict):
+class CaptchaFields(_Strict):
+    """Asked for (429 `captcha_required`) only past a soft limit: then from `GET /api/v1/captcha`."""
+
+    captcha_id: str | None = Field(default=None, max_length=64)
+    captcha_answer: str | None = Field(default=None, max_length=10)
+
+
+class SmsCodeRequest(CaptchaFields):
     phone: str = Field(max_length=20)
 
 
-class LoginCreate(_Strict):
+class SmsCodeSent(BaseModel):
+    status: Literal["sent"] = "sent"
+    resend_after_seconds: int = Field(description="再次获取验证码前需等待的秒数")
+
+
+class CaptchaOut(BaseModel):
+    captcha_id: str
+    image: str = Field(description="data:image/png;base64,… 图形验证码图片")
+
+
+class LoginCreate(CaptchaFields):
     phone: str | None = Field(default=None, max_length=20)
     sms_code: str | None = Field(default=None, max_length=10)
     platform_phone_code: str | None = Field(default=None, max_length=200)

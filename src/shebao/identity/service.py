@@ -7,11 +7,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shebao.audit.service import Actor, record
-from shebao.identity import errors
+from shebao.identity import captcha, errors
+from shebao.identity.codes import INTERVAL, SmsCodes
 from shebao.identity.documents import Document, DocumentError, validate, validate_phone
 from shebao.identity.models import LoginSession, LoginVerification, Person, SmsCode
 from shebao.identity.providers import (
@@ -23,23 +24,23 @@ from shebao.identity.providers import (
     sms_sender,
 )
 from shebao.identity.ratelimit import (
+    LOGIN_FAILURES_BEFORE_CAPTCHA,
     LOGIN_FAILURES_PER_ADDRESS,
-    LOGIN_FAILURES_PER_PAIR,
+    LOGIN_FAILURES_PER_PAIR_ADDRESS,
+    SMS_PER_ADDRESS_BEFORE_CAPTCHA,
     SMS_PER_ADDRESS_HOUR,
-    SMS_PER_PHONE_DAY,
-    SMS_PER_PHONE_MINUTE,
+    Limit,
     RateLimiter,
     key_of,
+    minutes_left,
 )
 from shebao.identity.repository import document_index, phone_index
-from shebao.identity.sessions import end_session, open_session
-from shebao.kit.crypto import blind_index
+from shebao.identity.sessions import end_session, hash_token, open_session
 from shebao.kit.text import normalise_name
 from shebao.runtime import Runtime
+from shebao.web.clients import address_bucket
 from shebao.web.urls import local_path
 
-SMS_LIFETIME = timedelta(minutes=5)
-SMS_MAX_ATTEMPTS = 5
 VERIFICATION_LIFETIME = timedelta(minutes=10)
 
 
@@ -52,6 +53,7 @@ class LoginRequest:
     sms_code: str | None = None
     platform_phone_code: str | None = None
     next_path: str | None = None
+    browser_nonce: str | None = None  # the H5 pages' login cookie (see `complete`)
 
 
 @dataclass(frozen=True)
@@ -74,107 +76,112 @@ def check_phone(raw: str | None) -> str:
         raise errors.PhoneInvalid() from exc
 
 
-def _code_hash(phone: str, code: str) -> str:
-    return blind_index(f"{phone}:{code}", kind="sms-code")
+@dataclass(frozen=True)
+class CaptchaAnswer:
+    captcha_id: str | None = None
+    answer: str | None = None
 
 
 class LoginService:
-    def __init__(self, runtime: Runtime, session: Session, *, client_ip: str, channel: str) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        session: Session,
+        *,
+        client_ip: str,
+        channel: str,
+        captcha_answer: CaptchaAnswer | None = None,
+    ) -> None:
         self.runtime = runtime
         self.session = session
         self.client_ip = client_ip or "unknown"
         self.channel = channel
+        self.captcha_answer = captcha_answer or CaptchaAnswer()
         self.limiter = RateLimiter(session)
         self.registry: IdentityRegistry = EnrolmentRegistry()
         self.now = runtime.clock.now()
+        self.address = address_bucket(self.client_ip)
+        self.address_key = key_of("ip", self.address)
+
+    # Limits ------------------------------------------------------------------------------------
+    def _check_lock(self, limit: Limit, key: str) -> None:
+        until = self.limiter.locked_until(limit, key, self.now)
+        if until is not None:
+            raise errors.TooManyFailures(
+                f"尝试次数过多，请{minutes_left(until, self.now)}分钟后再试", retry_after=until - self.now
+            )
+
+    def _solve_captcha_if(self, needed: bool) -> None:
+        """Past a soft limit, a person gets a captcha rather than a refusal."""
+        if not needed:
+            return
+        if not self.captcha_answer.captcha_id:
+            raise captcha.CaptchaRequired()
+        captcha.solve(self.session, self.captcha_answer.captcha_id, self.captcha_answer.answer, self.now)
 
     # SMS -----------------------------------------------------------------------------------------
-    def send_sms_code(self, raw_phone: str) -> None:
+    def send_sms_code(self, raw_phone: str) -> int:
+        """Send a code; answers the seconds until this address may ask again for this phone."""
         phone = check_phone(raw_phone)
-        phone_key, ip_key = phone_index(phone), key_of("ip", self.client_ip)
-        if self.limiter.exceeded(SMS_PER_PHONE_MINUTE, phone_key, self.now):
-            raise errors.SmsTooFrequent()
-        if self.limiter.exceeded(SMS_PER_PHONE_DAY, phone_key, self.now):
-            raise errors.SmsDailyCap()
-        if self.limiter.exceeded(SMS_PER_ADDRESS_HOUR, ip_key, self.now):
-            raise errors.TooManyFailures("获取验证码过于频繁，请稍后再试")
-        for limit, key in (
-            (SMS_PER_PHONE_MINUTE, phone_key),
-            (SMS_PER_PHONE_DAY, phone_key),
-            (SMS_PER_ADDRESS_HOUR, ip_key),
-        ):
-            self.limiter.hit(limit, key, self.now)
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        self.session.add(
-            SmsCode(
-                phone_index=phone_key,
-                code_hash=_code_hash(phone, code),
-                created_at=self.now,
-                expires_at=self.now + SMS_LIFETIME,
-            )
+        codes = SmsCodes(self.session, phone, self.address, self.now)
+        self._check_lock(SMS_PER_ADDRESS_HOUR, self.address_key)
+        wait = codes.wait()
+        if wait is not None and wait.reason == "interval":
+            raise errors.SmsTooFrequent(wait.seconds)
+        if wait is not None:
+            raise errors.SmsDailyCap(wait.seconds)
+        self._solve_captcha_if(
+            codes.needs_captcha()
+            or self.limiter.exceeded(SMS_PER_ADDRESS_BEFORE_CAPTCHA, self.address_key, self.now)
         )
+        self.limiter.fail(SMS_PER_ADDRESS_HOUR, self.address_key, self.now)
+        code = codes.issue()
         text = f"【京通】您的登录验证码为{code}，5分钟内有效。请勿泄露给他人。"
         sms_sender(self.runtime.settings.sms_provider).send(self.session, phone, text, code, self.now)
-
-    def _live_sms_code(self, phone: str, code: str) -> SmsCode | None:
-        query = (
-            select(SmsCode)
-            .where(
-                SmsCode.phone_index == phone_index(phone),
-                SmsCode.used_at.is_(None),
-                SmsCode.expires_at > self.now,
-            )
-            .order_by(SmsCode.created_at.desc())
-            .limit(1)
-        )
-        row = self.session.scalars(query).first()
-        if row is None or row.attempts >= SMS_MAX_ATTEMPTS:
-            return None
-        if not secrets.compare_digest(row.code_hash, _code_hash(phone, code)):
-            self._count_code_attempt(row.id)
-            return None
-        return row
-
-    def _count_code_attempt(self, code_id: uuid.UUID) -> None:
-        self.session.execute(
-            update(SmsCode).where(SmsCode.id == code_id).values(attempts=SmsCode.attempts + 1)
-        )
+        return int(INTERVAL.total_seconds())
 
     # Login ---------------------------------------------------------------------------------------
-    def _failed(self, pair: str) -> None:
-        self.limiter.hit(LOGIN_FAILURES_PER_PAIR, pair, self.now)
-        self.limiter.hit(LOGIN_FAILURES_PER_ADDRESS, key_of("ip", self.client_ip), self.now)
+    def _pair(self, phone_key: str, document_key: str) -> str:
+        return key_of("pair", phone_key, document_key, self.address)
 
-    def _check_not_locked(self, pair: str) -> None:
-        if self.limiter.exceeded(LOGIN_FAILURES_PER_PAIR, pair, self.now) or self.limiter.exceeded(
-            LOGIN_FAILURES_PER_ADDRESS, key_of("ip", self.client_ip), self.now
-        ):
-            raise errors.TooManyFailures()
+    def _failed(self, pair: str) -> None:
+        self.limiter.fail(LOGIN_FAILURES_PER_PAIR_ADDRESS, pair, self.now)
+        self.limiter.fail(LOGIN_FAILURES_PER_ADDRESS, self.address_key, self.now)
 
     def start(self, request: LoginRequest) -> LoginStarted:
         document = check_document(request.id_type, request.id_number, self.runtime.clock.today())
+        document_key = document_index(document.id_type, document.id_number)
         name = normalise_name(request.name)
-        if request.platform_phone_code:
-            phone = phone_authorizer(self.runtime.settings.phone_provider).exchange(
-                self.session, request.platform_phone_code, self.now
-            )
-            if phone is None:
-                raise errors.PlatformPhoneInvalid()
-        else:
+        self._check_lock(LOGIN_FAILURES_PER_ADDRESS, self.address_key)
+        if not request.platform_phone_code:
             phone = check_phone(request.phone)
             if not request.sms_code:
                 raise errors.SmsCodeInvalid("请输入短信验证码")
-        doc_key = document_index(document.id_type, document.id_number)
-        pair = key_of("pair", phone_index(phone), doc_key)
-        self._check_not_locked(pair)
+            self._check_lock(LOGIN_FAILURES_PER_PAIR_ADDRESS, self._pair(phone_index(phone), document_key))
+        self._solve_captcha_if(
+            self.limiter.exceeded(LOGIN_FAILURES_BEFORE_CAPTCHA, self.address_key, self.now)
+        )
+        if request.platform_phone_code:
+            exchanged = phone_authorizer(self.runtime.settings.phone_provider).exchange(
+                self.session, request.platform_phone_code, self.now
+            )
+            if exchanged is None:
+                raise errors.PlatformPhoneInvalid()
+            phone = exchanged
+            self._check_lock(LOGIN_FAILURES_PER_PAIR_ADDRESS, self._pair(phone_index(phone), document_key))
+        pair = self._pair(phone_index(phone), document_key)
+        codes = SmsCodes(self.session, phone, self.address, self.now)
         sms: SmsCode | None = None
         if not request.platform_phone_code:
-            sms = self._live_sms_code(phone, (request.sms_code or "").strip())
+            sms = codes.match((request.sms_code or "").strip())
             if sms is None:
+                codes.count_wrong_code()
                 self._failed(pair)
                 raise errors.SmsCodeInvalid().counted()
         person = self.registry.match(self.session, document.id_type, document.id_number, name)
         if person is None:
+            if sms is not None:
+                codes.count_failure(sms)
             self._failed(pair)
             raise errors.NameMismatch().counted()
         if sms is not None:
@@ -187,6 +194,7 @@ class LoginService:
             client_ip=self.client_ip,
             status="started",
             next_path=local_path(request.next_path),
+            browser_hash=hash_token(request.browser_nonce) if request.browser_nonce else None,
             created_at=self.now,
             expires_at=self.now + VERIFICATION_LIFETIME,
         )
@@ -196,9 +204,12 @@ class LoginService:
         return LoginStarted(verification, face)
 
     def complete(
-        self, verification_id: str, result_token: str, *, kind: str
+        self, verification_id: str, result_token: str, *, kind: str, browser_nonce: str | None = None
     ) -> tuple[LoginSession, str, str]:
-        """Check the face result with the provider; answers (session, token, next path)."""
+        """Check the face result with the provider; answers (session, token, next path).
+
+        A cookie login (the H5 pages) completes only in the browser that started it: its nonce
+        cookie must match, or a link could log a victim's browser in as someone else."""
         try:
             key = uuid.UUID(verification_id)
         except ValueError as exc:
@@ -208,16 +219,28 @@ class LoginService:
         ).first()
         if verification is None or verification.status != "started" or self.now >= verification.expires_at:
             raise errors.VerificationInvalid()
+        if kind == "cookie" and not (
+            verification.browser_hash
+            and browser_nonce
+            and secrets.compare_digest(verification.browser_hash, hash_token(browser_nonce))
+        ):
+            raise errors.VerificationInvalid("请在发起登录的浏览器中完成人脸认证")
         person = self.session.get(Person, verification.person_id)
         assert person is not None
-        pair = key_of("pair", verification.phone_index, person.document_index)
-        self._check_not_locked(pair)
+        pair = self._pair(verification.phone_index, person.document_index)
+        self._check_lock(LOGIN_FAILURES_PER_ADDRESS, self.address_key)
+        self._check_lock(LOGIN_FAILURES_PER_PAIR_ADDRESS, pair)
         verifier = face_verifier(self.runtime.settings.face_provider)
         if not verifier.check(self.session, result_token, verification, person, self.now):
             self._failed(pair)
             verification.status = "failed"
             raise errors.FaceFailed().counted()
         verification.status = "used"
+        # A login clears the pair's failures (where it started and where it ended).
+        started_from = address_bucket(verification.client_ip or "")
+        for address in {self.address, started_from}:
+            pair_there = key_of("pair", verification.phone_index, person.document_index, address)
+            self.limiter.clear(LOGIN_FAILURES_PER_PAIR_ADDRESS, pair_there)
         if person.phone != verification.phone:
             person.phone, person.phone_index = verification.phone, verification.phone_index
             person.updated_at = self.now

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from shebao.deps import Clock, DbSession, WriteSession
 from shebao.errors import NotFound
+from shebao.identity import captcha
 from shebao.identity.documents import validate_phone
 from shebao.identity.errors import PhoneInvalid
 from shebao.identity.models import LoginVerification, Person
@@ -68,6 +69,22 @@ def sms_outbox(phone: str, session: DbSession) -> OutboxEntry:
     if row is None:
         raise NotFound("该手机号没有发送记录")
     return OutboxEntry(phone=row.phone, code=row.code, sent_at=row.sent_at)
+
+
+class CaptchaAnswerOut(BaseModel):
+    answer: str
+
+
+@router.get("/captcha/{captcha_id}", response_model=CaptchaAnswerOut, summary="模拟：图形验证码的答案")
+def captcha_answer(captcha_id: str, session: DbSession) -> CaptchaAnswerOut:
+    try:
+        key = uuid.UUID(captcha_id)
+    except ValueError as exc:
+        raise NotFound("图形验证码不存在") from exc
+    answer = captcha.answer_of(session, key)
+    if answer is None:
+        raise NotFound("图形验证码不存在")
+    return CaptchaAnswerOut(answer=answer)
 
 
 @router.post(
