@@ -7,9 +7,9 @@ from shebao.db import Base
 from shebao.declarations.models import Declaration, DeclarationItem
 from shebao.enrolment.models import AgencyKey, Enrolment
 from shebao.identity.models import (
-    Captcha,
     Consent,
     FamilyMember,
+    LoginCaptcha,
     LoginSession,
     LoginVerification,
     Person,
@@ -63,7 +63,7 @@ __all__ = [
     "Person",
     "RateCounter",
     "RateLock",
-    "Captcha",
+    "LoginCaptcha",
     "SmsCode",
     "AuditEntry",
     "AgencyKey",

@@ -1,5 +1,5 @@
 """Login limits that stop guessing without handing a stranger the power to lock a citizen out
-(docs/decisions/0005-login-limits.md). Each address is a client of its own, as behind different NATs."""
+(docs/decisions/0007-login-limits.md). Each address is a client of its own, as behind different NATs."""
 
 from __future__ import annotations
 
@@ -74,8 +74,8 @@ def wrong(code: str) -> str:
 
 
 def solved_captcha(client: TestClient) -> dict[str, str]:
-    issued = client.get("/api/v1/captcha").json()
-    answer = client.get(f"/sandbox/captcha/{issued['captcha_id']}").json()["answer"]
+    issued = client.get("/api/v1/auth/captcha").json()
+    answer = client.get(f"/sandbox/auth/captcha/{issued['captcha_id']}").json()["answer"]
     return {"captcha_id": issued["captcha_id"], "captcha_answer": answer}
 
 
@@ -251,10 +251,10 @@ def test_an_address_is_locked_only_past_the_hard_limit_and_for_what_it_says(runt
 
 
 def test_the_captcha_is_an_image_checked_server_side(client) -> None:  # type: ignore[no-untyped-def]
-    issued = client.get("/api/v1/captcha")
+    issued = client.get("/api/v1/auth/captcha")
     assert issued.status_code == 200
     image = issued.json()["image"]
     assert image.startswith("data:image/png;base64,")
     assert base64.b64decode(image.removeprefix("data:image/png;base64,"))[:8] == b"\x89PNG\r\n\x1a\n"
-    answer = client.get(f"/sandbox/captcha/{issued.json()['captcha_id']}").json()["answer"]
+    answer = client.get(f"/sandbox/auth/captcha/{issued.json()['captcha_id']}").json()["answer"]
     assert len(answer) == 4 and answer.isalnum() and answer.isupper()

@@ -271,7 +271,7 @@ def test_the_login_page_shows_a_captcha_when_one_is_needed(client, runtime) -> N
     )
     captcha_id = re.search(r'name="captcha_id" value="([^"]+)"', asked.text)
     assert image is not None and captcha_id is not None
-    answer = client.get(f"/sandbox/captcha/{captcha_id.group(1)}").json()["answer"]
+    answer = client.get(f"/sandbox/auth/captcha/{captcha_id.group(1)}").json()["answer"]
     solved = client.post("/login", data={**form, "captcha_id": captcha_id.group(1), "captcha_answer": answer})
     assert solved.status_code == 422  # past the captcha: the made-up code is what is wrong now
     assert "短信验证码错误或已失效" in solved.text

@@ -15,7 +15,7 @@ from shebao.certificates.verification import Verifier, read_pdf_token
 from shebao.deps import DbSession, RuntimeDep, WriteSession
 from shebao.identity.access import parse_id
 from shebao.identity.deps import CurrentPayer
-from shebao.identity.endpoints import client_ip
+from shebao.web.clients import client_address as client_ip
 
 router = APIRouter(prefix="/api/v1", tags=["certificates"])
 

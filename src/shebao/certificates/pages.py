@@ -18,9 +18,9 @@ from shebao.enrolment.terms import SCHEMES, scheme_label
 from shebao.errors import ShebaoError, ValidationFailed
 from shebao.identity.access import ALL_CHOICE, insured_for, parse_id
 from shebao.identity.deps import CurrentPayer, optional_principal
-from shebao.identity.endpoints import client_ip
 from shebao.identity.presenters import person_view, whom_choices
 from shebao.kit.clock import to_shanghai
+from shebao.web.clients import client_address as client_ip
 from shebao.web.security import csrf_protect
 from shebao.web.templating import render
 

@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from shebao.errors import RateLimited, ValidationFailed
-from shebao.identity.models import Captcha
+from shebao.identity.models import LoginCaptcha as Captcha
 from shebao.identity.ratelimit import CAPTCHAS_PER_ADDRESS, RateLimiter, key_of, minutes_left
 
 # No 0/O, 1/I/L: letters a person reads without doubt. Four of 32: about a million answers.

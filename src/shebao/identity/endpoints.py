@@ -31,7 +31,7 @@ def _login(
     )
 
 
-@router.get("/captcha", response_model=schemas.CaptchaOut, summary="图形验证码（单次有效，5分钟内）")
+@router.get("/auth/captcha", response_model=schemas.CaptchaOut, summary="图形验证码（单次有效，5分钟内）")
 def new_captcha(runtime: RuntimeDep, session: WriteSession, request: Request) -> schemas.CaptchaOut:
     issued = captcha.issue_for(session, address_bucket(client_ip(request)), runtime.clock.now())
     return schemas.CaptchaOut(captcha_id=str(issued.id), image=issued.image)

@@ -153,10 +153,10 @@ class RateLock(Base):
     locked_until: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Captcha(Base):
+class LoginCaptcha(Base):
     """图形验证码: the answer kept encrypted; checked once, right or wrong."""
 
-    __tablename__ = "captchas"
+    __tablename__ = "login_captchas"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     answer: Mapped[str] = mapped_column(EncryptedText)

@@ -22,7 +22,7 @@ class _Strict(BaseModel):
 
 
 class CaptchaFields(_Strict):
-    """Asked for (429 `captcha_required`) only past a soft limit: then from `GET /api/v1/captcha`."""
+    """Asked for (429 `captcha_required`) only past a soft limit: then from `GET /api/v1/auth/captcha`."""
 
     captcha_id: str | None = Field(default=None, max_length=64)
     captcha_answer: str | None = Field(default=None, max_length=10)

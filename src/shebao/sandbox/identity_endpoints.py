@@ -75,7 +75,7 @@ class CaptchaAnswerOut(BaseModel):
     answer: str
 
 
-@router.get("/captcha/{captcha_id}", response_model=CaptchaAnswerOut, summary="模拟：图形验证码的答案")
+@router.get("/auth/captcha/{captcha_id}", response_model=CaptchaAnswerOut, summary="模拟：图形验证码的答案")
 def captcha_answer(captcha_id: str, session: DbSession) -> CaptchaAnswerOut:
     try:
         key = uuid.UUID(captcha_id)
