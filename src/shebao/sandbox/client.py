@@ -17,10 +17,10 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from shebao.identity.deps import CHANNELS, CLIENT_COOKIE
-from shebao.identity.service import safe_next
 from shebao.payments.models import CHANNEL_LABELS, METHOD_LABELS
 from shebao.payments.registry import OFFERED_BY_CHANNEL
 from shebao.web.templating import render
+from shebao.web.urls import local_path
 
 router = APIRouter(prefix="/sandbox", include_in_schema=False)
 
@@ -74,15 +74,15 @@ def client_page(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A00
     context = {
         "title": "演示客户端",
         "choices": choices,
-        "next": safe_next(next),
-        "back_href": safe_next(next),
+        "next": local_path(next),
+        "back_href": local_path(next),
     }
     return render(request, "sandbox/client.html", context)
 
 
 @router.get("/client/{code}")
 def choose_client(code: str, next: str = "/") -> RedirectResponse:  # noqa: A002
-    response = RedirectResponse(safe_next(next), status_code=303)
+    response = RedirectResponse(local_path(next), status_code=303)
     if code in CLIENTS and code != "h5":
         response.set_cookie(CLIENT_COOKIE, code, path="/", samesite="lax")
     else:

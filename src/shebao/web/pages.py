@@ -7,10 +7,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from shebao.errors import NotFound, NotLoggedIn
 from shebao.identity.deps import optional_principal
-from shebao.identity.service import safe_next
 from shebao.web.menu import ALL_FUNCTIONS, CERTIFICATE_FUNCTIONS, FEE_FUNCTIONS
 from shebao.web.security import csrf_protect
 from shebao.web.templating import DISPLAY_COOKIE, ELDER, render
+from shebao.web.urls import local_path
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect), Depends(optional_principal)])
 
@@ -33,7 +33,7 @@ def settings_page(request: Request) -> HTMLResponse:
 @router.get("/display")
 def display(request: Request, mode: str = "", next: str = "/") -> RedirectResponse:  # noqa: A002
     """长辈模式 on or off, remembered for a year; back to the page the switch was on."""
-    response = RedirectResponse(safe_next(next), status_code=303)
+    response = RedirectResponse(local_path(next), status_code=303)
     secure = request.app.state.runtime.settings.env not in ("dev", "test")
     if mode == ELDER:
         response.set_cookie(
