@@ -1,5 +1,5 @@
 """Login limits that stop guessing without handing a stranger the power to lock a citizen out
-(docs/decisions/0007-login-limits.md). Each address is a client of its own, as behind different NATs."""
+(docs/decisions/0009-login-limits.md). Each address is a client of its own, as behind different NATs."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Counters are written in the request's transaction; an error raised after a counted failure carries
 `commit_anyway`, so the count is committed though the request failed. Failures count per
 (phone, document, address) and per address, never per phone or document alone: a stranger cannot
-lock a citizen out (docs/decisions/0007-login-limits.md, docs/security.md).
+lock a citizen out (docs/decisions/0009-login-limits.md, docs/security.md).
 
 A counter that reaches its limit becomes a lock with an end (`rate_locks`), and the counter starts
 afresh: a message states the true remaining time and the lock ends then.
