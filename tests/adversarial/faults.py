@@ -109,9 +109,8 @@ class Simulation:
     rng: random.Random
     declarations: list[tuple[Person, uuid.UUID]]  # who pays which declaration
     agreements: dict[uuid.UUID, uuid.UUID]  # a payer's agreement, for paying by agreement
-    # Crashes while opening a payment leave it `created`, which no job queries yet (a known defect of the
-    # payment core, tested on its own): until it is fixed the random runs crash only in the query job.
-    crash_in_open: bool = False
+    # Whether the random runs may also crash while a payment is being opened (decision 0002's steps).
+    crash_in_open: bool = True
     crashes: int = 0
     steps: list[str] = field(default_factory=list)
 

@@ -69,6 +69,7 @@ def victim_objects(client: TestClient, runtime: Runtime, world: World) -> Victim
             "agreement": [agreement],
             "family": [world.li_family_id],
             "payable": payables,
+            "certificate": [],
         }
     )
 

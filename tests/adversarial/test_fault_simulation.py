@@ -102,7 +102,6 @@ def test_money_invariants_hold_through_faults(simulation: Simulation) -> None:
         assert done["crashes"] >= 1, done
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: a payment left `created` by a crash is never queried")
 @pytest.mark.parametrize("simulation", [("crash-in-open", 0)], indirect=True, ids=str)
 @pytest.mark.parametrize("call", ["/sandbox/alipay/orders", "/sandbox/wechat/v3/pay/transactions/h5"])
 @pytest.mark.parametrize("before", [True, False], ids=["before", "after"])
