@@ -28,14 +28,14 @@ from shebao.errors import ShebaoError
 from shebao.identity.models import Person
 from shebao.kit import http
 from shebao.payments.models import CLOSED, FAILED, SUCCEEDED, Payment
-from shebao.payments.service.open import PaymentOpener, PaymentRequest
-from shebao.payments.service.query import settle_due
 from shebao.runtime import Runtime
 from shebao.sandbox.alipay import notifier as alipay_notifier
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
 from shebao.sandbox.bank.models import SandboxBankEntry
 from shebao.sandbox.wechat import notifier as wechat_notifier
 from shebao.sandbox.wechat.models import SandboxWechatTrade
+from shebao.settlement.open import PaymentOpener, PaymentRequest
+from shebao.settlement.query import settle_due
 
 FINAL = (SUCCEEDED, CLOSED, FAILED)
 PAID_AT_PROVIDER = {"alipay": "TRADE_SUCCESS", "wechat": "SUCCESS"}
