@@ -187,7 +187,7 @@ class Step:
 
 
 class UnitOfWork:
-    """The only way code opens a transaction (docs/decisions/0009).
+    """The only way code opens a transaction (docs/decisions/0007).
 
     A unit of work is a sequence of steps; each is one short transaction, committed at its end and
     rolled back on an error (kept when the error says so: `ShebaoError.counted()`). Services get a
