@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -23,6 +22,7 @@ from shebao.logging import configure_logging, log
 from shebao.runtime import Runtime
 from shebao.web.security import MIB, BodyLimitMiddleware, SecurityMiddleware, body_limit_message
 from shebao.web.templating import STATIC_DIR, render
+from shebao.web.validation import validation_failed
 
 # A database that is busy (every connection in use, or gone for a moment) answers 503 with this Retry-After.
 RETRY_AFTER_SECONDS = 2
@@ -70,38 +70,7 @@ async def _refuse_body(scope: Scope, receive: Receive, send: Send, limit: int) -
 
 
 def _validation_error(request: Request, exc: RequestValidationError) -> Response:
-    fields: dict[str, str] = {}
-    for item in exc.errors():
-        location = [str(part) for part in item.get("loc", ()) if part not in _FIELD_LABELS]
-        name = ".".join(location) or "request"
-        fields[name] = _chinese_reason(item)
-    first = next(iter(fields.values()), "填写的信息有误")
-    return _error_response(request, ValidationFailed(f"填写的信息有误：{first}", fields=fields))
-
-
-def _chinese_reason(item: dict[str, Any]) -> str:
-    kind = str(item.get("type", ""))
-    if kind == "missing":
-        return "必填项未填写"
-    if kind in {"json_invalid", "model_attributes_type", "dict_type"}:
-        return "请求内容格式不正确"
-    if "int" in kind:
-        return "应为整数"
-    if "string" in kind:
-        return "应为文字"
-    if kind in {"enum", "literal_error"}:
-        return "取值不在允许范围内"
-    if kind in {
-        "date_from_datetime_parsing",
-        "date_parsing",
-        "datetime_parsing",
-        "datetime_from_date_parsing",
-    }:
-        return "日期格式不正确"
-    if kind == "value_error":
-        message = str(item.get("msg", ""))
-        return message.removeprefix("Value error, ") or "取值不正确"
-    return "取值不正确"
+    return _error_response(request, validation_failed(exc))
 
 
 def _busy(request: Request) -> Response:
@@ -115,6 +84,8 @@ def _busy(request: Request) -> Response:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ShebaoError)
     async def _shebao_error(request: Request, exc: ShebaoError) -> Response:
+        if exc.status_code >= 500:
+            log.error("broken_invariant", path=request.url.path, code=exc.code, error=exc.detail)
         return _error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)

@@ -115,11 +115,25 @@ def test_someone_elses_payable_and_declaration_are_404(client, world) -> None:  
     for method, path in [
         ("get", f"/api/v1/declarations/{declared['id']}"),
         ("post", f"/api/v1/declarations/{declared['id']}/void"),
-        ("get", "/api/v1/declarations/not-a-uuid"),
     ]:
         assert getattr(client, method)(path, headers=world.wang_headers).status_code == 404
     assert client.get("/api/v1/declarations", headers=world.wang_headers).json()["items"] == []
-    assert _declare(client, world.zhang_headers, ["garbage"]).status_code == 404
+
+
+def test_malformed_ids_are_422_naming_the_field(client, world) -> None:  # type: ignore[no-untyped-def]
+    malformed = client.get("/api/v1/declarations/not-a-uuid", headers=world.wang_headers)
+    assert malformed.status_code == 422
+    assert malformed.json()["error"] == {
+        "code": "validation_failed",
+        "message": "申报编号格式不正确",
+        "fields": {"declaration_id": "申报编号格式不正确"},
+    }
+    garbage = _declare(client, world.zhang_headers, ["garbage"])
+    assert garbage.status_code == 422
+    assert garbage.json()["error"]["fields"] == {"payable_ids.0": "应缴费编号格式不正确"}
+    member = client.get("/api/v1/declarations", params={"payer_id": "w"}, headers=world.zhang_headers)
+    assert member.status_code == 422
+    assert member.json()["error"]["message"] == "缴费对象（家庭成员编号）格式不正确"
 
 
 def test_client_sent_amounts_are_refused(client, world) -> None:  # type: ignore[no-untyped-def]

@@ -242,8 +242,10 @@ def test_pages_refuse_bad_input_without_500(client, world: World, runtime) -> No
             "/declare/confirm", data={"csrf_token": csrf, "scheme": "resident_medical", **data}
         )
         assert 400 <= answer.status_code < 500, data
-    assert client.get("/fees/medical", params={"payer_id": "someone"}).status_code == 404
-    assert client.get("/declarations/not-an-id").status_code == 404
+    member = client.get("/fees/medical", params={"payer_id": "someone"})
+    assert member.status_code == 422 and "缴费对象（家庭成员编号）格式不正确" in member.text
+    malformed = client.get("/declarations/not-an-id")
+    assert malformed.status_code == 422 and "申报编号格式不正确" in malformed.text
     assert client.post("/declare", data={"payable_ids": []}).status_code == 403  # no CSRF token
 
 

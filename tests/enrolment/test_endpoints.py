@@ -118,29 +118,33 @@ class TestImport:
         assert [p.base_amount_fen for p in payables_of(runtime)] == [143250]
 
     @pytest.mark.parametrize(
-        "body",
+        ("body", "field", "message"),
         [
-            {"rows": []},
-            {"rows": [medical_row()] * 1001},
-            {"rows": ["not an object"]},
-            {"rows": "x"},
-            {},
-            [1, 2],
+            ({"rows": []}, "rows", "数据行不能为空"),
+            ({"rows": [medical_row()] * 1001}, "rows", "数据行最多1000项"),
+            ({"rows": ["not an object"]}, "rows.0", "数据行应为 JSON 对象"),
+            ({"rows": "x"}, "rows", "数据行应为列表"),
+            ({}, "rows", "请填写数据行"),
+            ([1, 2], "request", "请求内容应为 JSON 对象"),
         ],
     )
-    def test_bad_request_is_422_in_chinese(self, client: TestClient, runtime: Runtime, body: object) -> None:
+    def test_bad_request_is_422_in_chinese(
+        self, client: TestClient, runtime: Runtime, body: object, field: str, message: str
+    ) -> None:
         headers = new_key(runtime)
         response = client.post(URL, json=body, headers=headers)
         assert response.status_code == 422
-        error = response.json()["error"]
-        assert error["code"] == "validation_failed"
-        assert error["message"].startswith("填写的信息有误")
+        assert response.json()["error"] == {
+            "code": "validation_failed",
+            "message": message,
+            "fields": {field: message},
+        }
 
     def test_malformed_json_is_422(self, client: TestClient, runtime: Runtime) -> None:
         headers = {**new_key(runtime), "Content-Type": "application/json"}
         response = client.post(URL, content=b'{"rows": [', headers=headers)
         assert response.status_code == 422
-        assert response.json()["error"]["message"] == "填写的信息有误：请求内容格式不正确"
+        assert response.json()["error"]["message"] == "请求内容不是有效的 JSON"
 
     def test_odd_values_in_a_row_reject_only_that_row(self, client: TestClient, runtime: Runtime) -> None:
         headers = new_key(runtime)

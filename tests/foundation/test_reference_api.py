@@ -32,4 +32,5 @@ def test_branches_filter_by_bank_and_region(client) -> None:  # type: ignore[no-
 def test_bad_reference_query_is_a_422_in_chinese(client) -> None:  # type: ignore[no-untyped-def]
     answer = client.get("/api/v1/reference/bank-branches", params={"bank_code": "'; drop table x; --"})
     assert answer.status_code == 422
-    assert answer.json()["error"]["message"].startswith("填写的信息有误")
+    assert answer.json()["error"]["fields"] == {"bank_code": "开户银行不能超过16个字符"}
+    assert answer.json()["error"]["message"] == "开户银行不能超过16个字符"

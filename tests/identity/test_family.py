@@ -74,7 +74,7 @@ def test_another_payers_member_is_404_everywhere(client, runtime, people) -> Non
     zhang, wang = bearer_for(runtime, people["zhang"]), bearer_for(runtime, people["wang"])
     member_id = _add(client, zhang, *LI_SI).json()["id"]
     assert client.delete(f"/api/v1/family/{member_id}", headers=wang).status_code == 404
-    assert client.delete("/api/v1/family/not-an-id", headers=wang).status_code == 404
+    assert client.delete("/api/v1/family/not-an-id", headers=wang).status_code == 422
     with runtime.db.session() as s:
         with pytest.raises(NotFound):
             insured_for(s, people["wang"], member_id)

@@ -153,7 +153,7 @@ class TestWhose:
         assert [(i["amount_fen"], i["insured"]["name"]) for i in own] == [(79500, "*三")]
         assert [(i["amount_fen"], i["insured"]["name"]) for i in theirs] == [(46000, "*五")]
 
-    @pytest.mark.parametrize("kind", ["stranger", "own_id", "garbage", "uuid"])
+    @pytest.mark.parametrize("kind", ["stranger", "own_id", "uuid"])
     def test_someone_else_is_404(self, client: TestClient, runtime: Runtime, kind: str) -> None:
         do_import(runtime, [medical_row(WANG_WU, "elderly")])
         payer = make_person(runtime, *ZHANG_SAN)
@@ -162,7 +162,6 @@ class TestWhose:
         payer_id = {
             "stranger": other_family,
             "own_id": str(payer.id),
-            "garbage": "not-an-id",
             "uuid": str(uuid.uuid4()),
         }[kind]
         response = client.get(URL, params={"payer_id": payer_id}, headers=bearer_for(runtime, payer))
@@ -185,18 +184,18 @@ class TestBadFilters:
                 {"scheme": "参保项目应为 resident_medical、resident_pension、flexible_employment 之一"},
             ),
             ({"status": "PAID"}, {"status": "状态应为 to_declare、declared、paid 之一"}),
-            ({"payer_id": "x" * 65}, None),
+            ({"payer_id": "x" * 65}, {"payer_id": "缴费对象（家庭成员编号）格式不正确"}),
         ],
     )
     def test_422_in_chinese(
-        self, client: TestClient, runtime: Runtime, params: dict[str, str], fields: dict[str, str] | None
+        self, client: TestClient, runtime: Runtime, params: dict[str, str], fields: dict[str, str]
     ) -> None:
         response = client.get(URL, params=params, headers=login(runtime, ZHANG_SAN))
         assert response.status_code == 422
         error = response.json()["error"]
         assert error["code"] == "validation_failed"
-        if fields is not None:
-            assert error["fields"] == fields
-            assert error["message"] == "查询条件不正确：" + next(iter(fields.values()))
+        assert error["fields"] == fields
+        if "payer_id" in fields:  # typed: refused before the handler, by the request validation
+            assert error["message"] == fields["payer_id"]
         else:
-            assert error["message"].startswith("填写的信息有误")
+            assert error["message"] == "查询条件不正确：" + next(iter(fields.values()))

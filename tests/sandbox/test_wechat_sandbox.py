@@ -230,16 +230,16 @@ def test_bad_input_to_the_trade_api_is_a_4xx_in_chinese(
         409,
         "该订单还没有可发送的通知（尚未支付）",
     )
-    for body in (
-        {"copies": 0},
-        {"copies": 101},
-        {"copies": 1, "delay_seconds": -1},
-        {"copies": 1, "delay_seconds": 86401},
-        {},
-        {"copies": "x"},
+    for body, message in (
+        ({"copies": 0}, "通知份数不能小于1"),
+        ({"copies": 101}, "通知份数不能大于100"),
+        ({"copies": 1, "delay_seconds": -1}, "延迟秒数不能小于0"),
+        ({"copies": 1, "delay_seconds": 86401}, "延迟秒数不能大于86400"),
+        ({}, "请填写通知份数"),
+        ({"copies": "x"}, "通知份数应为整数"),
     ):
         answer = client.post(f"/sandbox/wechat/trades/{OUT}/notify", json=body)
-        assert answer.status_code == 422 and answer.json()["error"]["message"].startswith("填写的信息有误")
+        assert answer.status_code == 422 and answer.json()["error"]["message"] == message, body
     assert client.post(f"/sandbox/wechat/trades/{OUT}/pay", json={"notify": "maybe"}).status_code == 422
     assert client.post(f"/sandbox/wechat/trades/{OUT}/pay", json={"amount_fen": 1}).status_code == 422
     assert client.post(f"/sandbox/wechat/trades/{OUT}/cancel", json={"why": 1}).status_code == 422

@@ -12,8 +12,9 @@ from shebao.agreements.repository import AgreementRepository
 from shebao.agreements.service import AgreementService
 from shebao.declarations.service import DeclarationService
 from shebao.deps import DbSession, RuntimeDep
-from shebao.identity.access import parse_id
 from shebao.identity.deps import CurrentPayer
+from shebao.kit.ids import OptionalId
+from shebao.kit.params import AgreementID
 
 router = APIRouter(prefix="/api/v1/agreements", tags=["agreements"])
 
@@ -24,16 +25,14 @@ def list_agreements(
     runtime: RuntimeDep,
     session: DbSession,
     declaration_id: Annotated[
-        str | None,
-        Query(max_length=64, description="协议支付：按该申报标明每个协议能否使用及原因（含为家庭成员缴费）"),
+        OptionalId,
+        Query(description="协议支付：按该申报标明每个协议能否使用及原因（含为家庭成员缴费）"),
     ] = None,
 ) -> schemas.AgreementList:
     office = None
-    if declaration_id:
-        key = parse_id(declaration_id)
-        assert key is not None
+    if declaration_id is not None:
         declarations = DeclarationService(runtime, session, payer.person, channel=payer.channel)
-        office = declarations.get(key).tax_office_code
+        office = declarations.get(declaration_id).tax_office_code
     today = runtime.clock.today()
     found = AgreementRepository(session).of_payer(payer.person.id)
     return schemas.AgreementList(
@@ -55,19 +54,15 @@ def sign(body: schemas.AgreementCreate, payer: CurrentPayer, runtime: RuntimeDep
 
 @router.get("/{agreement_id}", response_model=schemas.Agreement, summary="缴费协议详情")
 def get_agreement(
-    agreement_id: str, payer: CurrentPayer, runtime: RuntimeDep, session: DbSession
+    agreement_id: AgreementID, payer: CurrentPayer, runtime: RuntimeDep, session: DbSession
 ) -> schemas.Agreement:
-    key = parse_id(agreement_id)
-    assert key is not None
-    found = AgreementService(runtime, payer.person, channel=payer.channel).own(session, key)
+    found = AgreementService(runtime, payer.person, channel=payer.channel).own(session, agreement_id)
     return presenters.agreement(found, runtime.clock.today())
 
 
 @router.post("/{agreement_id}/revoke", response_model=schemas.Agreement, summary="撤销协议（立即停止使用）")
-def revoke(agreement_id: str, payer: CurrentPayer, runtime: RuntimeDep) -> schemas.Agreement:
-    key = parse_id(agreement_id)
-    assert key is not None
-    revoked = AgreementService(runtime, payer.person, channel=payer.channel).revoke(key)
+def revoke(agreement_id: AgreementID, payer: CurrentPayer, runtime: RuntimeDep) -> schemas.Agreement:
+    revoked = AgreementService(runtime, payer.person, channel=payer.channel).revoke(agreement_id)
     return presenters.agreement(revoked, runtime.clock.today())
 
 

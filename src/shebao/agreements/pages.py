@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
@@ -18,8 +19,8 @@ from shebao.deps import DbSession, RuntimeDep
 from shebao.enrolment.models import Enrolment
 from shebao.enrolment.terms import SCHEMES, scheme_label
 from shebao.errors import ShebaoError
-from shebao.identity.access import parse_id
 from shebao.identity.deps import CurrentPayer, Principal
+from shebao.kit.params import AgreementID
 from shebao.reference.catalog import load_catalog
 from shebao.web.security import csrf_protect
 from shebao.web.templating import render
@@ -128,16 +129,14 @@ def submit(
     return RedirectResponse(f"/agreements/{signed.id}?signed=1", status_code=303)
 
 
-def _card(runtime: RuntimeDep, session: Session, payer: Principal, agreement_id: str) -> dict[str, Any]:
-    key = parse_id(agreement_id)
-    assert key is not None
-    found = AgreementService(runtime, payer.person, channel=payer.channel).own(session, key)
+def _card(runtime: RuntimeDep, session: Session, payer: Principal, agreement_id: uuid.UUID) -> dict[str, Any]:
+    found = AgreementService(runtime, payer.person, channel=payer.channel).own(session, agreement_id)
     return presenters.card(found, runtime.clock.today())
 
 
 @router.get("/agreements/{agreement_id}", response_class=HTMLResponse)
 def detail(
-    agreement_id: str, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
+    agreement_id: AgreementID, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
 ) -> HTMLResponse:
     card = _card(runtime, session, payer, agreement_id)
     signed = request.query_params.get("signed") == "1"
@@ -146,7 +145,7 @@ def detail(
 
 @router.get("/agreements/{agreement_id}/revoke", response_class=HTMLResponse)
 def revoke_confirm(
-    agreement_id: str, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
+    agreement_id: AgreementID, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
 ) -> Response:
     card = _card(runtime, session, payer, agreement_id)
     if not card["revocable"]:
@@ -156,12 +155,10 @@ def revoke_confirm(
 
 @router.post("/agreements/{agreement_id}/revoke", response_class=HTMLResponse)
 def revoke(
-    agreement_id: str, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
+    agreement_id: AgreementID, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
 ) -> Response:
-    key = parse_id(agreement_id)
-    assert key is not None
     try:
-        AgreementService(runtime, payer.person, channel=payer.channel).revoke(key)
+        AgreementService(runtime, payer.person, channel=payer.channel).revoke(agreement_id)
     except ShebaoError as error:
         if error.status_code == 404:
             raise
@@ -177,7 +174,7 @@ def revoke(
 
 @router.get("/agreements/{agreement_id}/revoked", response_class=HTMLResponse)
 def revoked(
-    agreement_id: str, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
+    agreement_id: AgreementID, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
 ) -> Response:
     card = _card(runtime, session, payer, agreement_id)
     if card["a"].status != REVOKED:

@@ -11,9 +11,10 @@ from shebao.declarations import presenters, schemas
 from shebao.declarations.service import DeclarationService
 from shebao.deps import DbSession, RuntimeDep, WriteSession
 from shebao.errors import ValidationFailed
-from shebao.identity.access import MINE, Viewer, insured_for, parse_id
+from shebao.identity.access import MINE, Viewer, insured_for
 from shebao.identity.deps import CurrentPayer
 from shebao.kit.clock import start_of_local_day
+from shebao.kit.params import DeclarationID, PayerFilter
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
 
@@ -25,11 +26,8 @@ def declare(
     body: schemas.DeclarationCreate, payer: CurrentPayer, runtime: RuntimeDep, session: WriteSession
 ) -> schemas.Declaration:
     insured = insured_for(session, payer.person, body.payer_id)
-    ids = [parse_id(raw) for raw in body.payable_ids]
     service = DeclarationService(runtime, session, payer.person, channel=payer.channel)
-    found = service.declare(
-        [i for i in ids if i is not None], insured, annual_amount_fen=body.annual_amount_fen
-    )
+    found = service.declare(body.payable_ids, insured, annual_amount_fen=body.annual_amount_fen)
     return presenters.declaration(session, found)
 
 
@@ -41,7 +39,7 @@ def list_declarations(
     scheme: SchemeFilter = None,
     declared_from: Annotated[date | None, Query(description="申报日期起（含，北京时间）")] = None,
     declared_to: Annotated[date | None, Query(description="申报日期止（含，北京时间）")] = None,
-    payer_id: Annotated[str | None, Query(description="家庭成员的 id")] = None,
+    payer_id: PayerFilter = None,
 ) -> schemas.DeclarationList:
     if declared_from and declared_to and declared_from > declared_to:
         raise ValidationFailed("申报日期起不能晚于申报日期止", fields={"declared_from": "不能晚于申报日期止"})
@@ -59,12 +57,10 @@ def list_declarations(
 
 @router.get("/{declaration_id}", response_model=schemas.Declaration, summary="申报明细")
 def get_declaration(
-    declaration_id: str, payer: CurrentPayer, runtime: RuntimeDep, session: DbSession
+    declaration_id: DeclarationID, payer: CurrentPayer, runtime: RuntimeDep, session: DbSession
 ) -> schemas.Declaration:
     service = DeclarationService(runtime, session, payer.person, channel=payer.channel)
-    key = parse_id(declaration_id)
-    assert key is not None
-    return presenters.declaration(session, service.get(key))
+    return presenters.declaration(session, service.get(declaration_id))
 
 
 def include(app: FastAPI) -> None:

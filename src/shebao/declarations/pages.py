@@ -23,6 +23,7 @@ from shebao.identity.deps import CurrentPayer, Principal
 from shebao.identity.models import Person
 from shebao.identity.presenters import person_view, whom_choices
 from shebao.kit.clock import start_of_local_day
+from shebao.kit.params import DeclarationID
 from shebao.payables.models import DECLARED, STATUS_LABELS, TO_DECLARE
 from shebao.payables.service import list_payables
 from shebao.policy import calc
@@ -268,7 +269,8 @@ def _refused(
 def _payable_ids(raw: list[str]) -> list[uuid.UUID]:
     # 1.9 ticks a whole month: its insurance types' ids travel comma-joined in one value.
     values = [part for value in raw for part in value.split(",")]
-    return [key for key in (parse_id(value) for value in values) if key is not None]
+    keys = (parse_id(value, name="payable_ids", label="应缴费编号") for value in values)
+    return [key for key in keys if key is not None]
 
 
 Ids = Annotated[list[str], Form(default_factory=list, max_length=500)]
@@ -450,15 +452,17 @@ for _path, (_scheme, _title) in LIST_PAGES.items():
     )
 
 
-def _found(runtime: Runtime, session: Session, payer: Principal, declaration_id: str) -> Declaration:
-    key = parse_id(declaration_id)
-    assert key is not None
-    return DeclarationService(runtime, session, payer.person, channel=payer.channel).get(key)
+def _found(runtime: Runtime, session: Session, payer: Principal, declaration_id: uuid.UUID) -> Declaration:
+    return DeclarationService(runtime, session, payer.person, channel=payer.channel).get(declaration_id)
 
 
 @router.get("/declarations/{declaration_id}", response_class=HTMLResponse)
 def detail(
-    declaration_id: str, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
+    declaration_id: DeclarationID,
+    request: Request,
+    runtime: RuntimeDep,
+    session: DbSession,
+    payer: CurrentPayer,
 ) -> HTMLResponse:
     found = _found(runtime, session, payer, declaration_id)
     [row] = _declaration_rows(session, [found])
@@ -469,7 +473,7 @@ def detail(
 
 @router.get("/declarations/{declaration_id}/void", response_class=HTMLResponse)
 def void_confirm(
-    declaration_id: str,
+    declaration_id: DeclarationID,
     request: Request,
     runtime: RuntimeDep,
     session: DbSession,

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shebao.kit.ids import OptionalId
 from shebao.payables.schemas import Insured, Office
 
 Scheme = Literal["resident_medical", "resident_pension", "flexible_employment"]
@@ -15,8 +17,8 @@ class DeclarationCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    payable_ids: list[str] = Field(min_length=1, max_length=500)
-    payer_id: str | None = Field(default=None, description="家庭成员的 id；缺省为本人")
+    payable_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+    payer_id: OptionalId = Field(default=None, description="家庭成员的 id；缺省为本人")
     annual_amount_fen: int | None = Field(
         default=None, description="仅城乡居民养老保险：选择的年缴费金额（分），须为范围内的整元金额"
     )

@@ -20,18 +20,20 @@ from typing import ClassVar, Final, Protocol
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from shebao.errors import NotFound
+from shebao.errors import NotFound, ValidationFailed
 from shebao.identity.models import Consent, FamilyMember, Person
 from shebao.identity.repository import PersonRepository
 
 
-def parse_id(raw: str | None) -> uuid.UUID | None:
+def parse_id(raw: str | None, *, name: str = "id", label: str = "编号") -> uuid.UUID | None:
+    """An id typed into a form or query: empty is None; anything but a UUID is a 422 naming the field."""
     if raw is None or raw == "":
         return None
     try:
         return uuid.UUID(raw)
     except ValueError as exc:
-        raise NotFound() from exc
+        message = f"{label}格式不正确"
+        raise ValidationFailed(message, fields={name: message}) from exc
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,11 @@ class Viewer:
     # whom a request is about ----------------------------------------------------------------------
     def member_person(self, family_id: uuid.UUID | str) -> uuid.UUID:
         """The person behind a live family row of this payer (`payer_id` of the API); else 404."""
-        key = family_id if isinstance(family_id, uuid.UUID) else parse_id(family_id)
+        key = (
+            family_id
+            if isinstance(family_id, uuid.UUID)
+            else parse_id(family_id, name="payer_id", label="缴费对象（家庭成员编号）")
+        )
         found = self.members.get(key) if key is not None else None
         if found is None:
             raise NotFound("未找到该家庭成员")
@@ -140,9 +146,14 @@ class Viewer:
 
 def insured_for(session: Session, payer: Person, family_id: uuid.UUID | str | None) -> Person:
     """The insured person a request is about: the payer, or a live family member (`payer_id` of the API)."""
-    if family_id is None or family_id == "":
+    key = (
+        family_id
+        if isinstance(family_id, uuid.UUID)
+        else parse_id(family_id, name="payer_id", label="缴费对象（家庭成员编号）")
+    )
+    if key is None:
         return payer
-    member = PersonRepository(session).get(Viewer.of(session, payer).member_person(family_id))
+    member = PersonRepository(session).get(Viewer.of(session, payer).member_person(key))
     if member is None:
         raise NotFound("未找到该家庭成员")
     return member

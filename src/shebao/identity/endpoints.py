@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, FastAPI, Request, Response, status
 
 from shebao.deps import DbSession, RuntimeDep, WriteSession
 from shebao.identity import captcha, presenters, schemas
-from shebao.identity.access import parse_id
 from shebao.identity.deps import CurrentPayer, request_channel
 from shebao.identity.family import ConsentService, FamilyService
 from shebao.identity.service import CaptchaAnswer, LoginRequest, LoginService
+from shebao.kit.params import FamilyID
 from shebao.web.clients import address_bucket
 from shebao.web.clients import client_address as client_ip
 
@@ -68,7 +66,7 @@ def face_complete(
     body: schemas.FaceComplete, runtime: RuntimeDep, session: WriteSession, request: Request
 ) -> schemas.AccessToken:
     login_session, token, _ = _login(runtime, session, request).complete(
-        body.verification_id, body.result_token, kind="bearer"
+        str(body.verification_id), body.result_token, kind="bearer"
     )
     return schemas.AccessToken(access_token=token, expires_at=login_session.idle_expires_at)
 
@@ -110,11 +108,9 @@ def add_family(
     "/family/{family_id}", status_code=status.HTTP_204_NO_CONTENT, summary="删除家庭成员（保留缴费历史）"
 )
 def remove_family(
-    family_id: str, payer: CurrentPayer, runtime: RuntimeDep, session: WriteSession
+    family_id: FamilyID, payer: CurrentPayer, runtime: RuntimeDep, session: WriteSession
 ) -> Response:
-    key = parse_id(family_id)
-    assert key is not None
-    FamilyService(runtime, session, payer.person, channel=payer.channel).remove(key)
+    FamilyService(runtime, session, payer.person, channel=payer.channel).remove(family_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -129,27 +125,21 @@ def consents(payer: CurrentPayer, runtime: RuntimeDep, session: DbSession) -> sc
     )
 
 
-def _consent_key(family_id: str) -> uuid.UUID:
-    key = parse_id(family_id)
-    assert key is not None
-    return key
-
-
 @router.post(
     "/consents/{family_id}", status_code=status.HTTP_200_OK, summary="授权该缴费人查询我的全部缴费记录"
 )
 def grant_consent(
-    family_id: str, payer: CurrentPayer, runtime: RuntimeDep, session: WriteSession
+    family_id: FamilyID, payer: CurrentPayer, runtime: RuntimeDep, session: WriteSession
 ) -> dict[str, str]:
-    ConsentService(runtime, session, payer.person, channel=payer.channel).grant(_consent_key(family_id))
+    ConsentService(runtime, session, payer.person, channel=payer.channel).grant(family_id)
     return {"status": "granted"}
 
 
 @router.delete("/consents/{family_id}", status_code=status.HTTP_204_NO_CONTENT, summary="撤回授权")
 def revoke_consent(
-    family_id: str, payer: CurrentPayer, runtime: RuntimeDep, session: WriteSession
+    family_id: FamilyID, payer: CurrentPayer, runtime: RuntimeDep, session: WriteSession
 ) -> Response:
-    ConsentService(runtime, session, payer.person, channel=payer.channel).revoke(_consent_key(family_id))
+    ConsentService(runtime, session, payer.person, channel=payer.channel).revoke(family_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

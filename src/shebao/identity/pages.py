@@ -13,12 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from shebao.deps import DbSession, RuntimeDep, WriteSession, settle
 from shebao.errors import ShebaoError, ValidationFailed
 from shebao.identity import captcha, errors, presenters
-from shebao.identity.access import parse_id
 from shebao.identity.deps import SESSION_COOKIE, CurrentPayer, MaybePayer, request_channel
 from shebao.identity.documents import ID_TYPE_LABELS
 from shebao.identity.family import RELATIONS, ConsentService, FamilyService
 from shebao.identity.service import VERIFICATION_LIFETIME, CaptchaAnswer, LoginRequest, LoginService
 from shebao.kit.masking import mask_phone
+from shebao.kit.params import FamilyID
 from shebao.web.clients import address_bucket
 from shebao.web.clients import client_address as client_ip
 from shebao.web.security import csrf_protect
@@ -256,11 +256,10 @@ def family_add(
 
 @router.get("/family/{family_id}/remove", response_class=HTMLResponse)
 def family_remove_confirm(
-    family_id: str, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
+    family_id: FamilyID, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
 ) -> HTMLResponse:
-    key = parse_id(family_id)
     service = FamilyService(runtime, session, payer.person, channel=payer.channel)
-    match = [presenters.family_member(session, r, m) for r, m in service.members() if r.id == key]
+    match = [presenters.family_member(session, r, m) for r, m in service.members() if r.id == family_id]
     if not match:
         from shebao.errors import NotFound
 
@@ -270,11 +269,9 @@ def family_remove_confirm(
 
 @router.post("/family/{family_id}/remove")
 def family_remove(
-    family_id: str, runtime: RuntimeDep, session: WriteSession, payer: CurrentPayer
+    family_id: FamilyID, runtime: RuntimeDep, session: WriteSession, payer: CurrentPayer
 ) -> Response:
-    key = parse_id(family_id)
-    assert key is not None
-    FamilyService(runtime, session, payer.person, channel=payer.channel).remove(key)
+    FamilyService(runtime, session, payer.person, channel=payer.channel).remove(family_id)
     return RedirectResponse("/family?removed=1", status_code=303)
 
 
@@ -288,16 +285,14 @@ def consents_page(
 
 @router.post("/consents/{family_id}")
 def consent_change(
-    family_id: str,
+    family_id: FamilyID,
     runtime: RuntimeDep,
     session: WriteSession,
     payer: CurrentPayer,
     action: Annotated[str, Form(pattern="^(grant|revoke)$")],
 ) -> Response:
-    key = parse_id(family_id)
-    assert key is not None
     service = ConsentService(runtime, session, payer.person, channel=payer.channel)
-    service.grant(key) if action == "grant" else service.revoke(key)
+    service.grant(family_id) if action == "grant" else service.revoke(family_id)
     return RedirectResponse("/consents", status_code=303)
 
 

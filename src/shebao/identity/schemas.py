@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any, Literal
 
@@ -63,7 +64,7 @@ class LoginStarted(BaseModel):
 
 
 class FaceComplete(_Strict):
-    verification_id: str = Field(max_length=64)
+    verification_id: uuid.UUID = Field(description="认证编号（POST /api/v1/auth/login 的 verification_id）")
     result_token: str = Field(max_length=2000)
 
 

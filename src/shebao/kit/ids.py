@@ -5,6 +5,9 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
+from typing import Annotated
+
+from pydantic import BeforeValidator
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
 
@@ -28,3 +31,12 @@ def random_code(length: int) -> str:
 
 def random_digits(length: int) -> str:
     return "".join(secrets.choice("0123456789") for _ in range(length))
+
+
+def blank_as_none(value: object) -> object:
+    """An empty form or query value means "not given" (`?payer_id=` is the payer themself)."""
+    return None if value == "" else value
+
+
+# An optional id: absent or empty is None; anything else must be a UUID (else a 422 naming the field).
+OptionalId = Annotated[uuid.UUID | None, BeforeValidator(blank_as_none)]

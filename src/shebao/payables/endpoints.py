@@ -11,6 +11,7 @@ from shebao.enrolment.terms import SCHEMES
 from shebao.errors import ValidationFailed
 from shebao.identity.access import insured_for
 from shebao.identity.deps import CurrentPayer
+from shebao.kit.params import PayerFilter
 from shebao.payables import presenters, schemas
 from shebao.payables.models import STATUSES
 from shebao.payables.service import list_payables
@@ -30,9 +31,6 @@ StatusFilter = Annotated[
         description="状态：" + " | ".join(STATUSES) + "（不填：全部）",
         json_schema_extra={"enum": ["", *STATUSES]},
     ),
-]
-PayerFilter = Annotated[
-    str | None, Query(description="家庭成员的 id（GET /api/v1/family）；不填：本人", max_length=64)
 ]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shebao.kit.ids import OptionalId
 
 Method = Literal["alipay", "wechat", "unionpay", "agreement"]
 
@@ -22,9 +25,9 @@ class PaymentCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    declaration_id: str = Field(max_length=64)
+    declaration_id: uuid.UUID = Field(description="申报编号（申报的 id）")
     method: Method
-    agreement_id: str | None = Field(default=None, max_length=64)
+    agreement_id: OptionalId = Field(default=None, description="协议支付时的协议编号（协议的 id）")
     platform_user_id: str | None = Field(
         default=None, max_length=128, description="小程序内付款人的 openid / buyer_id"
     )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI, Query
 from shebao.deps import DbSession
 from shebao.identity.access import MINE, Viewer
 from shebao.identity.deps import CurrentPayer
+from shebao.kit.params import PayerFilter
 from shebao.records import schemas
 from shebao.records.service import check_filter, payment_records
 
@@ -22,7 +23,7 @@ def records(
     scheme: Annotated[str | None, Query(max_length=32, description="险种")] = None,
     period_from: Annotated[str | None, Query(max_length=7, description="费款所属期起 YYYY-MM")] = None,
     period_to: Annotated[str | None, Query(max_length=7, description="费款所属期止 YYYY-MM")] = None,
-    payer_id: Annotated[str | None, Query(max_length=64, description="家庭成员的 id")] = None,
+    payer_id: PayerFilter = None,
 ) -> schemas.PaymentRecordList:
     where = check_filter(scheme, period_from, period_to)
     viewer = Viewer.of(session, payer.person)

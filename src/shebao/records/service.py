@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shebao.enrolment.terms import SCHEMES, scheme_label
-from shebao.errors import ValidationFailed
+from shebao.errors import Inconsistent, ValidationFailed
 from shebao.identity.access import Viewer, Whom
 from shebao.identity.models import Person
 from shebao.identity.presenters import id_type_label
@@ -61,7 +61,8 @@ def payment_records(
             people[payment.payer_id],
             offices[declaration.tax_office_code],
         )
-        assert payment.succeeded_at is not None
+        if payment.succeeded_at is None:  # the query picks succeeded payments
+            raise Inconsistent("缴费记录缺少缴款成功时间")
         records.append(
             schemas.PaymentRecord(
                 id=str(payment.id),

@@ -18,6 +18,7 @@ from shebao.identity.documents import validate_phone
 from shebao.identity.errors import PhoneInvalid
 from shebao.identity.models import LoginVerification, Person
 from shebao.identity.repository import phone_index
+from shebao.kit.params import VerificationID
 from shebao.sandbox.face import issue_token
 from shebao.sandbox.models import SandboxSms
 from shebao.sandbox.platform_phone import issue_code
@@ -95,13 +96,9 @@ def platform_phone(body: PlatformPhoneRequest, session: WriteSession, clock: Clo
 
 
 def _verification(
-    session: DbSession | WriteSession, verification_id: str
+    session: DbSession | WriteSession, verification_id: uuid.UUID
 ) -> tuple[LoginVerification, Person]:
-    try:
-        key = uuid.UUID(verification_id)
-    except ValueError as exc:
-        raise NotFound("认证不存在") from exc
-    verification = session.get(LoginVerification, key)
+    verification = session.get(LoginVerification, verification_id)
     person = session.get(Person, verification.person_id) if verification else None
     if verification is None or person is None:
         raise NotFound("认证不存在")
@@ -109,13 +106,13 @@ def _verification(
 
 
 @router.post("/face/{verification_id}", response_model=FaceResult, summary="模拟人脸识别：返回结果令牌")
-def face(verification_id: str, body: FaceOutcome, session: DbSession, clock: Clock) -> FaceResult:
+def face(verification_id: VerificationID, body: FaceOutcome, session: DbSession, clock: Clock) -> FaceResult:
     verification, person = _verification(session, verification_id)
     return FaceResult(result_token=issue_token(verification, person, body.outcome, clock.now().timestamp()))
 
 
 @router.get("/face/{verification_id}", response_class=HTMLResponse, include_in_schema=False)
-def face_page(verification_id: str, request: Request, session: DbSession) -> HTMLResponse:
+def face_page(verification_id: VerificationID, request: Request, session: DbSession) -> HTMLResponse:
     verification, person = _verification(session, verification_id)
     return render(
         request,
@@ -126,7 +123,10 @@ def face_page(verification_id: str, request: Request, session: DbSession) -> HTM
 
 @router.post("/face/{verification_id}/scan", include_in_schema=False)
 def face_scan(
-    verification_id: str, session: DbSession, clock: Clock, outcome: str = Form(pattern="^(pass|fail)$")
+    verification_id: VerificationID,
+    session: DbSession,
+    clock: Clock,
+    outcome: str = Form(pattern="^(pass|fail)$"),
 ) -> RedirectResponse:
     verification, person = _verification(session, verification_id)
     token = issue_token(verification, person, outcome, clock.now().timestamp())

@@ -11,8 +11,9 @@ from shebao.declarations import presenters as declaration_presenters
 from shebao.declarations import schemas as declaration_schemas
 from shebao.declarations.errors import DeclarationNotFound
 from shebao.deps import DbSession, RuntimeDep, Work
-from shebao.identity.access import Viewer, parse_id
+from shebao.identity.access import Viewer
 from shebao.identity.deps import CurrentPayer
+from shebao.kit.params import DeclarationID, PaymentID
 from shebao.payments import presenters, schemas
 from shebao.payments.errors import PaymentNotFound
 from shebao.payments.models import METHOD_LABELS
@@ -45,23 +46,20 @@ def create_payment(
         str | None, Header(max_length=128, description="同一键与请求体在24小时内返回首次结果")
     ] = None,
 ) -> schemas.Payment:
-    declaration_id = parse_id(body.declaration_id)
-    if declaration_id is None:
-        raise DeclarationNotFound()
     request = PaymentRequest(
-        declaration_id=declaration_id,
+        declaration_id=body.declaration_id,
         method=body.method,
         platform_user_id=body.platform_user_id,
         idempotency_key=idempotency_key,
-        agreement_id=parse_id(body.agreement_id),
+        agreement_id=body.agreement_id,
     )
     opened = PaymentOpener(runtime, payer.person, channel=payer.channel, work=work).open(request)
     return presenters.payment(opened)
 
 
 @router.get("/payments/{payment_id}", response_model=schemas.Payment, summary="缴费结果")
-def get_payment(payment_id: str, payer: CurrentPayer, session: DbSession) -> schemas.Payment:
-    found = PaymentRepository(session).seen_by(Viewer.of(session, payer.person), parse_id(payment_id))
+def get_payment(payment_id: PaymentID, payer: CurrentPayer, session: DbSession) -> schemas.Payment:
+    found = PaymentRepository(session).seen_by(Viewer.of(session, payer.person), payment_id)
     if found is None:
         raise PaymentNotFound()
     return presenters.payment(found)
@@ -71,12 +69,9 @@ def get_payment(payment_id: str, payer: CurrentPayer, session: DbSession) -> sch
     "/{declaration_id}/void", response_model=declaration_schemas.Declaration, summary="作废申报（仅限未缴款）"
 )
 def void(
-    declaration_id: str, payer: CurrentPayer, runtime: RuntimeDep, session: DbSession
+    declaration_id: DeclarationID, payer: CurrentPayer, runtime: RuntimeDep, session: DbSession
 ) -> declaration_schemas.Declaration:
-    key = parse_id(declaration_id)
-    if key is None:
-        raise DeclarationNotFound()
-    voided = void_declaration(runtime, payer.person, key, channel=payer.channel)
+    voided = void_declaration(runtime, payer.person, declaration_id, channel=payer.channel)
     return declaration_presenters.declaration(session, voided)
 
 
