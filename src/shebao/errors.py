@@ -83,3 +83,18 @@ class CsrfFailed(ShebaoError):
     status_code = 403
     code = "csrf_failed"
     message = "页面已过期，请返回上一页刷新后重试"
+
+
+class Inconsistent(ShebaoError):
+    """A state the rules rule out (a broken invariant or wiring): a defect, logged and answered 500."""
+
+    status_code = 500
+    code = "inconsistent"
+    message = "系统数据异常，请稍后再试"
+
+
+class MisconfiguredChannel(Inconsistent):
+    """A channel whose adapter cannot do what the caller needs (statements, agreements)."""
+
+    code = "channel_misconfigured"
+    message = "支付渠道配置有误，请联系运维人员"

@@ -32,7 +32,8 @@ def unusable_reason(agreement: Agreement, tax_office_code: str, today: date) -> 
     if status == REJECTED:
         return "签约失败的协议不能使用"
     if status == PENDING:
-        assert agreement.effective_from is not None
+        if agreement.effective_from is None:  # a pending agreement was signed with its date
+            return "协议待生效"
         return f"协议待生效，{agreement.effective_from:%Y-%m-%d}起可用"
     if agreement.tax_office_code != tax_office_code:
         return "协议的税务机关与申报的主管税务机关不一致"

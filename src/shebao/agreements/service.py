@@ -14,7 +14,7 @@ from shebao.agreements.models import ACTIVE, PENDING, REJECTED, REVOKED, Agreeme
 from shebao.agreements.repository import AgreementRepository, live_key
 from shebao.agreements.rules import effective_from, status_on
 from shebao.audit.service import Actor, record
-from shebao.errors import RateLimited
+from shebao.errors import MisconfiguredChannel, RateLimited
 from shebao.identity.models import Person
 from shebao.identity.ratelimit import Limit, RateLimiter
 from shebao.kit.ids import random_code
@@ -33,7 +33,8 @@ def bank_of(runtime: Runtime) -> BankAdapter:
     if not runtime.settings.bank_enabled:
         raise errors.AgreementsDisabled()
     adapter = adapter_for("agreement", runtime)
-    assert isinstance(adapter, BankAdapter)
+    if not isinstance(adapter, BankAdapter):
+        raise MisconfiguredChannel("协议支付渠道未接入银行")
     return adapter
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from shebao.declarations import schemas
 from shebao.declarations.models import Declaration
 from shebao.enrolment.terms import scheme_label
+from shebao.errors import Inconsistent
 from shebao.identity.models import Person
 from shebao.payables.schemas import Insured, Office
 from shebao.policy import calc
@@ -24,7 +25,8 @@ def declaration(session: Session, found: Declaration) -> schemas.Declaration:
     person = session.get(Person, found.person_id)
     office = session.get(TaxOffice, found.tax_office_code)
     agency = session.get(Agency, found.agency_code)
-    assert person is not None and office is not None and agency is not None
+    if person is None or office is None or agency is None:  # foreign keys hold them
+        raise Inconsistent("申报缺少缴费人、税务机关或经办机构")
     return schemas.Declaration(
         id=str(found.id),
         status=found.status,

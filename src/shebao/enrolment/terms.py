@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Final
 
 from shebao.kit.periods import Period
-from shebao.policy.tables import CATEGORIES, INSURANCE_TYPES, SCHEME_LABELS
+from shebao.policy.tables import SCHEME_LABELS
 
 RESIDENT_MEDICAL: Final = "resident_medical"
 RESIDENT_PENSION: Final = "resident_pension"
@@ -27,8 +27,6 @@ INSURANCE_TYPE_LABELS: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 
-assert tuple(CATEGORY_LABELS) == CATEGORIES
-assert tuple(INSURANCE_TYPE_LABELS) == INSURANCE_TYPES
 
 # Chinese names of the terms, for reports and audit (`changed_fields`).
 TERM_LABELS: Final[Mapping[str, str]] = MappingProxyType(

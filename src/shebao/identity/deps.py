@@ -67,9 +67,8 @@ def optional_principal(request: Request) -> Principal | None:
         idle = timedelta(minutes=runtime.settings.session_idle_minutes)
         with runtime.db.session() as session:
             login = live_session(session, token, now=now)
-            if login is not None:
-                person = session.get(Person, login.person_id)
-                assert person is not None
+            person = session.get(Person, login.person_id) if login is not None else None
+            if login is not None and person is not None:  # a session outlives no person: else logged out
                 touch(session, login, now=now, idle=idle)
                 session.commit()
                 principal = Principal(person, login, via_cookie, request_channel(request))

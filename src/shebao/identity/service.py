@@ -226,7 +226,8 @@ class LoginService:
         ):
             raise errors.VerificationInvalid("请在发起登录的浏览器中完成人脸认证")
         person = self.session.get(Person, verification.person_id)
-        assert person is not None
+        if person is None:
+            raise errors.VerificationInvalid()
         pair = self._pair(verification.phone_index, person.document_index)
         self._check_lock(LOGIN_FAILURES_PER_ADDRESS, self.address_key)
         self._check_lock(LOGIN_FAILURES_PER_PAIR_ADDRESS, pair)

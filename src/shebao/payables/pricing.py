@@ -27,6 +27,7 @@ from shebao.enrolment.terms import (
     EnrolmentTerms,
     scheme_label,
 )
+from shebao.errors import Inconsistent
 from shebao.kit.periods import Period
 from shebao.policy.calc import (
     Collectable,
@@ -122,13 +123,15 @@ class Plan:
 def price(terms: EnrolmentTerms, policy: PolicyTables, key: ItemKey) -> Priced:
     """The amount and due date of one payable of this enrolment; PolicyMissing without a table."""
     if key.scheme == FLEXIBLE_EMPLOYMENT:
-        assert key.insurance_type is not None and terms.monthly_base_fen is not None
+        if key.insurance_type is None or terms.monthly_base_fen is None:  # the import requires them
+            raise Inconsistent("灵活就业人员的参保信息缺少险种或缴费基数")
         amount = flexible_contribution(policy, key.period_start, key.insurance_type, terms.monthly_base_fen)
         return Priced(key, key.period_start, amount, flexible_due_date(policy, key.period_start))
     fee_year = key.period_start.year
     end = Period(fee_year, 12)
     if key.scheme == RESIDENT_MEDICAL:
-        assert terms.category is not None
+        if terms.category is None:  # the import requires it
+            raise Inconsistent("城乡居民医疗保险的参保信息缺少人员类别")
         amount = resident_medical_amount(policy, fee_year, terms.category)
         return Priced(key, end, amount, resident_medical_window(policy, fee_year)[1])
     if key.scheme == RESIDENT_PENSION:
@@ -163,7 +166,8 @@ def plan(terms: EnrolmentTerms, policy: PolicyTables, today: date, *, until: Per
 
 
 def _plan_flexible(terms: EnrolmentTerms, policy: PolicyTables, current: Period) -> Plan:
-    assert terms.period_start is not None
+    if terms.period_start is None:  # the import requires it
+        raise Inconsistent("灵活就业人员的参保信息缺少起始所属期")
     last = current if terms.period_end is None else min(current, terms.period_end)
     if terms.period_start > last:
         return Plan(notes=(f"{terms.period_start}起的应缴费将按月生成",))

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from shebao.audit.service import Actor, record
-from shebao.errors import ValidationFailed
+from shebao.errors import MisconfiguredChannel, ValidationFailed
 from shebao.kit.clock import start_of_local_day
 from shebao.logging import log
 from shebao.payments.channels.base import ChannelError, ChannelTimeout, TradeState
@@ -242,8 +242,9 @@ def reconcile(runtime: Runtime, channel: str, day: date) -> RunSummary:
     if channel not in statement_channels(runtime):
         raise ReconcileRefused(f"渠道 {channel} 未启用或不支持对账")
     adapter = adapter_for(channel, runtime)
+    if not isinstance(adapter, StatementSource):
+        raise MisconfiguredChannel(f"渠道 {channel} 不提供对账单")
     try:
-        assert isinstance(adapter, StatementSource)
         statement = adapter.statement(day)
     except (ChannelError, ChannelTimeout) as exc:
         raise ReconcileRefused(f"对账单下载失败：{exc}") from exc

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shebao.deps import Clock, DbSession, RuntimeDep
-from shebao.errors import NotFound, ValidationFailed
+from shebao.errors import Inconsistent, NotFound, ValidationFailed
 from shebao.kit.clock import ServiceClock, start_of_local_day, to_shanghai
 from shebao.payments.channels.alipay import bill, fields, keys
 from shebao.sandbox.alipay import protocol, trades
@@ -66,7 +66,8 @@ def bill_bytes(session: Session, app_id: str, day: date, exported_at: datetime) 
     writer.writerow(bill.HEADER)
     for trade in found:
         amount = fields.yuan(trade.amount_fen)
-        assert trade.paid_at is not None
+        if trade.paid_at is None:  # the query picks paid trades
+            raise Inconsistent("沙箱交易已付款却没有付款时间")
         writer.writerow(
             [
                 trade.trade_no,

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shebao.deps import Clock, DbSession, RuntimeDep, WriteSession
-from shebao.errors import BadRequest, NotFound, ValidationFailed
+from shebao.errors import BadRequest, Inconsistent, NotFound, ValidationFailed
 from shebao.kit.clock import to_shanghai
 from shebao.kit.text import PlainText
 from shebao.payments.channels.bank import codes, keys, messages
@@ -215,7 +215,8 @@ def _handle(runtime: Any, message: messages.Message, now: datetime) -> Response:
         return Response("gateway timeout", status_code=504, media_type="text/plain")
     if mode == "timeout":  # acted on and committed; the answer never arrives
         return Response("gateway timeout", status_code=504, media_type="text/plain")
-    assert answer is not None
+    if answer is None:
+        raise Inconsistent("沙箱银行未生成应答报文")
     return _signed(runtime, message, answer, now)
 
 

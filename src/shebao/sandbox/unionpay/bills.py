@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from shebao.config import Settings
 from shebao.deps import Clock, DbSession, RuntimeDep
+from shebao.errors import Inconsistent
 from shebao.kit.clock import ServiceClock, start_of_local_day, to_shanghai
 from shebao.payments.channels.unionpay import bill, fields, keys, signing
 from shebao.sandbox.unionpay import protocol
@@ -70,7 +71,8 @@ def file_text(session: Session, mer_id: str, day: date) -> str:
     )
     rows = []
     for trade in session.scalars(query):
-        assert trade.paid_at is not None
+        if trade.paid_at is None:  # the query picks paid trades
+            raise Inconsistent("沙箱交易已付款却没有付款时间")
         rows.append(
             [
                 bill.CONSUME,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from shebao import worker
 from shebao.db import after_commit
+from shebao.errors import Inconsistent
 from shebao.runtime import Runtime
 from shebao.sandbox import deliveries
 from shebao.sandbox.unionpay import protocol
@@ -25,7 +26,8 @@ FORM_TYPE = "application/x-www-form-urlencoded; charset=UTF-8"
 
 
 def _build(runtime: Runtime, trade: SandboxUnionpayTrade, now: datetime) -> deliveries.Outgoing:
-    assert trade.notify_url is not None
+    if trade.notify_url is None:  # every trade the adapter created carries one
+        raise Inconsistent("沙箱交易没有通知地址")
     body = urlencode(protocol.notification_params(runtime.settings, trade)).encode("ascii")
     return deliveries.Outgoing(trade.notify_url, body, {"Content-Type": FORM_TYPE})
 

@@ -7,7 +7,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from shebao.config import Settings
-from shebao.errors import BadRequest
+from shebao.errors import BadRequest, Inconsistent
 from shebao.kit.clock import to_shanghai
 from shebao.payments.channels.unionpay import fields, keys, signing
 from shebao.sandbox.unionpay.models import FAILED, PAID, SandboxUnionpayTrade
@@ -59,7 +59,8 @@ def _common(settings: Settings, txn_type: str, biz_type: str) -> dict[str, str]:
 
 
 def _paid_fields(trade: SandboxUnionpayTrade) -> dict[str, str]:
-    assert trade.paid_at is not None
+    if trade.paid_at is None:
+        raise Inconsistent("沙箱交易已付款却没有付款时间")
     paid = to_shanghai(trade.paid_at)
     return {
         "queryId": trade.query_id,

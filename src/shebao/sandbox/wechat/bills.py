@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shebao.deps import Clock, DbSession, RuntimeDep
+from shebao.errors import Inconsistent
 from shebao.kit.clock import ServiceClock, start_of_local_day, to_shanghai
 from shebao.kit.money import fen_to_yuan_text
 from shebao.payments.channels.wechat import bill, fields, keys
@@ -84,7 +85,8 @@ def bill_bytes(session: Session, mchid: str, day: date) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(bill.HEADER)
     for trade in found:
-        assert trade.paid_at is not None
+        if trade.paid_at is None:  # the query picks paid trades
+            raise Inconsistent("沙箱交易已付款却没有付款时间")
         amount = _yuan(trade.amount_fen)
         row = [
             to_shanghai(trade.paid_at).strftime(bill.TIME_FORMAT),

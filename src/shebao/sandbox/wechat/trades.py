@@ -67,7 +67,8 @@ def _terms(body: dict[str, Any], trade_type: str) -> dict[str, Any]:
         total = fields.total_fen(amount)
     except ValueError as exc:
         raise _invalid("amount.total 应为以分为单位的正整数") from exc
-    assert isinstance(amount, dict)
+    if not isinstance(amount, dict):
+        raise _invalid("amount 应为对象")
     if amount.get("currency", "CNY") != "CNY":
         raise _invalid("amount.currency 仅支持 CNY")
     expires_at = None

@@ -20,6 +20,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shebao.config import Settings
+from shebao.errors import MisconfiguredChannel
 from shebao.kit import http
 from shebao.kit.clock import real_now
 from shebao.kit.money import MoneyError
@@ -189,7 +190,8 @@ class AlipayAdapter:
         return response
 
     def _hand_over(self, params: Mapping[str, str]) -> None:
-        assert self._hand_over_url
+        if not self._hand_over_url:
+            raise MisconfiguredChannel("支付宝沙箱的下单地址未配置")
         self._post(self._hand_over_url, params)
 
     def _call(self, method: str, biz: Mapping[str, Any], **extra: str) -> dict[str, Any]:

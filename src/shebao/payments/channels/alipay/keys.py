@@ -78,13 +78,13 @@ def check_production_keys(settings: Settings) -> None:
         "SHEBAO_ALIPAY_PUBLIC_KEY": settings.alipay_public_key,
     }
     missing = [name for name, value in named.items() if not value]
-    if missing:
+    private, public = settings.alipay_private_key, settings.alipay_public_key
+    if missing or not private or not public:
         raise ConfigError(
             "生产环境启用支付宝必须配置正式的应用ID和密钥：" + ", ".join(missing) + " is missing."
         )
-    assert settings.alipay_private_key and settings.alipay_public_key
-    load_private_key(settings.alipay_private_key)
-    load_public_key(settings.alipay_public_key)
+    load_private_key(private)
+    load_public_key(public)
 
 
 def _pem_or_der(value: str, *, what: str) -> tuple[bytes, bool]:

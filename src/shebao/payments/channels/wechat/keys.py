@@ -96,7 +96,8 @@ def _serial(certificate: x509.Certificate) -> str:
 
 def _rsa(certificate: x509.Certificate) -> rsa.RSAPublicKey:
     key = certificate.public_key()
-    assert isinstance(key, rsa.RSAPublicKey)  # keyfiles.certificates checked it
+    if not isinstance(key, rsa.RSAPublicKey):  # keyfiles.certificates checked it
+        raise ConfigError("微信支付平台证书的公钥不是 RSA 公钥")
     return key
 
 
