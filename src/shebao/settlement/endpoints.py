@@ -9,7 +9,6 @@ from fastapi import APIRouter, FastAPI, Header, Request, Response, status
 
 from shebao.declarations import presenters as declaration_presenters
 from shebao.declarations import schemas as declaration_schemas
-from shebao.declarations.errors import DeclarationNotFound
 from shebao.deps import DbSession, RuntimeDep, Work
 from shebao.identity.access import Viewer
 from shebao.identity.deps import CurrentPayer
