@@ -188,7 +188,7 @@ def test_the_agreement_must_be_the_payers_own_and_named(client, world, runtime, 
         headers=world.zhang_headers,
     )
     assert alipay_with_one.status_code == 422
-    assert _pay(client, world.zhang_headers, declared["id"], "nope").status_code == 404
+    assert _pay(client, world.zhang_headers, declared["id"], "nope").status_code == 422
 
 
 def test_paying_a_family_members_declaration_by_ones_own_agreement(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
