@@ -25,10 +25,12 @@ from shebao.identity.models import Consent, FamilyMember, Person
 from shebao.identity.repository import PersonRepository
 
 
-def parse_id(raw: str | None, *, name: str = "id", label: str = "编号") -> uuid.UUID | None:
+def parse_id(raw: str | uuid.UUID | None, *, name: str = "id", label: str = "编号") -> uuid.UUID | None:
     """An id typed into a form or query: empty is None; anything but a UUID is a 422 naming the field."""
     if raw is None or raw == "":
         return None
+    if isinstance(raw, uuid.UUID):  # already typed by its route
+        return raw
     try:
         return uuid.UUID(raw)
     except ValueError as exc:

@@ -3,6 +3,7 @@ Thin: each handler calls one settlement function."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
@@ -20,6 +21,7 @@ from shebao.errors import ShebaoError
 from shebao.identity.access import Viewer, parse_id
 from shebao.identity.deps import CurrentPayer
 from shebao.identity.models import Person
+from shebao.kit.params import DeclarationID, PaymentID
 from shebao.payments.errors import PaymentNotFound
 from shebao.payments.models import CREATED, METHOD_LABELS, PENDING, UNKNOWN
 from shebao.payments.registry import methods_for
@@ -38,7 +40,7 @@ QUERY_AFTER_SECONDS = 5
 
 
 def _summary(
-    session: DbSession, declaration_id: str, payer: CurrentPayer, runtime: RuntimeDep
+    session: DbSession, declaration_id: str | uuid.UUID, payer: CurrentPayer, runtime: RuntimeDep
 ) -> dict[str, object]:
     key = parse_id(declaration_id)
     if key is None:
@@ -81,7 +83,7 @@ def _choose_page(
     session: DbSession,
     payer: CurrentPayer,
     runtime: RuntimeDep,
-    declaration_id: str,
+    declaration_id: str | uuid.UUID,
     *,
     error: ShebaoError | None = None,
 ) -> HTMLResponse:
@@ -98,14 +100,18 @@ def _choose_page(
 
 @router.get("/pay/{declaration_id}", response_class=HTMLResponse)
 def choose(
-    declaration_id: str, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
+    declaration_id: DeclarationID,
+    request: Request,
+    runtime: RuntimeDep,
+    session: DbSession,
+    payer: CurrentPayer,
 ) -> HTMLResponse:
     return _choose_page(request, session, payer, runtime, declaration_id)
 
 
 @router.post("/pay/{declaration_id}", response_class=HTMLResponse)
 def confirm(
-    declaration_id: str,
+    declaration_id: DeclarationID,
     request: Request,
     runtime: RuntimeDep,
     session: DbSession,
@@ -142,7 +148,7 @@ def confirm(
 
 @router.get("/payments/{payment_id}/result", response_class=HTMLResponse)
 def result(
-    payment_id: str,
+    payment_id: PaymentID,
     request: Request,
     runtime: RuntimeDep,
     session: DbSession,
@@ -176,7 +182,7 @@ def result(
 
 @router.post("/declarations/{declaration_id}/void", response_class=HTMLResponse)
 def void(
-    declaration_id: str,
+    declaration_id: DeclarationID,
     request: Request,
     runtime: RuntimeDep,
     payer: CurrentPayer,
