@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from shebao.declarations.errors import DeclarationNotFound
 from shebao.declarations.models import PAID, SUCCEEDED, UNPAID, VOIDED, Declaration
 from shebao.declarations.service import DeclarationService
-from shebao.errors import NotFound
+from shebao.errors import NotFound, ValidationFailed
 from shebao.identity.access import EVERYTHING, MINE, SELF, Viewer, Whom
 from shebao.identity.models import Consent, FamilyMember, Person
 from shebao.payments.models import SUCCEEDED as PAYMENT_SUCCEEDED
@@ -204,9 +204,11 @@ def test_consent_counts_only_for_a_live_family_member_and_ids_are_family_rows(
         assert viewer.whom(None) == SELF and viewer.whom("", default=MINE) == MINE
         assert viewer.whom("all") == EVERYTHING
         assert viewer.whom(str(small.member_row)) == Whom("member", small.member.id)
-        for bad in [str(small.member.id), str(uuid.uuid4()), "someone"]:  # a person id is not a family row
+        for bad in [str(small.member.id), str(uuid.uuid4())]:  # a person id is not a family row
             with pytest.raises(NotFound):
                 viewer.whom(bad)
+        with pytest.raises(ValidationFailed):  # not an id at all: a 422 naming the field
+            viewer.whom("someone")
         with pytest.raises(NotFound):
             Viewer.of(s, small.stranger).whom(str(small.member_row))
 
