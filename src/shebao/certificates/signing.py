@@ -8,8 +8,6 @@ start without them. Elsewhere a development CA and a signer it issued are genera
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from shebao.config import ConfigError, Settings
+from shebao.kit.files import write_once
 
 T = TypeVar("T")
 DEV_FILE = "certificate-signing.pem"
@@ -157,7 +156,7 @@ def _sign(pdf: bytes, signing: SigningMaterial, *, reason: str, location: str) -
 def _dev_material(path_text: str) -> SigningMaterial:
     path = Path(path_text)
     if not path.exists():
-        _write_once(path, _new_dev_bundle())
+        write_once(path, _new_dev_bundle())
     data = path.read_bytes()
     key_end = data.index(b"-----END PRIVATE KEY-----") + len(b"-----END PRIVATE KEY-----")
     return _material(data[:key_end], data[key_end:])
@@ -230,19 +229,3 @@ def _usage(*, cert_sign: bool) -> x509.KeyUsage:
         encipher_only=False,
         decipher_only=False,
     )
-
-
-def _write_once(path: Path, content: bytes) -> None:
-    """Concurrent first uses agree: the first hard link wins, the others read its file."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        os.chmod(temp, 0o600)
-        try:
-            os.link(temp, path)
-        except FileExistsError:
-            pass
-    finally:
-        os.unlink(temp)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import secrets
 import string
-import tempfile
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shebao.config import ConfigError, Settings
+from shebao.kit.files import write_once
 
 
 def read(value: str, *, what: str) -> tuple[bytes, bool]:
@@ -132,21 +131,5 @@ def _new_secret() -> bytes:
 def _dev_file(settings: Settings, name: str, make: Callable[[], bytes]) -> Path:
     path = (settings.data_dir / "keys" / name).resolve()
     if not path.exists():
-        _write_once(path, make())
+        write_once(path, make())
     return path
-
-
-def _write_once(path: Path, content: bytes) -> None:
-    """Write so that concurrent first uses agree: the first link wins, the others read it."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        os.chmod(temp, 0o600)
-        try:
-            os.link(temp, path)
-        except FileExistsError:
-            pass  # another process got there first: use its file
-    finally:
-        os.unlink(temp)
