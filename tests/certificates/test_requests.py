@@ -293,7 +293,7 @@ def test_list_by_application_date(client, world, runtime, routed) -> None:  # ty
         ({"period_to": "2026/12"}, "费款所属期止格式应为YYYY-MM，例如2025-01"),
         ({"scheme": "unknown"}, "请选择险种：城乡居民基本医疗保险、城乡居民养老保险、灵活就业人员"),
         ({"scheme": "resident_pension"}, "未查询到该险种的参保信息，无法开具缴费证明"),
-        ({"payer_id": "not-a-uuid"}, None),
+        ({"payer_id": "not-a-uuid"}, "缴费对象（家庭成员编号）格式不正确"),
     ],
 )
 def test_bad_requests_are_4xx_in_chinese_and_write_nothing(

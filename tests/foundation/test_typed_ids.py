@@ -15,6 +15,7 @@ ID_FIELDS = {
     "agreement_id": "协议编号",
     "family_id": "家庭成员编号",
     "verification_id": "认证编号",
+    "certificate_id": "证明编号",
 }
 
 
@@ -87,7 +88,7 @@ def test_every_operation_with_an_id_in_its_path_says_which_id_is_malformed(clien
         if p["in"] == "path" and p["name"] in ID_FIELDS and p["schema"].get("format") != "uuid"
     ]
     assert untyped == []
-    assert len(checked) == 9
+    assert len(checked) == 12
 
 
 def test_pages_say_which_id_is_malformed(client, runtime) -> None:  # type: ignore[no-untyped-def]
@@ -115,6 +116,9 @@ def test_pages_say_which_id_is_malformed(client, runtime) -> None:  # type: igno
         ("POST", "/consents/x", "家庭成员编号格式不正确"),
         ("GET", "/fees/pension?payer_id=x", "缴费对象（家庭成员编号）格式不正确"),
         ("GET", "/declarations?payer_id=x", "缴费对象（家庭成员编号）格式不正确"),
+        ("GET", "/certificates/x", "证明编号格式不正确"),
+        ("GET", "/certificates/x/image.png", "证明编号格式不正确"),
+        ("POST", "/certificates/x/retry", "证明编号格式不正确"),
     ]:
         data = {"csrf_token": csrf, "action": "grant"} if method == "POST" else None
         answer = client.request(method, url, data=data, follow_redirects=False)

@@ -13,8 +13,8 @@ from shebao.certificates.repository import CertificateRepository
 from shebao.certificates.service import CertificateService, check_ask
 from shebao.certificates.verification import Verifier, read_pdf_token
 from shebao.deps import DbSession, RuntimeDep, WriteSession
-from shebao.identity.access import parse_id
 from shebao.identity.deps import CurrentPayer
+from shebao.kit.params import CertificateID, PayerFilter
 from shebao.web.clients import client_address as client_ip
 
 router = APIRouter(prefix="/api/v1", tags=["certificates"])
@@ -45,7 +45,7 @@ def request_certificate(
 ) -> schemas.Certificate:
     ask = check_ask(body.scheme, body.period_from, body.period_to, runtime.clock.today())
     service = CertificateService(runtime, session, payer.person, channel=payer.channel)
-    found, created = service.request(ask, body.payer_id or None)
+    found, created = service.request(ask, body.payer_id)
     if not created:
         response.status_code = status.HTTP_200_OK
     return presenters.certificate(found)
@@ -60,7 +60,7 @@ def list_certificates(
     session: DbSession,
     applied_from: Annotated[date | None, Query(description="申请日期起 YYYY-MM-DD")] = None,
     applied_to: Annotated[date | None, Query(description="申请日期止 YYYY-MM-DD")] = None,
-    payer_id: Annotated[str | None, Query(max_length=64, description="只看为该家庭成员申请的")] = None,
+    payer_id: PayerFilter = None,
 ) -> schemas.CertificateList:
     service = CertificateService(runtime, session, payer.person, channel=payer.channel)
     found = service.list(applied_from, applied_to, payer_id)
@@ -69,11 +69,9 @@ def list_certificates(
 
 @router.get("/certificates/{certificate_id}", response_model=schemas.Certificate, summary="缴费证明详情")
 def get_certificate(
-    certificate_id: str, payer: CurrentPayer, runtime: RuntimeDep, session: DbSession
+    certificate_id: CertificateID, payer: CurrentPayer, runtime: RuntimeDep, session: DbSession
 ) -> schemas.Certificate:
-    key = parse_id(certificate_id)
-    assert key is not None
-    found = CertificateService(runtime, session, payer.person, channel=payer.channel).own(key)
+    found = CertificateService(runtime, session, payer.person, channel=payer.channel).own(certificate_id)
     return presenters.certificate(found)
 
 
@@ -84,12 +82,10 @@ def get_certificate(
     summary="下载缴费证明PDF（制作完成前为409）",
 )
 def certificate_pdf(
-    certificate_id: str, payer: CurrentPayer, runtime: RuntimeDep, session: DbSession
+    certificate_id: CertificateID, payer: CurrentPayer, runtime: RuntimeDep, session: DbSession
 ) -> Response:
-    key = parse_id(certificate_id)
-    assert key is not None
     service = CertificateService(runtime, session, payer.person, channel=payer.channel)
-    return _pdf(service.file(key).pdf, service.own(key).certificate_no)
+    return _pdf(service.file(certificate_id).pdf, service.own(certificate_id).certificate_no)
 
 
 @router.post(
@@ -98,11 +94,9 @@ def certificate_pdf(
     summary="重新制作（仅制作失败的）",
 )
 def retry_certificate(
-    certificate_id: str, payer: CurrentPayer, runtime: RuntimeDep, session: WriteSession
+    certificate_id: CertificateID, payer: CurrentPayer, runtime: RuntimeDep, session: WriteSession
 ) -> schemas.Certificate:
-    key = parse_id(certificate_id)
-    assert key is not None
-    found = CertificateService(runtime, session, payer.person, channel=payer.channel).retry(key)
+    found = CertificateService(runtime, session, payer.person, channel=payer.channel).retry(certificate_id)
     return presenters.certificate(found)
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from shebao.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from shebao.errors import Conflict, Inconsistent, NotFound, RateLimited, ValidationFailed
 
 
 class CertificateNotFound(NotFound):
@@ -50,3 +50,11 @@ class TooManyVerifications(RateLimited):
 class LinkExpired(NotFound):
     code = "certificate_link_expired"
     message = "下载链接已失效，请重新查验后下载"
+
+
+class CertificateInconsistent(Inconsistent):
+    """What a certificate refers to is not as the rules leave it (a person gone, a paid payment without
+    its time): a defect, logged; the generation fails rather than print a wrong certificate."""
+
+    code = "certificate_inconsistent"
+    message = "缴费证明数据异常，请稍后再试"

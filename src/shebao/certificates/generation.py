@@ -21,6 +21,7 @@ from shebao.audit.service import Actor, record
 from shebao.certificates.codes import new_verification_code
 from shebao.certificates.content import Content, Item
 from shebao.certificates.document import render_pdf
+from shebao.certificates.errors import CertificateInconsistent, CertificateNotFound
 from shebao.certificates.models import BUSY_REASON, FAILED, READY, Certificate, CertificateFile
 from shebao.certificates.preview import render_png
 from shebao.certificates.repository import CertificateRepository
@@ -83,7 +84,8 @@ def generate(runtime: Runtime, certificate_id: uuid.UUID) -> Outcome:
 def _render(runtime: Runtime, certificate_id: uuid.UUID) -> Rendered:
     with runtime.db.session() as session:
         certificate = session.get(Certificate, certificate_id)
-        assert certificate is not None
+        if certificate is None:
+            raise CertificateNotFound()
         content, office_code = _content(runtime, session, certificate)
     pdf = sign(
         render_pdf(content),
@@ -96,13 +98,15 @@ def _render(runtime: Runtime, certificate_id: uuid.UUID) -> Rendered:
 
 def _content(runtime: Runtime, session: Session, certificate: Certificate) -> tuple[Content, str]:
     applicant = session.get(Person, certificate.requested_by_id)
-    assert applicant is not None
+    if applicant is None:
+        raise CertificateInconsistent("缴费证明的申请人不存在")
     ask = CertificateAsk(certificate.scheme, certificate.period_from, certificate.period_to)
     rows = paid_for(CertificateRepository(session), Viewer.of(session, applicant), certificate.person_id, ask)
     if not rows:
         raise RuntimeError("nothing paid any more")  # e.g. refunded since the request
     person = session.get(Person, certificate.person_id)
-    assert person is not None
+    if person is None:
+        raise CertificateInconsistent("缴费证明的缴费人不存在")
     enrolment = session.scalars(
         select(Enrolment).where(Enrolment.person_id == person.id, Enrolment.scheme == certificate.scheme)
     ).first()
@@ -143,7 +147,8 @@ def _content(runtime: Runtime, session: Session, certificate: Certificate) -> tu
 
 
 def _paid_on(payment: Payment) -> str:
-    assert payment.succeeded_at is not None
+    if payment.succeeded_at is None:
+        raise CertificateInconsistent("已缴款的缴款没有缴款时间")
     return to_shanghai(payment.succeeded_at).date().isoformat()
 
 

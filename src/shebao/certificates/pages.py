@@ -16,10 +16,11 @@ from shebao.certificates.verification import Verifier
 from shebao.deps import DbSession, RuntimeDep, WriteSession, settle
 from shebao.enrolment.terms import SCHEMES, scheme_label
 from shebao.errors import ShebaoError, ValidationFailed
-from shebao.identity.access import ALL_CHOICE, insured_for, parse_id
+from shebao.identity.access import ALL_CHOICE, insured_for
 from shebao.identity.deps import CurrentPayer, optional_principal
 from shebao.identity.presenters import person_view, whom_choices
 from shebao.kit.clock import to_shanghai
+from shebao.kit.params import CertificateID
 from shebao.web.clients import client_address as client_ip
 from shebao.web.security import csrf_protect
 from shebao.web.templating import render
@@ -155,34 +156,36 @@ def download_page(
 
 
 @router.post("/certificates/{certificate_id}/retry")
-def retry(certificate_id: str, runtime: RuntimeDep, session: WriteSession, payer: CurrentPayer) -> Response:
+def retry(
+    certificate_id: CertificateID, runtime: RuntimeDep, session: WriteSession, payer: CurrentPayer
+) -> Response:
     """重新制作."""
-    key = parse_id(certificate_id)
-    assert key is not None
-    CertificateService(runtime, session, payer.person, channel=payer.channel).retry(key)
+    CertificateService(runtime, session, payer.person, channel=payer.channel).retry(certificate_id)
     return RedirectResponse("/certificates?applied=1", status_code=303)
 
 
 @router.get("/certificates/{certificate_id}", response_class=HTMLResponse)
 def view(
-    certificate_id: str, request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
+    certificate_id: CertificateID,
+    request: Request,
+    runtime: RuntimeDep,
+    session: DbSession,
+    payer: CurrentPayer,
 ) -> HTMLResponse:
     """社会保险费缴费证明: the certificate as an image (long-press to save) and the PDF."""
-    key = parse_id(certificate_id)
-    assert key is not None
     service = CertificateService(runtime, session, payer.person, channel=payer.channel)
-    found = service.own(key)
-    service.file(key)  # 409 until ready
+    found = service.own(certificate_id)
+    service.file(certificate_id)  # 409 until ready
     context = {"title": "社会保险费缴费证明", "certificate": presenters.certificate(found, api=False)}
     return render(request, "certificates/view.html", context)
 
 
 @router.get("/certificates/{certificate_id}/image.png")
-def image(certificate_id: str, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer) -> Response:
-    key = parse_id(certificate_id)
-    assert key is not None
+def image(
+    certificate_id: CertificateID, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
+) -> Response:
     service = CertificateService(runtime, session, payer.person, channel=payer.channel)
-    png = service.file(key).png
+    png = service.file(certificate_id).png
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shebao.certificates import schemas
+from shebao.certificates.errors import CertificateInconsistent
 from shebao.certificates.models import READY, Certificate
 from shebao.certificates.verification import Verified
 from shebao.enrolment.terms import scheme_label
@@ -35,7 +36,8 @@ def certificate(found: Certificate, *, api: bool = True) -> schemas.Certificate:
 
 def verification(verified: Verified, pdf_url: str) -> schemas.Verification:
     content, found = verified.content, verified.certificate
-    assert found.issued_at is not None
+    if found.issued_at is None:
+        raise CertificateInconsistent("已制作的缴费证明没有开具时间")
     return schemas.Verification(
         certificate_no=content.certificate_no,
         name=mask_name(content.name),

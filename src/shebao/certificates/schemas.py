@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shebao.kit.ids import OptionalId
+
 
 class CertificateCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -12,7 +14,7 @@ class CertificateCreate(BaseModel):
     )
     period_from: str = Field(max_length=7, description="费款所属期起 YYYY-MM")
     period_to: str = Field(max_length=7, description="费款所属期止 YYYY-MM")
-    payer_id: str | None = Field(default=None, max_length=64, description="家庭成员的 id（为家人开具）")
+    payer_id: OptionalId = Field(default=None, description="家庭成员的 id（为家人开具）；缺省为本人")
 
 
 class Certificate(BaseModel):

@@ -194,7 +194,7 @@ class CertificateService:
         return certificate
 
     def list(
-        self, applied_from: date | None, applied_to: date | None, payer_id: str | None = None
+        self, applied_from: date | None, applied_to: date | None, payer_id: str | uuid.UUID | None = None
     ) -> list[Certificate]:
         """By 申请日期: one's own and what one applied for others, or one family member's (`payer_id`)."""
         check_applied_range(applied_from, applied_to)

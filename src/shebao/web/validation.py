@@ -30,6 +30,7 @@ FIELD_NAMES: Mapping[str, str] = {
     "bank_code": "开户银行",
     "bank_region_code": "银行行政区划",
     "bill_date": "对账日期",
+    "certificate_id": "证明编号",
     "branch_code": "银行网点",
     "copies": "通知份数",
     "cursor": "翻页位置",
