@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -18,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 from shebao import __version__
 from shebao.config import Settings, get_settings
 from shebao.errors import NotFound, NotLoggedIn, RateLimited, ShebaoError, ValidationFailed
+from shebao.kit import http
 from shebao.logging import configure_logging, log
 from shebao.runtime import Runtime
 from shebao.web.security import MIB, BodyLimitMiddleware, SecurityMiddleware, body_limit_message
@@ -140,11 +142,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error_response(request, error)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    http.close()  # the pooled provider connections of this process
+
+
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or (runtime.settings if runtime else get_settings())
     configure_logging(json=settings.log_json)
     runtime = runtime or Runtime.build(settings)
     app = FastAPI(
+        lifespan=_lifespan,
         title="shebao 自然人社保费系统",
         version=__version__,
         description="城乡居民医疗、城乡居民养老、灵活就业人员社保费的申报、缴款、记录查询与缴费证明。",

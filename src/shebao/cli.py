@@ -85,7 +85,12 @@ def worker(threads: Annotated[int, typer.Option(help="工作线程数")] = 2) ->
     queue.use_runtime(_runtime())
     queue.register_tasks()
     consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
-    consumer.run()
+    try:
+        consumer.run()
+    finally:
+        from shebao.kit import http
+
+        http.close()  # the pooled provider connections
 
 
 @app.command()

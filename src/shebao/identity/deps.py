@@ -66,9 +66,9 @@ def optional_principal(request: Request) -> Principal | None:
         now = runtime.clock.now()
         idle = timedelta(minutes=runtime.settings.session_idle_minutes)
         with runtime.db.session() as session:
-            login = live_session(session, token, now=now)
-            person = session.get(Person, login.person_id) if login is not None else None
-            if login is not None and person is not None:  # a session outlives no person: else logged out
+            found = live_session(session, token, now=now)
+            if found is not None:  # a session outlives no person: else logged out
+                login, person = found
                 touch(session, login, now=now, idle=idle)
                 session.commit()
                 principal = Principal(person, login, via_cookie, request_channel(request))

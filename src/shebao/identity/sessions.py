@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shebao.identity.models import LoginSession
+from shebao.identity.models import LoginSession, Person
 
 ABSOLUTE_LIFETIME = timedelta(hours=12)
 # Writing last_seen on every request would make each read a write; a minute of slack is harmless.
@@ -40,13 +40,19 @@ def open_session(
     return row, token
 
 
-def live_session(session: Session, token: str, *, now: datetime) -> LoginSession | None:
-    row = session.scalars(select(LoginSession).where(LoginSession.token_hash == hash_token(token))).first()
-    if row is None or row.ended_at is not None:
+def live_session(session: Session, token: str, *, now: datetime) -> tuple[LoginSession, Person] | None:
+    """The token's session, if live, with its person (one query: every authenticated request asks)."""
+    found = session.execute(
+        select(LoginSession, Person)
+        .join(Person, Person.id == LoginSession.person_id)
+        .where(LoginSession.token_hash == hash_token(token))
+    ).first()
+    if found is None:
         return None
-    if now >= row.idle_expires_at or now >= row.absolute_expires_at:
+    row, person = found
+    if row.ended_at is not None or now >= row.idle_expires_at or now >= row.absolute_expires_at:
         return None
-    return row
+    return row, person
 
 
 def touch(session: Session, row: LoginSession, *, now: datetime, idle: timedelta) -> None:
