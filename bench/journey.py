@@ -160,40 +160,48 @@ def timed(timings: Timings, step: str, call: Callable[[], httpx.Response]) -> ht
     return answer
 
 
+_clients = threading.local()
+
+
+def thread_client(base: str) -> httpx.Client:
+    """One keep-alive client per client thread: a new one per journey would spend the clients' share of
+    the two cores building TLS contexts (half of this process's samples), not driving the server."""
+    client: httpx.Client | None = getattr(_clients, "client", None)
+    if client is None:
+        client = _clients.client = httpx.Client(base_url=base, timeout=30)
+    return client
+
+
 def journey(base: str, token: str, timings: Timings) -> None:
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-        payables = timed(
-            timings,
-            "payables",
-            lambda: client.get(
-                "/api/v1/payables", params={"scheme": "resident_medical", "status": "to_declare"}
-            ),
-        )
-        ids = [item["id"] for item in payables.json()["items"]]
-        declared = timed(
-            timings, "declare", lambda: client.post("/api/v1/declarations", json={"payable_ids": ids})
-        )
-        paid = timed(
-            timings,
-            "pay",
-            lambda: client.post(
-                "/api/v1/payments", json={"declaration_id": declared.json()["id"], "method": "alipay"}
-            ),
-        )
-        payment = paid.json()
-        timed(
-            timings, "cashier", lambda: client.post(f"/sandbox/alipay/trades/{payment['out_trade_no']}/pay")
-        )
-        started = time.perf_counter()
-        while True:  # the worker delivers the provider's notification; the server applies it
-            status = client.get(f"/api/v1/payments/{payment['id']}").json()["status"]
-            if status == "succeeded":
-                break
-            if time.perf_counter() - started > 60:
-                raise RuntimeError("payment not settled within 60 s")
-            time.sleep(0.05)
-        timings.add("settled", time.perf_counter() - started)
+    client = thread_client(base)
+    client.headers["Authorization"] = f"Bearer {token}"
+    payables = timed(
+        timings,
+        "payables",
+        lambda: client.get("/api/v1/payables", params={"scheme": "resident_medical", "status": "to_declare"}),
+    )
+    ids = [item["id"] for item in payables.json()["items"]]
+    declared = timed(
+        timings, "declare", lambda: client.post("/api/v1/declarations", json={"payable_ids": ids})
+    )
+    paid = timed(
+        timings,
+        "pay",
+        lambda: client.post(
+            "/api/v1/payments", json={"declaration_id": declared.json()["id"], "method": "alipay"}
+        ),
+    )
+    payment = paid.json()
+    timed(timings, "cashier", lambda: client.post(f"/sandbox/alipay/trades/{payment['out_trade_no']}/pay"))
+    started = time.perf_counter()
+    while True:  # the worker delivers the provider's notification; the server applies it
+        status = client.get(f"/api/v1/payments/{payment['id']}").json()["status"]
+        if status == "succeeded":
+            break
+        if time.perf_counter() - started > 60:
+            raise RuntimeError("payment not settled within 60 s")
+        time.sleep(0.05)
+    timings.add("settled", time.perf_counter() - started)
 
 
 def pgbench_tps(admin_url: str, clients: int, seconds: int) -> float:
