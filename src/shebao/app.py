@@ -175,6 +175,8 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
     from shebao.certificates.pages import include as certificates_pages
     from shebao.declarations.endpoints import include as declarations_api
     from shebao.declarations.pages import include as declarations_pages
+    from shebao.deductions.endpoints import include as deductions_api
+    from shebao.deductions.pages import include as deductions_pages
     from shebao.elsewhere.endpoints import include as elsewhere
     from shebao.enrolment.endpoints import include as enrolment
     from shebao.identity.endpoints import include as identity_api
@@ -204,6 +206,8 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
         elsewhere,
         agreements_api,
         agreements_pages,
+        deductions_api,
+        deductions_pages,
         certificates_api,
         certificates_pages,
         shell,

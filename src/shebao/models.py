@@ -5,6 +5,7 @@ from shebao.audit.models import AuditEntry
 from shebao.certificates.models import Captcha, Certificate, CertificateFile, RenderFault
 from shebao.db import Base
 from shebao.declarations.models import Declaration, DeclarationItem
+from shebao.deductions.models import ContributionSetting
 from shebao.enrolment.models import AgencyKey, Enrolment
 from shebao.identity.models import (
     Consent,
@@ -50,6 +51,7 @@ __all__ = [
     "IdempotencyRecord",
     "Payment",
     "Declaration",
+    "ContributionSetting",
     "DeclarationItem",
     "SandboxAlipayTrade",
     "SandboxPhoneCode",

@@ -8,6 +8,7 @@ is a stranger. Zhang's own sessions are there in every dead state: forged, expir
 from __future__ import annotations
 
 import secrets
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from shebao.deductions.settings import SettingRequest, SettingService
 from shebao.identity.documents import check_character
 from shebao.identity.sessions import open_session
 from shebao.payables.models import Payable
@@ -60,6 +62,10 @@ def victim_objects(client: TestClient, runtime: Runtime, world: World) -> Victim
     open_account(client, ZHANG_CARD, "张三")
     agreement = signed(client, world.zhang_headers)["id"]
     next_day(runtime)
+    with runtime.work().step() as step:  # Zhang San's setting for his mother, on his agreement
+        setting = SettingService(step.session, world.zhang, channel="h5", now=step.now).create(
+            SettingRequest("resident_medical", uuid.UUID(agreement), 2026, 2026, family_id=world.li_family_id)
+        )
     with runtime.db.session() as s:
         payables = [str(i) for i in s.scalars(select(Payable.id).where(Payable.person_id == world.zhang.id))]
     return Victim(
@@ -70,6 +76,7 @@ def victim_objects(client: TestClient, runtime: Runtime, world: World) -> Victim
             "family": [world.li_family_id],
             "payable": payables,
             "certificate": [],
+            "contribution_setting": [str(setting.id)],
         }
     )
 

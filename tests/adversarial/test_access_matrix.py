@@ -33,6 +33,7 @@ KINDS = {
     "payable_ids": "payable",
     # Not yet: the victim has no certificate here, so certificate routes are listed but not called.
     "certificate_id": "certificate",
+    "setting_id": "contribution_setting",
 }
 # Ids that are no payer's object here: a login in progress is reached by its own unguessable id; a
 # platform user id is the payer's account at the provider, passed through.
@@ -46,6 +47,8 @@ PLAIN = {
     "slug": "medical",
     "period_from": "2025-01",
     "period_to": "2025-12",
+    "valid_from": 2026,
+    "valid_to": 2026,
 }
 # ... and where the id tried needs another value with it (paying by agreement names one).
 PLAIN_WITH = {"agreement_id": {"method": "agreement"}}

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+
+from tests.payments.conftest import routed_to
+
+
+@pytest.fixture
+def routed(app: FastAPI) -> Iterator[None]:
+    """The bank messages and batch files reach the sandbox bank of the app under test, in-process."""
+    with routed_to(app):
+        yield
