@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Path, Query, status
+from fastapi import APIRouter, FastAPI, Query, status
 
 from shebao.deductions import presenters, schemas
 from shebao.deductions.repository import SettingRepository
@@ -13,11 +12,9 @@ from shebao.deductions.settings import SettingRequest, SettingService
 from shebao.deps import Work
 from shebao.identity.access import Viewer
 from shebao.identity.deps import CurrentPayer
-from shebao.kit.params import PayerFilter
+from shebao.kit.params import PayerFilter, SettingID
 
 router = APIRouter(prefix="/api/v1/contribution-settings", tags=["contribution-settings"])
-
-SettingID = Annotated[uuid.UUID, Path(description="缴费金额设置的 id")]
 
 
 @router.get(

@@ -29,6 +29,7 @@ from shebao.identity.deps import CurrentPayer, Principal
 from shebao.identity.presenters import person_view, whom_choices
 from shebao.kit.clock import to_shanghai
 from shebao.kit.masking import mask_account
+from shebao.kit.params import SettingID
 from shebao.policy import calc
 from shebao.policy.tables import PolicyMissing, default_policy
 from shebao.reference.catalog import load_catalog
@@ -268,7 +269,7 @@ def _card(runtime: Runtime, payer: Principal, setting_id: uuid.UUID) -> dict[str
 
 @router.get(SETTINGS_PATH + "/{setting_id}/void", response_class=HTMLResponse)
 def void_confirm(
-    setting_id: uuid.UUID, request: Request, runtime: RuntimeDep, payer: CurrentPayer
+    setting_id: SettingID, request: Request, runtime: RuntimeDep, payer: CurrentPayer
 ) -> Response:
     card = _card(runtime, payer, setting_id)
     if card["s"].status != ACTIVE:
@@ -278,7 +279,7 @@ def void_confirm(
 
 @router.post(SETTINGS_PATH + "/{setting_id}/void", response_class=HTMLResponse)
 def void(
-    setting_id: uuid.UUID, request: Request, runtime: RuntimeDep, work: Work, payer: CurrentPayer
+    setting_id: SettingID, request: Request, runtime: RuntimeDep, work: Work, payer: CurrentPayer
 ) -> Response:
     try:
         with work.step() as step:
@@ -293,7 +294,7 @@ def void(
 
 
 @router.get(SETTINGS_PATH + "/{setting_id}/voided", response_class=HTMLResponse)
-def voided(setting_id: uuid.UUID, request: Request, runtime: RuntimeDep, payer: CurrentPayer) -> Response:
+def voided(setting_id: SettingID, request: Request, runtime: RuntimeDep, payer: CurrentPayer) -> Response:
     card = _card(runtime, payer, setting_id)
     if card["s"].status != VOIDED:
         return RedirectResponse(VOID_PATH, status_code=303)
