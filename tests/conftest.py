@@ -25,14 +25,14 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import create_engine, make_url, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from shebao import worker  # noqa: E402
+from shebao import jobs  # noqa: E402
 from shebao.app import create_app  # noqa: E402
 from shebao.config import Settings  # noqa: E402
 from shebao.migrate import upgrade  # noqa: E402
 from shebao.models import Base  # noqa: E402
 from shebao.runtime import Runtime  # noqa: E402
 
-worker.huey.immediate = True
+jobs.huey.immediate = True
 
 # Shared arrangements (the demo-like world of payers), usable from every test package.
 pytest_plugins = ["tests.fixtures.world"]
@@ -116,7 +116,7 @@ def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]
         # The runtime is shared by every test: undo what a previous test changed in its settings.
         pg.settings = pg.db.settings = _settings(PG_URL, pg.settings.data_dir)
         pg.adapters.clear()
-        worker.use_runtime(pg)
+        jobs.use_runtime(pg)
         try:
             yield pg
         finally:
@@ -126,7 +126,7 @@ def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]
     path = tmp_path / "shebao.db"
     shutil.copyfile(template, path)
     runtime = Runtime.build(_settings(f"sqlite:///{path}", tmp_path))
-    worker.use_runtime(runtime)
+    jobs.use_runtime(runtime)
     yield runtime
     runtime.db.dispose()
 

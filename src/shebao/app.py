@@ -16,6 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
+import shebao.registrations  # noqa: F401 - what registers with the layers below, before any runtime
 from shebao import __version__
 from shebao.config import Settings, get_settings
 from shebao.errors import NotFound, NotLoggedIn, RateLimited, ShebaoError, ValidationFailed
@@ -188,7 +189,7 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
     from shebao.service_endpoints import include as service
     from shebao.settlement.endpoints import include as payments_api
     from shebao.settlement.pages import include as payments_pages
-    from shebao.web.pages import include as shell
+    from shebao.shell import include as shell
 
     routers: list[Callable[[FastAPI], None]] = [
         service,

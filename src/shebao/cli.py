@@ -10,14 +10,15 @@ from typing import Annotated
 
 import typer
 
-from shebao.config import ConfigError, get_settings
+import shebao.registrations  # noqa: F401 - what registers with the layers below, before any runtime
+from shebao.commands import build_runtime
+from shebao.config import get_settings
 from shebao.elsewhere import cli as _elsewhere_cli  # noqa: F401 - registers `import payments`
 from shebao.enrolment.cli import agency_app, import_app
 from shebao.logging import uvicorn_log_config
 from shebao.operations.cli import ops_app
 from shebao.payables.cli import app as payables_app
 from shebao.reconciliation.cli import reconcile_command
-from shebao.runtime import Runtime
 from shebao.web.clients import proxy_options
 
 app = typer.Typer(help="shebao 自然人社保费系统", no_args_is_help=True, add_completion=False)
@@ -32,24 +33,12 @@ app.add_typer(ops_app, name="ops")
 DEMO_CLOCK = "2025-11-20T09:00:00+08:00"
 
 
-def _runtime(*, start_clock: bool = True) -> Runtime:
-    """The process's runtime; every command (but the migration itself) follows the service clock."""
-    try:
-        runtime = Runtime.build(get_settings())
-    except ConfigError as exc:
-        typer.echo(f"配置错误：{exc}", err=True)
-        raise typer.Exit(2) from exc
-    if start_clock:
-        runtime.start_clock()
-    return runtime
-
-
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """迁移数据库结构到最新版本并载入参考数据（不含演示数据）。"""
     from shebao.migrate import upgrade
 
-    runtime = _runtime(start_clock=False)  # the clock's table may not exist yet
+    runtime = build_runtime(start_clock=False)  # the clock's table may not exist yet
     changed = upgrade(runtime.db)
     runtime.start_clock()
     typer.echo(f"数据库已是最新版本；参考数据更新 {changed} 项。")
@@ -64,7 +53,7 @@ def serve(
     """启动 Web 服务（JSON API 与 H5 页面）。"""
     import uvicorn
 
-    proxies = proxy_options(_runtime().settings)
+    proxies = proxy_options(build_runtime().settings)
     uvicorn.run(
         "shebao.asgi:app",
         host=host,
@@ -80,11 +69,12 @@ def serve(
 @app.command()
 def worker(threads: Annotated[int, typer.Option(help="工作线程数")] = 2) -> None:
     """启动后台任务进程（定时任务、通知重试、查询补偿）。"""
+    from shebao import jobs
     from shebao import worker as queue
 
-    queue.use_runtime(_runtime())
+    jobs.use_runtime(build_runtime())
     queue.register_tasks()
-    consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
+    consumer = jobs.huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
     try:
         consumer.run()
     finally:
@@ -119,19 +109,20 @@ def demo(
 
     import uvicorn
 
+    from shebao import jobs
     from shebao import worker as queue
     from shebao.app import create_app
     from shebao.demo import load_demo
     from shebao.migrate import upgrade
 
-    runtime = _runtime(start_clock=False)  # a fresh database: no schema yet
+    runtime = build_runtime(start_clock=False)  # a fresh database: no schema yet
     upgrade(runtime.db)
     runtime.start_clock()
     if kept:
         text = f"沿用上次的演示数据（{data_dir}），演示缴费人见第一次启动时的输出。 http://{host}:{port}/"
     else:
         text = load_demo(runtime).render(f"http://{host}:{port}", runtime.clock.now())
-    queue.use_runtime(runtime)
+    jobs.use_runtime(runtime)
     queue.start_in_process()
     application = create_app(runtime=runtime)
     typer.echo(text)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -160,27 +162,34 @@ class Settings(BaseSettings):
             raise ConfigError("生产环境不能使用仅供开发的模拟服务：" + ", ".join(sandboxed) + " = sandbox")
         if not self.database_url or not self.database_url.startswith("postgresql"):
             raise ConfigError("生产环境必须通过 SHEBAO_DATABASE_URL 使用 PostgreSQL。")
-        if self.alipay_enabled:
-            # Imported here: the key loader needs these settings, not the other way round.
-            from shebao.payments.channels.alipay.keys import check_production_keys
+        for check in _production_checks.values():
+            if check.applies(self):
+                check.run(self)
 
-            check_production_keys(self)
-        if self.wechat_enabled:
-            from shebao.payments.channels.wechat.keys import check_production_keys as check_wechat
 
-            check_wechat(self)
-        if self.unionpay_enabled:
-            from shebao.payments.channels.unionpay.keys import check_production_keys as check_unionpay
+@dataclass(frozen=True)
+class ProductionCheck:
+    """A check of settings that belong to a part above `config` (a channel's keys, the certificate
+    signer): `run` raises `ConfigError` when production may not start with them."""
 
-            check_unionpay(self)
-        if self.bank_enabled:
-            from shebao.payments.channels.bank.keys import check_production_keys as check_bank
+    applies: Callable[[Settings], bool]
+    run: Callable[[Settings], None]
 
-            check_bank(self)
-        if self.certificate_signing_key or self.certificate_signing_cert:
-            from shebao.certificates.signing import check_production_keys as check_certificate_signing
 
-            check_certificate_signing(self)
+_production_checks: dict[str, ProductionCheck] = {}
+
+
+def register_production_check(
+    name: str, run: Callable[[Settings], None], *, applies: Callable[[Settings], bool]
+) -> None:
+    """Called by the part that owns the settings, when it is imported; `shebao.registrations` imports
+    every such part before a process builds its runtime. Registering a name again replaces it."""
+    _production_checks[name] = ProductionCheck(applies=applies, run=run)
+
+
+def production_checks() -> tuple[str, ...]:
+    """The names registered, in the order they run."""
+    return tuple(_production_checks)
 
 
 @cache

@@ -3,6 +3,7 @@
 from shebao.agreements.models import Agreement, AgreementDeduction
 from shebao.audit.models import AuditEntry
 from shebao.certificates.models import Captcha, Certificate, CertificateFile, RenderFault
+from shebao.clockstore import ClockState
 from shebao.db import Base
 from shebao.declarations.models import Declaration, DeclarationItem
 from shebao.deductions.models import ContributionSetting
@@ -18,7 +19,6 @@ from shebao.identity.models import (
     RateLock,
     SmsCode,
 )
-from shebao.kit.clock import ClockState
 from shebao.payables.models import Payable
 from shebao.payments.models import ChannelEvent, IdempotencyRecord, Payment
 from shebao.reconciliation.models import ReconciliationIssue, StatementRun

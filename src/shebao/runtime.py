@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shebao.clockstore import DatabaseClockStore
 from shebao.config import Settings
 from shebao.db import Database, UnitOfWork
 from shebao.kit import crypto
@@ -24,7 +25,7 @@ class Runtime:
         settings.check_for_production()
         crypto.configure(settings.secret_key)
         db = Database(settings)
-        clock = ServiceClock(db.session, frozen_real_time=settings.is_production)
+        clock = ServiceClock(DatabaseClockStore(db.session), frozen_real_time=settings.is_production)
         return cls(settings=settings, db=db, clock=clock)
 
     def work(self) -> UnitOfWork:

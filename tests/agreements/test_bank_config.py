@@ -8,8 +8,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from shebao.channels.bank import bank_adapter, keys
 from shebao.config import ConfigError, Settings
-from shebao.payments.channels.bank import bank_adapter, keys
 from shebao.payments.registry import configured_methods
 
 FRONT_END = "https://tips-front.example.gov.cn/shebao"

@@ -51,7 +51,7 @@ def test_two_workers_at_once_make_one_certificate(client, world, runtime, routed
 
 def test_the_same_request_twice_at_once_is_one_request(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     _paid(client, world.zhang_headers)
-    from shebao.worker import huey
+    from shebao.jobs import huey
 
     huey.immediate = False  # keep both generating while they race (the queue is not run)
     try:

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from shebao.clockstore import DatabaseClockStore
 from shebao.kit.clock import ClockError, ServiceClock, start_of_local_day
 from shebao.runtime import Runtime
 
@@ -17,7 +18,7 @@ def test_rehearsal_clock_starts_at_the_configured_moment_and_runs(runtime: Runti
 
 def test_clock_is_shared_by_every_process_through_the_database(runtime: Runtime, set_now) -> None:  # type: ignore[no-untyped-def]
     set_now("2025-11-20T23:59:00+08:00")
-    other_process = ServiceClock(runtime.db.session, frozen_real_time=False)
+    other_process = ServiceClock(DatabaseClockStore(runtime.db.session), frozen_real_time=False)
     assert other_process.today() == date(2025, 11, 20)
     with runtime.db.transaction() as s:
         runtime.clock.move_to(s, datetime.fromisoformat("2025-11-21T00:30:00+08:00"))
@@ -65,7 +66,7 @@ def test_sandbox_clock_endpoint_moves_forward_only(client, set_now) -> None:  # 
 
 def test_a_process_started_without_a_clock_setting_follows_the_deployments_clock(runtime, set_now) -> None:  # type: ignore[no-untyped-def]
     set_now("2025-11-20T09:00:00+08:00")
-    worker_process = ServiceClock(runtime.db.session, frozen_real_time=False)
+    worker_process = ServiceClock(DatabaseClockStore(runtime.db.session), frozen_real_time=False)
     with runtime.db.transaction() as s:
         worker_process.start_at(s, None)  # `shebao worker` without SHEBAO_CLOCK
     assert runtime.clock.today() == date(2025, 11, 20)

@@ -78,3 +78,25 @@ def test_production_app_mounts_no_sandbox(tmp_path: Path) -> None:
         assert client.get("/sandbox/clock").status_code == 404
         assert "/sandbox/clock" not in client.get("/openapi.json").json()["paths"]
     crypto.configure("test-secret-key-0123456789abcdef0123456789")
+
+
+@pytest.mark.parametrize("entry", ["shebao.app", "shebao.cli", "shebao.worker"])
+def test_every_entry_point_registers_every_production_check_and_login_provider(entry: str) -> None:
+    """`config` imports no channel: each registers its check when imported, and every process imports
+    them all (`shebao.registrations`) before it builds its runtime."""
+    import subprocess
+    import sys
+
+    script = (
+        f"import {entry}\n"
+        "from shebao.config import production_checks\n"
+        "from shebao.identity import providers\n"
+        "print(','.join(production_checks()))\n"
+        "made = providers.sms_sender, providers.face_verifier, providers.phone_authorizer\n"
+        "print(*(type(make('sandbox')).__name__ for make in made))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == [
+        "alipay,wechat,unionpay,bank,certificates",
+        "SandboxSmsSender SandboxFaceVerifier SandboxPhoneAuthorizer",
+    ]

@@ -13,8 +13,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
 
+from shebao.channels.alipay import AlipayAdapter, alipay_adapter
 from shebao.kit import http
-from shebao.payments.channels.alipay import AlipayAdapter, alipay_adapter
 from shebao.runtime import Runtime
 
 MERCHANT_NOTIFY_PATH = "/test/merchant/alipay-notify"

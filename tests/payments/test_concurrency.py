@@ -50,7 +50,7 @@ def _signed_success(runtime, out_trade_no: str) -> bytes:  # type: ignore[no-unt
     """The sandbox provider's signed TRADE_SUCCESS notification for a trade it has marked paid."""
     from urllib.parse import urlencode
 
-    from shebao.payments.channels.alipay.keys import sandbox_private_key
+    from shebao.channels.alipay.keys import sandbox_private_key
 
     with runtime.db.transaction() as s:
         trade = s.scalars(

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from shebao.audit.models import AuditEntry
+from shebao.channels.base import ChannelTimeout
 from shebao.declarations.models import Declaration
 from shebao.payables.models import Payable
-from shebao.payments.channels.base import ChannelTimeout
 from shebao.payments.eticket import FORMAT
 from shebao.payments.models import ChannelEvent, Payment
 from shebao.payments.registry import adapter_for

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from shebao.payments.channels.base import ChannelOrder
+from shebao.channels.base import ChannelOrder
 from shebao.payments.models import Payment
 from shebao.payments.registry import adapter_for
 from shebao.reconciliation.models import ReconciliationIssue, StatementRun

@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
-from shebao.payments.channels.base import ChannelError
-from shebao.payments.channels.unionpay import bill, fields, keys, signing
+from shebao.channels.base import ChannelError
+from shebao.channels.unionpay import bill, fields, keys, signing
 from shebao.payments.models import Payment
 from shebao.payments.registry import adapter_for
 from shebao.reconciliation.models import ReconciliationIssue, StatementRun

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from shebao.payments.channels.base import ChannelError, ChannelOrder
-from shebao.payments.channels.wechat import bill
+from shebao.channels.base import ChannelError, ChannelOrder
+from shebao.channels.wechat import bill
 from shebao.payments.models import Payment
 from shebao.payments.registry import adapter_for
 from shebao.reconciliation.models import ReconciliationIssue, StatementRun

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from shebao.payments.channels import ChannelOrder
-from shebao.payments.channels.alipay import AlipayAdapter, alipay_adapter, keys, signing
+from shebao.channels import ChannelOrder
+from shebao.channels.alipay import AlipayAdapter, alipay_adapter, keys, signing
 from shebao.runtime import Runtime
 from shebao.sandbox.alipay import notifier
 from tests.payments.conftest import MERCHANT_NOTIFY_URL, MERCHANT_RETURN_URL, Merchant, move_clock, routed_to

@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from shebao.payments.channels import ChannelDebit, ChannelDeclined, ChannelOrder, ChannelTimeout
-from shebao.payments.channels.bank import AgreementCheck, BankAdapter, bank_adapter, codes, keys, messages
+from shebao.channels import ChannelDebit, ChannelDeclined, ChannelOrder, ChannelTimeout
+from shebao.channels.bank import AgreementCheck, BankAdapter, bank_adapter, codes, keys, messages
 from shebao.runtime import Runtime
 from tests.agreements.support import ICBC, ICBC_XICHENG_BRANCH, XICHENG_OFFICE, ZHANG_CARD, bank_mode, card
 from tests.payments.conftest import routed_to

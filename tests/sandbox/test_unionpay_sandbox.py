@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from fastapi import FastAPI, Request, Response
 from fastapi.testclient import TestClient
 
-from shebao.payments.channels import ChannelOrder
-from shebao.payments.channels.unionpay import UnionpayAdapter, fields, keys, signing, unionpay_adapter
+from shebao.channels import ChannelOrder
+from shebao.channels.unionpay import UnionpayAdapter, fields, keys, signing, unionpay_adapter
 from shebao.runtime import Runtime
 from shebao.sandbox.unionpay import notifier
 from tests.payments.conftest import MERCHANT_RETURN_URL, move_clock, routed_to

@@ -17,8 +17,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.testclient import TestClient
 from wechatpayv3 import WeChatPay, WeChatPayType
 
-from shebao.payments.channels import ChannelOrder
-from shebao.payments.channels.wechat import WechatAdapter, keys, signing, wechat_adapter
+from shebao.channels import ChannelOrder
+from shebao.channels.wechat import WechatAdapter, keys, signing, wechat_adapter
 from shebao.runtime import Runtime
 from shebao.sandbox.wechat import notifier
 from tests.payments.channels.test_wechat import pem_private, pem_public

@@ -14,13 +14,13 @@ from shebao.agreements.models import ACTIVE, PENDING, REJECTED, REVOKED, Agreeme
 from shebao.agreements.repository import AgreementRepository, live_key
 from shebao.agreements.rules import effective_from, status_on
 from shebao.audit.service import Actor, record
+from shebao.channels.bank import AgreementCheck, BankAdapter, BankAnswer, codes
+from shebao.channels.base import ChannelError, ChannelTimeout
 from shebao.errors import MisconfiguredChannel, RateLimited
 from shebao.identity.models import Person
 from shebao.identity.ratelimit import Limit, RateLimiter
 from shebao.kit.ids import random_code
 from shebao.logging import log
-from shebao.payments.channels.bank import AgreementCheck, BankAdapter, BankAnswer, codes
-from shebao.payments.channels.base import ChannelError, ChannelTimeout
 from shebao.payments.registry import adapter_for
 from shebao.runtime import Runtime
 

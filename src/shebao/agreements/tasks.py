@@ -5,7 +5,7 @@ from __future__ import annotations
 from huey import crontab
 
 from shebao.agreements.service import confirm_revocations, take_effect
-from shebao.worker import huey, runtime
+from shebao.jobs import huey, runtime
 
 
 @huey.periodic_task(crontab(minute="*"), name="agreements.take_effect")  # type: ignore[untyped-decorator]

@@ -6,8 +6,8 @@ import uuid
 
 from huey import crontab
 
+from shebao.jobs import huey, runtime
 from shebao.logging import log
-from shebao.worker import huey, runtime
 
 
 @huey.task(name="certificates.generate")  # type: ignore[untyped-decorator]

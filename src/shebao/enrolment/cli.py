@@ -6,48 +6,18 @@ Exit codes of the import (API.md): 0 when no row was rejected, 1 when some were,
 
 from __future__ import annotations
 
-import getpass
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from shebao.audit.service import Actor
-
-if TYPE_CHECKING:
-    from shebao.runtime import Runtime
+from shebao.commands import cli_runtime, operator
 
 import_app = typer.Typer(help="导入数据", no_args_is_help=True)
 agency_app = typer.Typer(help="社保经办机构", no_args_is_help=True)
 
 _SHOWN_REJECTIONS = 20
-
-
-@contextmanager
-def cli_runtime() -> Iterator[Runtime]:
-    """The command's runtime (settings from SHEBAO_*), its connections closed when it ends."""
-    from shebao.cli import _runtime
-
-    runtime = _runtime()
-    try:
-        yield runtime
-    except (OperationalError, ProgrammingError) as exc:
-        typer.echo("数据库不可用或尚未初始化：请先运行 shebao db upgrade", err=True)
-        raise typer.Exit(2) from exc
-    finally:
-        runtime.db.dispose()
-
-
-def _operator() -> Actor:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return Actor(type="operator", id=f"cli:{user}"[:64], channel="cli")
 
 
 @import_app.command("enrolments")
@@ -77,7 +47,7 @@ def import_enrolments(
         cli_runtime() as runtime,
         typer.progressbar(length=layout.rows, label="导入参保数据", file=sys.stderr) as bar,
     ):
-        result = import_csv(runtime, file, actor=_operator(), progress=bar.update, layout=layout)
+        result = import_csv(runtime, file, actor=operator(), progress=bar.update, layout=layout)
 
     if report is not None:
         write_report(result, report)
@@ -99,7 +69,7 @@ def add_key(agency_code: Annotated[str, typer.Argument(help="社保经办机构�
     with cli_runtime() as runtime:
         try:
             with runtime.db.transaction() as session:
-                key = create_key(session, agency_code.strip(), now=runtime.clock.now(), actor=_operator())
+                key = create_key(session, agency_code.strip(), now=runtime.clock.now(), actor=operator())
         except UnknownAgency as exc:
             typer.echo(f"{exc.detail}（可用代码见 GET /api/v1/reference/agencies）", err=True)
             raise typer.Exit(2) from exc

@@ -1,6 +1,8 @@
 """The pluggable steps of login. Each has a sandbox implementation for dev, demo and test; a deployment
 plugs in real ones by name through settings (SHEBAO_FACE_PROVIDER, SHEBAO_SMS_PROVIDER,
-SHEBAO_PHONE_PROVIDER). Production refuses the sandbox ones (config.check_for_production).
+SHEBAO_PHONE_PROVIDER). An implementation registers its name when its module is imported
+(`register_face_verifier` and the like; `shebao.registrations` imports the sandbox's). Production
+refuses the sandbox ones (config.check_for_production).
 
 Interface for a real face provider (e.g. a 实人认证 service):
     start(verification, person) -> FaceStart: ask the provider for a session bound to the verification
@@ -11,6 +13,7 @@ Interface for a real face provider (e.g. a 实人认证 service):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -66,28 +69,39 @@ class UnknownProvider(RuntimeError):
     pass
 
 
-def face_verifier(name: str) -> FaceVerifier:
-    if name == "sandbox":
-        from shebao.sandbox.face import SandboxFaceVerifier
+_face_verifiers: dict[str, Callable[[], FaceVerifier]] = {}
+_sms_senders: dict[str, Callable[[], SmsSender]] = {}
+_phone_authorizers: dict[str, Callable[[], PhoneAuthorizer]] = {}
 
-        return SandboxFaceVerifier()
-    raise UnknownProvider(f"unknown face provider: {name}")
+
+def register_face_verifier(name: str, make: Callable[[], FaceVerifier]) -> None:
+    _face_verifiers[name] = make
+
+
+def register_sms_sender(name: str, make: Callable[[], SmsSender]) -> None:
+    _sms_senders[name] = make
+
+
+def register_phone_authorizer(name: str, make: Callable[[], PhoneAuthorizer]) -> None:
+    _phone_authorizers[name] = make
+
+
+def face_verifier(name: str) -> FaceVerifier:
+    if name not in _face_verifiers:
+        raise UnknownProvider(f"unknown face provider: {name}")
+    return _face_verifiers[name]()
 
 
 def sms_sender(name: str) -> SmsSender:
-    if name == "sandbox":
-        from shebao.sandbox.sms import SandboxSmsSender
-
-        return SandboxSmsSender()
-    raise UnknownProvider(f"unknown SMS provider: {name}")
+    if name not in _sms_senders:
+        raise UnknownProvider(f"unknown SMS provider: {name}")
+    return _sms_senders[name]()
 
 
 def phone_authorizer(name: str) -> PhoneAuthorizer:
-    if name == "sandbox":
-        from shebao.sandbox.platform_phone import SandboxPhoneAuthorizer
-
-        return SandboxPhoneAuthorizer()
-    raise UnknownProvider(f"unknown platform phone provider: {name}")
+    if name not in _phone_authorizers:
+        raise UnknownProvider(f"unknown platform phone provider: {name}")
+    return _phone_authorizers[name]()
 
 
 class EnrolmentRegistry:

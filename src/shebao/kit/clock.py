@@ -1,21 +1,19 @@
 """The service clock (API.md: "Every time rule ... follows the service clock").
 
 In production it is real time. Elsewhere it starts at `SHEBAO_CLOCK` and runs forward in real time;
-`POST /sandbox/clock` moves it forward. The offset lives in the database, so every process of one
-deployment shares it; each process re-reads it at most once a second.
+`POST /sandbox/clock` moves it forward. The offset is stored (`shebao.clockstore`: a database row), so
+every process of one deployment shares it; each process re-reads it at most once a second.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Integer, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
-
-from shebao.db import Base
+from sqlalchemy.orm import Session
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _CACHE_SECONDS = 1.0
@@ -25,12 +23,22 @@ class ClockError(ValueError):
     pass
 
 
-class ClockState(Base):
-    __tablename__ = "service_clock"
+@dataclass
+class StoredClock:
+    offset_us: int
+    started_from: str | None
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    offset_us: Mapped[int] = mapped_column(BigInteger, default=0)
-    started_from: Mapped[str | None] = mapped_column(String(64))
+
+class ClockStore(Protocol):
+    """Where a deployment keeps its clock's offset (`shebao.clockstore.DatabaseClockStore`)."""
+
+    def offset_us(self) -> int:
+        """The stored offset, read in a session of its own (0 when none is stored)."""
+        ...
+
+    def load(self, session: Session, *, for_update: bool = False) -> StoredClock | None: ...
+
+    def save(self, session: Session, state: StoredClock) -> None: ...
 
 
 def real_now() -> datetime:
@@ -38,8 +46,8 @@ def real_now() -> datetime:
 
 
 class ServiceClock:
-    def __init__(self, session_factory: Callable[[], Session] | None, *, frozen_real_time: bool) -> None:
-        self._session_factory = session_factory
+    def __init__(self, store: ClockStore | None, *, frozen_real_time: bool) -> None:
+        self._store = store
         self._real_only = frozen_real_time
         self._offset = timedelta(0)
         self._read_at = float("-inf")
@@ -49,12 +57,10 @@ class ServiceClock:
         return not self._real_only and self._offset_now() != timedelta(0)
 
     def _offset_now(self) -> timedelta:
-        if self._real_only or self._session_factory is None:
+        if self._real_only or self._store is None:
             return timedelta(0)
         if time.monotonic() - self._read_at > _CACHE_SECONDS:
-            with self._session_factory() as session:
-                state = session.get(ClockState, 1)
-                self._offset = timedelta(microseconds=state.offset_us if state else 0)
+            self._offset = timedelta(microseconds=self._store.offset_us())
             self._read_at = time.monotonic()
         return self._offset
 
@@ -68,19 +74,14 @@ class ServiceClock:
     def start_at(self, session: Session, start: datetime | None) -> None:
         """At start-up: begin the rehearsal clock at `start` unless it already runs from that start.
         Without a start (SHEBAO_CLOCK unset) a process follows the deployment's clock as it stands."""
-        if self._real_only or start is None:
+        if self._real_only or start is None or self._store is None:
             return
         label = start.isoformat() if start else None
-        state = session.get(ClockState, 1)
+        state = self._store.load(session)
         if state is not None and state.started_from == label:
             return
         offset = (start - real_now()) if start else timedelta(0)
-        if state is None:
-            state = ClockState(id=1)
-            session.add(state)
-        state.offset_us = _micros(offset)
-        state.started_from = label
-        session.flush()
+        self._store.save(session, StoredClock(offset_us=_micros(offset), started_from=label))
         self._remember(offset)
 
     def move_to(self, session: Session, target: datetime) -> datetime:
@@ -89,16 +90,17 @@ class ServiceClock:
             raise ClockError("生产环境不能调整服务时钟")
         if target.tzinfo is None:
             raise ClockError("时间必须带时区，例如 2026-11-28T09:00:00+08:00")
-        state = session.execute(select(ClockState).where(ClockState.id == 1).with_for_update()).scalar()
+        if self._store is None:
+            raise ClockError("服务时钟没有存储，不能调整")
+        state = self._store.load(session, for_update=True)
         current = real_now() + timedelta(microseconds=state.offset_us if state else 0)
         if target < current:
             raise ClockError("服务时钟只能向前调整")
         offset = target - real_now()
-        if state is None:
-            state = ClockState(id=1, started_from=None)
-            session.add(state)
-        state.offset_us = _micros(offset)
-        session.flush()
+        self._store.save(
+            session,
+            StoredClock(offset_us=_micros(offset), started_from=state.started_from if state else None),
+        )
         self._remember(offset)
         return target
 

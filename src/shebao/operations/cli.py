@@ -14,7 +14,7 @@ ops_app = typer.Typer(help="运维与核对：重复缴费待退款、对账差�
 @ops_app.command("refunds")
 def refunds() -> None:
     """列出重复缴费、待退款的缴款（申报已由另一笔缴款付清后到账的款项）。"""
-    from shebao.enrolment.cli import cli_runtime
+    from shebao.commands import cli_runtime
     from shebao.identity.models import Person
     from shebao.payments.models import Payment
 
@@ -34,7 +34,7 @@ def refunds() -> None:
 @ops_app.command("issues")
 def issues() -> None:
     """列出待人工核对的对账差异。"""
-    from shebao.enrolment.cli import cli_runtime
+    from shebao.commands import cli_runtime
     from shebao.reconciliation.models import ReconciliationIssue
     from shebao.reconciliation.service import KIND_LABELS
 

@@ -20,7 +20,7 @@ def generate(
     ] = None,
 ) -> None:
     """按参保信息与服务时钟生成应缴费（已有的不重复生成）。"""
-    from shebao.enrolment.cli import cli_runtime
+    from shebao.commands import cli_runtime
     from shebao.payables.service import sweep
 
     until: Period | None = None

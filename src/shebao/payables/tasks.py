@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from huey import crontab
 
-from shebao import worker
+from shebao import jobs
 from shebao.logging import log
 from shebao.payables.service import SweepResult, sweep
 from shebao.runtime import Runtime
@@ -17,7 +17,7 @@ def generate_due_payables(runtime: Runtime) -> SweepResult:
     return sweep(runtime.db, runtime.clock)
 
 
-@worker.huey.periodic_task(crontab(minute="*/5"), name="payables.generate_due")  # type: ignore[untyped-decorator]
+@jobs.huey.periodic_task(crontab(minute="*/5"), name="payables.generate_due")  # type: ignore[untyped-decorator]
 def generate_due_payables_task() -> None:
-    result = generate_due_payables(worker.runtime())
+    result = generate_due_payables(jobs.runtime())
     log.info("payables_generated", enrolments=result.enrolments, created=result.created)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from shebao.channels.base import ChannelAdapter
 from shebao.config import Settings
-from shebao.payments.channels.base import ChannelAdapter
 from shebao.runtime import Runtime
 
 # API.md: the methods each client channel offers, in its order, "each only once it is built and configured".
@@ -49,19 +49,19 @@ def adapter_for(method: str, runtime: Runtime) -> ChannelAdapter:
     adapter: ChannelAdapter | None = runtime.adapters.get(method)
     if adapter is None:
         if method == "alipay":
-            from shebao.payments.channels.alipay.adapter import alipay_adapter
+            from shebao.channels.alipay.adapter import alipay_adapter
 
             adapter = alipay_adapter(runtime.settings, now=runtime.clock.now)
         elif method == "wechat":
-            from shebao.payments.channels.wechat.adapter import wechat_adapter
+            from shebao.channels.wechat.adapter import wechat_adapter
 
             adapter = wechat_adapter(runtime.settings, now=runtime.clock.now)
         elif method == "unionpay":
-            from shebao.payments.channels.unionpay.adapter import unionpay_adapter
+            from shebao.channels.unionpay.adapter import unionpay_adapter
 
             adapter = unionpay_adapter(runtime.settings, now=runtime.clock.now)
         elif method == "agreement":
-            from shebao.payments.channels.bank.adapter import bank_adapter
+            from shebao.channels.bank.adapter import bank_adapter
 
             adapter = bank_adapter(runtime.settings, now=runtime.clock.now)
         else:

@@ -15,7 +15,7 @@ def reconcile_command(
     ] = None,
 ) -> None:
     """与支付渠道对账：补记通知丢失的缴款，报告金额不符和未知交易（不自动修改）；报告写入数据目录。"""
-    from shebao.enrolment.cli import cli_runtime
+    from shebao.commands import cli_runtime
     from shebao.reconciliation.service import KIND_LABELS, ReconcileRefused, reconcile, statement_channels
 
     try:

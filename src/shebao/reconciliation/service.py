@@ -10,11 +10,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from shebao.audit.service import Actor, record
+from shebao.channels.base import ChannelError, ChannelTimeout, TradeState
+from shebao.channels.statements import Statement, StatementLine, StatementSource
 from shebao.errors import MisconfiguredChannel, ValidationFailed
 from shebao.kit.clock import start_of_local_day
 from shebao.logging import log
-from shebao.payments.channels.base import ChannelError, ChannelTimeout, TradeState
-from shebao.payments.channels.statements import Statement, StatementLine, StatementSource
 from shebao.payments.models import SUCCEEDED, Payment
 from shebao.payments.registry import adapter_for, configured_methods
 from shebao.payments.repository import PaymentRepository

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from huey import crontab
 
+from shebao.jobs import huey, runtime
 from shebao.reconciliation.service import reconcile_due
-from shebao.worker import huey, runtime
 
 
 @huey.periodic_task(crontab(minute="7"), name="reconciliation.daily")  # type: ignore[untyped-decorator]

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shebao.identity.providers import register_phone_authorizer
 from shebao.sandbox.models import SandboxPhoneCode
 
 CODE_LIFETIME = timedelta(minutes=5)
@@ -37,3 +38,6 @@ class SandboxPhoneAuthorizer:
             return None
         row.used_at = now
         return row.phone
+
+
+register_phone_authorizer("sandbox", SandboxPhoneAuthorizer)

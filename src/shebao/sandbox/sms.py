@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from shebao.identity.providers import register_sms_sender
 from shebao.identity.repository import phone_index
 from shebao.sandbox.models import SandboxSms
 
@@ -17,3 +18,6 @@ class SandboxSmsSender:
         session.add(
             SandboxSms(phone_index=phone_index(phone), phone=phone, text=text, code=code, sent_at=now)
         )
+
+
+register_sms_sender("sandbox", SandboxSmsSender)

@@ -18,10 +18,10 @@ from shebao.agreements.models import Agreement, AgreementDeduction
 from shebao.agreements.repository import AgreementRepository
 from shebao.agreements.rules import unusable_reason
 from shebao.audit.service import Actor, record
+from shebao.channels.base import ChannelDebit
 from shebao.db import UnitOfWork
 from shebao.declarations.models import Declaration
 from shebao.identity.models import Person
-from shebao.payments.channels.base import ChannelDebit
 from shebao.payments.models import Payment
 
 

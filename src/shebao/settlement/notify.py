@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
+from shebao.channels.base import ChannelNotification, InvalidNotification
 from shebao.logging import log
-from shebao.payments.channels.base import ChannelNotification, InvalidNotification
 from shebao.payments.models import CLOSED, ChannelEvent
 from shebao.payments.registry import adapter_for
 from shebao.payments.repository import PaymentRepository

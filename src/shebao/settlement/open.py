@@ -25,6 +25,13 @@ from sqlalchemy.orm import Session
 
 from shebao.agreements.models import Agreement
 from shebao.audit.service import Actor, record
+from shebao.channels.base import (
+    ChannelDeclined,
+    ChannelError,
+    ChannelOrder,
+    ChannelPay,
+    ChannelTimeout,
+)
 from shebao.db import UnitOfWork
 from shebao.declarations.models import PAID, Declaration
 from shebao.declarations.service import DeclarationService
@@ -32,13 +39,6 @@ from shebao.identity.models import Person
 from shebao.kit.clock import start_of_local_day, to_shanghai
 from shebao.kit.ids import random_digits
 from shebao.payments import errors, states
-from shebao.payments.channels.base import (
-    ChannelDeclined,
-    ChannelError,
-    ChannelOrder,
-    ChannelPay,
-    ChannelTimeout,
-)
 from shebao.payments.models import CREATED, FAILED, PENDING, UNKNOWN, Payment
 from shebao.payments.registry import adapter_for, answers_at_once, methods_for
 from shebao.payments.repository import PaymentRepository

@@ -206,7 +206,7 @@ def void(
 
 
 def include(app: FastAPI) -> None:
-    from shebao.payments.channels.unionpay.front import include as unionpay_front
+    from shebao.channels.unionpay.front import include as unionpay_front
 
     app.include_router(router)
     unionpay_front(app)  # the page that posts UnionPay's signed front form

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from shebao.channels.base import ChannelError, ChannelTimeout, TradeState
 from shebao.db import UnitOfWork
 from shebao.logging import log
-from shebao.payments.channels.base import ChannelError, ChannelTimeout, TradeState
 from shebao.payments.models import CLOSED, CREATED, FAILED, SUCCEEDED, UNKNOWN, Payment
 from shebao.payments.registry import adapter_for, answers_at_once
 from shebao.payments.repository import PaymentRepository

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from huey import crontab
 
+from shebao.jobs import huey, runtime
 from shebao.settlement.query import settle_due
-from shebao.worker import huey, runtime
 
 
 @huey.periodic_task(crontab(minute="*"), name="payments.settle_open")  # type: ignore[untyped-decorator]

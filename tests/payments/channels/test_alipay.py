@@ -17,10 +17,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
+from shebao.channels import ChannelError, ChannelOrder, ChannelTimeout, InvalidNotification
+from shebao.channels.alipay import AlipayAdapter, AlipayRefused, alipay_adapter, keys, signing
 from shebao.config import ConfigError, Settings
 from shebao.kit import http
-from shebao.payments.channels import ChannelError, ChannelOrder, ChannelTimeout, InvalidNotification
-from shebao.payments.channels.alipay import AlipayAdapter, AlipayRefused, alipay_adapter, keys, signing
 from shebao.runtime import Runtime
 from tests.payments.conftest import MERCHANT_NOTIFY_URL, MERCHANT_RETURN_URL
 

@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from fastapi.testclient import TestClient
 
+from shebao.channels import ChannelError, ChannelOrder, ChannelTimeout, InvalidNotification
+from shebao.channels.unionpay import UnionpayAdapter, fields, keys, signing, unionpay_adapter
 from shebao.config import ConfigError, Settings
 from shebao.kit import http
-from shebao.payments.channels import ChannelError, ChannelOrder, ChannelTimeout, InvalidNotification
-from shebao.payments.channels.unionpay import UnionpayAdapter, fields, keys, signing, unionpay_adapter
 from shebao.runtime import Runtime
 from tests.payments.conftest import MERCHANT_NOTIFY_URL, MERCHANT_RETURN_URL
 

@@ -21,10 +21,10 @@ from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from wechatpayv3 import WeChatPay, WeChatPayType
 
+from shebao.channels import ChannelError, ChannelOrder, ChannelTimeout, InvalidNotification
+from shebao.channels.wechat import WechatAdapter, keys, resource, signing, wechat_adapter
 from shebao.config import ConfigError, Settings
 from shebao.kit import http
-from shebao.payments.channels import ChannelError, ChannelOrder, ChannelTimeout, InvalidNotification
-from shebao.payments.channels.wechat import WechatAdapter, keys, resource, signing, wechat_adapter
 from shebao.runtime import Runtime
 from tests.payments.conftest import MERCHANT_NOTIFY_URL, MERCHANT_RETURN_URL
 

@@ -16,10 +16,10 @@ from fastapi import APIRouter, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shebao.channels.alipay import bill, fields, keys
 from shebao.deps import Clock, DbSession, RuntimeDep
 from shebao.errors import Inconsistent, NotFound, ValidationFailed
 from shebao.kit.clock import ServiceClock, start_of_local_day, to_shanghai
-from shebao.payments.channels.alipay import bill, fields, keys
 from shebao.sandbox.alipay import protocol, trades
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
 

@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from shebao.channels.alipay import fields, keys, signing
 from shebao.config import Settings
 from shebao.deps import Clock, RuntimeDep, WriteSession
-from shebao.payments.channels.alipay import fields, keys, signing
 from shebao.sandbox.alipay import notifier, trades
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
 from shebao.web.security import csrf_protect

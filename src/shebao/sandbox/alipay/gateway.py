@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from shebao.channels.alipay import fields
 from shebao.deps import Clock, RuntimeDep, WriteSession
 from shebao.errors import BadRequest
 from shebao.kit.clock import ServiceClock
-from shebao.payments.channels.alipay import fields
 from shebao.sandbox.alipay import bills, protocol, trades
 from shebao.sandbox.alipay.cashier import cashier_page
 from shebao.sandbox.alipay.models import SandboxAlipayTrade

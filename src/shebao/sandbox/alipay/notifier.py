@@ -21,11 +21,11 @@ from huey import crontab
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shebao import worker
+from shebao import jobs
+from shebao.channels.alipay import fields, keys, signing
 from shebao.db import after_commit
 from shebao.kit import http
 from shebao.logging import log
-from shebao.payments.channels.alipay import fields, keys, signing
 from shebao.runtime import Runtime
 from shebao.sandbox.alipay.models import (
     NOTIFY_ABANDONED,
@@ -187,18 +187,18 @@ def copies_after_commit(session: Session, trade: SandboxAlipayTrade, copies: int
     after_commit(session, lambda: copies_task(trade_id, copies))
 
 
-@worker.huey.task(name="sandbox.alipay.deliver")  # type: ignore[untyped-decorator]
+@jobs.huey.task(name="sandbox.alipay.deliver")  # type: ignore[untyped-decorator]
 def deliver_task(trade_id: str) -> None:
-    deliver(worker.runtime(), uuid.UUID(trade_id))
+    deliver(jobs.runtime(), uuid.UUID(trade_id))
 
 
-@worker.huey.task(name="sandbox.alipay.copies")  # type: ignore[untyped-decorator]
+@jobs.huey.task(name="sandbox.alipay.copies")  # type: ignore[untyped-decorator]
 def copies_task(trade_id: str, copies: int) -> None:
-    send_copies(worker.runtime(), uuid.UUID(trade_id), copies)
+    send_copies(jobs.runtime(), uuid.UUID(trade_id), copies)
 
 
-@worker.huey.periodic_task(crontab(minute="*"), name="sandbox.alipay.retry")  # type: ignore[untyped-decorator]
+@jobs.huey.periodic_task(crontab(minute="*"), name="sandbox.alipay.retry")  # type: ignore[untyped-decorator]
 def retry_task() -> None:
-    runtime = worker.runtime()
+    runtime = jobs.runtime()
     if runtime.settings.sandboxes_enabled:
         deliver_due(runtime)

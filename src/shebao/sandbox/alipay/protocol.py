@@ -11,9 +11,9 @@ from urllib.parse import parse_qsl
 from fastapi import Request
 from fastapi.responses import Response
 
+from shebao.channels.alipay import fields, keys, signing
 from shebao.config import Settings
 from shebao.errors import BadRequest
-from shebao.payments.channels.alipay import fields, keys, signing
 from shebao.sandbox.alipay.trades import TradeRefused
 
 MAX_BODY = 64 * 1024

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shebao.channels.alipay import fields
 from shebao.kit.clock import to_shanghai
 from shebao.kit.ids import new_id, random_digits
 from shebao.kit.money import MoneyError
-from shebao.payments.channels.alipay import fields
 from shebao.sandbox.alipay.models import NOTIFY_LOST, NOTIFY_NONE, NOTIFY_PENDING, SandboxAlipayTrade
 
 SELLER_ID = "2088102177000001"  # the sandbox merchant's Alipay user id

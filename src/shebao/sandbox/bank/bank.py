@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shebao.channels.bank import codes
+from shebao.channels.bank.messages import Message
 from shebao.kit.clock import to_shanghai
 from shebao.kit.ids import random_digits
-from shebao.payments.channels.bank import codes
-from shebao.payments.channels.bank.messages import Message
 from shebao.sandbox.bank import accounts
 from shebao.sandbox.bank.models import SandboxBankAccount, SandboxBankAgreement, SandboxBankEntry
 

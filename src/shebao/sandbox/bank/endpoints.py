@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shebao.channels.bank import codes, keys, messages
 from shebao.deps import Clock, DbSession, RuntimeDep, WriteSession
 from shebao.errors import BadRequest, Inconsistent, NotFound, ValidationFailed
 from shebao.kit.clock import to_shanghai
 from shebao.kit.text import PlainText
-from shebao.payments.channels.bank import codes, keys, messages
 from shebao.reference.catalog import load_catalog
 from shebao.sandbox.bank import accounts, bank
 from shebao.sandbox.bank.models import SandboxBankAccount, SandboxBankAgreement

@@ -2,7 +2,7 @@
 
 The file of a settlement day (`settleDate` MMDD: the latest such day before today, service clock, Beijing
 time) lists the orders paid that day, in the sandbox's rendering of UnionPay's 全渠道 INN file
-(`payments/channels/unionpay/bill.py`), zipped, deflated and base64 in the signed answer's `fileContent`.
+(`channels/unionpay/bill.py`), zipped, deflated and base64 in the signed answer's `fileContent`.
 Today's file does not exist yet (respCode 98), as at UnionPay. Like the query, every error is a signed
 `respCode`/`respMsg` answer.
 """
@@ -19,11 +19,11 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shebao.channels.unionpay import bill, fields, keys, signing
 from shebao.config import Settings
 from shebao.deps import Clock, DbSession, RuntimeDep
 from shebao.errors import Inconsistent
 from shebao.kit.clock import ServiceClock, start_of_local_day, to_shanghai
-from shebao.payments.channels.unionpay import bill, fields, keys, signing
 from shebao.sandbox.unionpay import protocol
 from shebao.sandbox.unionpay.models import SandboxUnionpayTrade
 from shebao.sandbox.unionpay.trades import TradeRefused

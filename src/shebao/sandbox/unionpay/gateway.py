@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
+from shebao.channels.unionpay import fields
 from shebao.deps import Clock, RuntimeDep, WriteSession
 from shebao.errors import BadRequest
-from shebao.payments.channels.unionpay import fields
 from shebao.sandbox.unionpay import protocol, trades
 from shebao.sandbox.unionpay.cashier import cashier_page
 

@@ -12,7 +12,7 @@ import httpx
 from huey import crontab
 from sqlalchemy.orm import Session
 
-from shebao import worker
+from shebao import jobs
 from shebao.db import after_commit
 from shebao.errors import Inconsistent
 from shebao.runtime import Runtime
@@ -58,18 +58,18 @@ def copies_after_commit(session: Session, trade: SandboxUnionpayTrade, copies: i
         after_commit(session, lambda: copies_task(trade_id, copies))
 
 
-@worker.huey.task(name="sandbox.unionpay.deliver")  # type: ignore[untyped-decorator]
+@jobs.huey.task(name="sandbox.unionpay.deliver")  # type: ignore[untyped-decorator]
 def deliver_task(trade_id: str) -> None:
-    deliveries.deliver(worker.runtime(), PROVIDER, uuid.UUID(trade_id))
+    deliveries.deliver(jobs.runtime(), PROVIDER, uuid.UUID(trade_id))
 
 
-@worker.huey.task(name="sandbox.unionpay.copies")  # type: ignore[untyped-decorator]
+@jobs.huey.task(name="sandbox.unionpay.copies")  # type: ignore[untyped-decorator]
 def copies_task(trade_id: str, copies: int) -> None:
-    deliveries.send_copies(worker.runtime(), PROVIDER, uuid.UUID(trade_id), copies)
+    deliveries.send_copies(jobs.runtime(), PROVIDER, uuid.UUID(trade_id), copies)
 
 
-@worker.huey.periodic_task(crontab(minute="*"), name="sandbox.unionpay.retry")  # type: ignore[untyped-decorator]
+@jobs.huey.periodic_task(crontab(minute="*"), name="sandbox.unionpay.retry")  # type: ignore[untyped-decorator]
 def retry_task() -> None:
-    runtime = worker.runtime()
+    runtime = jobs.runtime()
     if runtime.settings.sandboxes_enabled:
         deliver_due(runtime)

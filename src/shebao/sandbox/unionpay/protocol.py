@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
+from shebao.channels.unionpay import fields, keys, signing
 from shebao.config import Settings
 from shebao.errors import BadRequest, Inconsistent
 from shebao.kit.clock import to_shanghai
-from shebao.payments.channels.unionpay import fields, keys, signing
 from shebao.sandbox.unionpay.models import FAILED, PAID, SandboxUnionpayTrade
 from shebao.sandbox.unionpay.trades import TradeRefused
 

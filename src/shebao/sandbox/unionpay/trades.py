@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shebao.channels.unionpay import fields
 from shebao.kit.ids import random_digits
-from shebao.payments.channels.unionpay import fields
 from shebao.sandbox import deliveries
 from shebao.sandbox.unionpay.models import EXPIRED, FAILED, PAID, UNPAID, SandboxUnionpayTrade
 

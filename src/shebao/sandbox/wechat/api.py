@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from shebao.channels.wechat import fields, keys
 from shebao.deps import Clock, RuntimeDep, WriteSession
 from shebao.kit.ids import random_digits
-from shebao.payments.channels.wechat import fields, keys
 from shebao.runtime import Runtime
 from shebao.sandbox.wechat import protocol, trades
 from shebao.sandbox.wechat.models import SandboxWechatTrade

@@ -2,7 +2,7 @@
 (申请交易账单, 下载账单) as the adapter calls them, both requests signed like every v3 call.
 
 The bill of a day lists the orders paid that day (Beijing time) in WeChat Pay's ALL layout
-(`payments/channels/wechat/bill.py`): backquoted fields, a summary header and row; UTF-8. Only a closed day
+(`channels/wechat/bill.py`): backquoted fields, a summary header and row; UTF-8. Only a closed day
 (service clock) has a bill. The file is rendered from the trades each time, so the SHA1 answered by the
 first call holds for the download unless a trade changed in between — as at WeChat Pay, where a bill is
 fixed once made. The download answer is the file itself, not signed (its SHA1 vouches for it); errors are
@@ -25,11 +25,11 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shebao.channels.wechat import bill, fields, keys
 from shebao.deps import Clock, DbSession, RuntimeDep
 from shebao.errors import Inconsistent
 from shebao.kit.clock import ServiceClock, start_of_local_day, to_shanghai
 from shebao.kit.money import fen_to_yuan_text
-from shebao.payments.channels.wechat import bill, fields, keys
 from shebao.runtime import Runtime
 from shebao.sandbox.wechat import protocol
 from shebao.sandbox.wechat.models import SandboxWechatTrade

@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from shebao.channels.wechat import fields
 from shebao.deps import Clock, WriteSession
-from shebao.payments.channels.wechat import fields
 from shebao.sandbox.wechat import notifier, trades
 from shebao.sandbox.wechat.models import SandboxWechatTrade
 from shebao.web.security import csrf_protect

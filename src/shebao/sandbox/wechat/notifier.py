@@ -12,11 +12,11 @@ import httpx
 from huey import crontab
 from sqlalchemy.orm import Session
 
-from shebao import worker
+from shebao import jobs
+from shebao.channels.wechat import fields, keys, resource
 from shebao.db import after_commit
 from shebao.errors import Inconsistent
 from shebao.kit.ids import random_code
-from shebao.payments.channels.wechat import fields, keys, resource
 from shebao.runtime import Runtime
 from shebao.sandbox import deliveries
 from shebao.sandbox.wechat import protocol, trades
@@ -84,18 +84,18 @@ def copies_after_commit(session: Session, trade: SandboxWechatTrade, copies: int
         after_commit(session, lambda: copies_task(trade_id, copies))
 
 
-@worker.huey.task(name="sandbox.wechat.deliver")  # type: ignore[untyped-decorator]
+@jobs.huey.task(name="sandbox.wechat.deliver")  # type: ignore[untyped-decorator]
 def deliver_task(trade_id: str) -> None:
-    deliveries.deliver(worker.runtime(), PROVIDER, uuid.UUID(trade_id))
+    deliveries.deliver(jobs.runtime(), PROVIDER, uuid.UUID(trade_id))
 
 
-@worker.huey.task(name="sandbox.wechat.copies")  # type: ignore[untyped-decorator]
+@jobs.huey.task(name="sandbox.wechat.copies")  # type: ignore[untyped-decorator]
 def copies_task(trade_id: str, copies: int) -> None:
-    deliveries.send_copies(worker.runtime(), PROVIDER, uuid.UUID(trade_id), copies)
+    deliveries.send_copies(jobs.runtime(), PROVIDER, uuid.UUID(trade_id), copies)
 
 
-@worker.huey.periodic_task(crontab(minute="*"), name="sandbox.wechat.retry")  # type: ignore[untyped-decorator]
+@jobs.huey.periodic_task(crontab(minute="*"), name="sandbox.wechat.retry")  # type: ignore[untyped-decorator]
 def retry_task() -> None:
-    runtime = worker.runtime()
+    runtime = jobs.runtime()
     if runtime.settings.sandboxes_enabled:
         deliver_due(runtime)

@@ -10,10 +10,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
+from shebao.channels.wechat import keys, signing
 from shebao.config import Settings
 from shebao.errors import BadRequest
 from shebao.kit.ids import new_id
-from shebao.payments.channels.wechat import keys, signing
 from shebao.sandbox.wechat.trades import OrderRefused
 
 MAX_BODY = 64 * 1024

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shebao.channels.wechat import fields
 from shebao.kit.clock import to_shanghai
 from shebao.kit.ids import random_digits
-from shebao.payments.channels.wechat import fields
 from shebao.sandbox import deliveries
 from shebao.sandbox.wechat.models import SandboxWechatTrade
 

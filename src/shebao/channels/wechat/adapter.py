@@ -20,10 +20,7 @@ from urllib.parse import quote
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shebao.config import Settings
-from shebao.kit import http
-from shebao.kit.clock import real_now
-from shebao.payments.channels.base import (
+from shebao.channels.base import (
     ChannelError,
     ChannelNotification,
     ChannelOrder,
@@ -32,8 +29,11 @@ from shebao.payments.channels.base import (
     InvalidNotification,
     TradeState,
 )
-from shebao.payments.channels.statements import Statement
-from shebao.payments.channels.wechat import bill, fields, keys, notification, signing
+from shebao.channels.statements import Statement
+from shebao.channels.wechat import bill, fields, keys, notification, signing
+from shebao.config import Settings
+from shebao.kit import http
+from shebao.kit.clock import real_now
 
 ORDER_NOT_EXIST = "ORDER_NOT_EXIST"
 # ChannelOrder does not carry the payer's address; WeChat Pay wants one for H5 orders.

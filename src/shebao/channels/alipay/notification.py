@@ -12,9 +12,9 @@ from urllib.parse import parse_qsl
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from shebao.channels.alipay import fields, signing
+from shebao.channels.base import ChannelNotification, InvalidNotification
 from shebao.kit.money import MoneyError
-from shebao.payments.channels.alipay import fields, signing
-from shebao.payments.channels.base import ChannelNotification, InvalidNotification
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 REQUIRED = ("notify_id", "app_id", "out_trade_no", "total_amount", "trade_status", "sign")

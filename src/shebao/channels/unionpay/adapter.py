@@ -18,10 +18,7 @@ from urllib.parse import urlencode
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shebao.config import Settings
-from shebao.kit import http
-from shebao.kit.clock import real_now
-from shebao.payments.channels.base import (
+from shebao.channels.base import (
     ChannelError,
     ChannelNotification,
     ChannelOrder,
@@ -30,8 +27,11 @@ from shebao.payments.channels.base import (
     TradeState,
     TradeStatus,
 )
-from shebao.payments.channels.statements import Statement
-from shebao.payments.channels.unionpay import bill, fields, keys, notification, signing
+from shebao.channels.statements import Statement
+from shebao.channels.unionpay import bill, fields, keys, notification, signing
+from shebao.config import Settings
+from shebao.kit import http
+from shebao.kit.clock import real_now
 
 FORM_TYPE = "application/x-www-form-urlencoded;charset=utf-8"
 FRONT_PAGE_PATH = "/pay/unionpay/front"

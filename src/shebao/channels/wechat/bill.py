@@ -15,10 +15,10 @@ import hashlib
 import io
 from datetime import date, datetime
 
+from shebao.channels.base import ChannelError
+from shebao.channels.statements import LineKind, Statement, StatementLine
 from shebao.kit.clock import SHANGHAI
 from shebao.kit.money import MoneyError, yuan_to_fen
-from shebao.payments.channels.base import ChannelError
-from shebao.payments.channels.statements import LineKind, Statement, StatementLine
 
 HEADER = (
     "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,"

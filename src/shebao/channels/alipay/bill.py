@@ -8,11 +8,11 @@ import io
 import zipfile
 from datetime import date
 
+from shebao.channels.alipay import fields
+from shebao.channels.base import ChannelError, ChannelTimeout
+from shebao.channels.statements import LineKind, Statement, StatementLine
 from shebao.kit import http
 from shebao.kit.money import MoneyError, yuan_to_fen
-from shebao.payments.channels.alipay import fields
-from shebao.payments.channels.base import ChannelError, ChannelTimeout
-from shebao.payments.channels.statements import LineKind, Statement, StatementLine
 
 HEADER = (
     "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,"

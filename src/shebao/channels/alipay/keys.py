@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shebao.config import ConfigError, Settings
+from shebao.config import ConfigError, Settings, register_production_check
 
 DEV_APP_ID = "9021000100000001"  # Alipay sandbox app ids start with 9021
 PRODUCTION_GATEWAY = "https://openapi.alipay.com/gateway.do"
@@ -169,3 +169,6 @@ def _generate(path: Path) -> None:
             pass  # another process got there first: use its key
     finally:
         os.unlink(temp)
+
+
+register_production_check("alipay", check_production_keys, applies=lambda settings: settings.alipay_enabled)

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shebao.config import ConfigError, Settings
-from shebao.payments.channels import keyfiles
+from shebao.channels import keyfiles
+from shebao.config import ConfigError, Settings, register_production_check
 
 DEV_MCHID = "1900000109"  # WeChat Pay's documentation merchant
 DEV_APPID = "wxd678efh567hg6787"
@@ -128,3 +128,6 @@ def check_production_keys(settings: Settings) -> None:
     merchant_private_key(settings)
     apiv3_key(settings)
     platform_keys(settings)
+
+
+register_production_check("wechat", check_production_keys, applies=lambda settings: settings.wechat_enabled)

@@ -1,6 +1,6 @@
 """Provider adapters (Alipay now; WeChat Pay, UnionPay, bank later), all behind `base.ChannelAdapter`."""
 
-from shebao.payments.channels.base import (
+from shebao.channels.base import (
     ChannelAdapter,
     ChannelDebit,
     ChannelDeclined,

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shebao.config import ConfigError, Settings
-from shebao.payments.channels import keyfiles
+from shebao.channels import keyfiles
+from shebao.config import ConfigError, Settings, register_production_check
 
 SANDBOX_GATEWAY_PATH = "/sandbox/bank/gateway"
 APP_KEY_FILE = "bank_app_private.pem"
@@ -68,3 +68,6 @@ def check_production_keys(settings: Settings) -> None:
         )
     private_key(settings)
     bank_public_key(settings)
+
+
+register_production_check("bank", check_production_keys, applies=lambda settings: settings.bank_enabled)

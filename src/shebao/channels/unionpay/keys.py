@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shebao.config import ConfigError, Settings
-from shebao.payments.channels import keyfiles
+from shebao.channels import keyfiles
+from shebao.config import ConfigError, Settings, register_production_check
 
 DEV_MER_ID = "777290058110048"  # UnionPay's test merchant
 DEV_CERT_ID = "68759663125"
@@ -85,3 +85,8 @@ def check_production_keys(settings: Settings) -> None:
         )
     sign_key(settings)
     verify_key(settings)
+
+
+register_production_check(
+    "unionpay", check_production_keys, applies=lambda settings: settings.unionpay_enabled
+)

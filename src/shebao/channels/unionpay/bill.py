@@ -30,9 +30,9 @@ import zipfile
 import zlib
 from datetime import date, datetime
 
+from shebao.channels.base import ChannelError
+from shebao.channels.statements import LineKind, Statement, StatementLine
 from shebao.kit.clock import SHANGHAI
-from shebao.payments.channels.base import ChannelError
-from shebao.payments.channels.statements import LineKind, Statement, StatementLine
 
 FILE_TRANSFER_PATH = "/gateway/api/fileTransfer.do"
 TXN_FILE_TRANSFER = "76"

@@ -11,9 +11,9 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
+from shebao.channels.unionpay import adapter, fields, keys
 from shebao.deps import RuntimeDep
 from shebao.errors import BadRequest, NotFound
-from shebao.payments.channels.unionpay import adapter, fields, keys
 from shebao.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shebao.payments.channels.base import ChannelNotification, InvalidNotification
-from shebao.payments.channels.unionpay import fields, signing
+from shebao.channels.base import ChannelNotification, InvalidNotification
+from shebao.channels.unionpay import fields, signing
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 REQUIRED = (

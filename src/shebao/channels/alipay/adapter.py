@@ -19,13 +19,8 @@ from urllib.parse import urlencode, urljoin
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shebao.config import Settings
-from shebao.errors import MisconfiguredChannel
-from shebao.kit import http
-from shebao.kit.clock import real_now
-from shebao.kit.money import MoneyError
-from shebao.payments.channels.alipay import bill, fields, keys, notification, signing
-from shebao.payments.channels.base import (
+from shebao.channels.alipay import bill, fields, keys, notification, signing
+from shebao.channels.base import (
     ChannelError,
     ChannelNotification,
     ChannelOrder,
@@ -33,7 +28,12 @@ from shebao.payments.channels.base import (
     ChannelTimeout,
     TradeState,
 )
-from shebao.payments.channels.statements import Statement
+from shebao.channels.statements import Statement
+from shebao.config import Settings
+from shebao.errors import MisconfiguredChannel
+from shebao.kit import http
+from shebao.kit.clock import real_now
+from shebao.kit.money import MoneyError
 
 SUCCESS_CODE = "10000"
 TRADE_NOT_EXIST = "ACQ.TRADE_NOT_EXIST"

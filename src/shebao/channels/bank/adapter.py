@@ -17,11 +17,8 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shebao.config import Settings
-from shebao.kit import http
-from shebao.kit.clock import real_now
-from shebao.payments.channels.bank import codes, keys, messages
-from shebao.payments.channels.base import (
+from shebao.channels.bank import codes, keys, messages
+from shebao.channels.base import (
     ChannelDeclined,
     ChannelError,
     ChannelNotification,
@@ -31,6 +28,9 @@ from shebao.payments.channels.base import (
     InvalidNotification,
     TradeState,
 )
+from shebao.config import Settings
+from shebao.kit import http
+from shebao.kit.clock import real_now
 
 
 @dataclass(frozen=True)

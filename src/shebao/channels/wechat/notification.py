@@ -14,8 +14,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shebao.payments.channels.base import ChannelNotification, InvalidNotification
-from shebao.payments.channels.wechat import fields, resource, signing
+from shebao.channels.base import ChannelNotification, InvalidNotification
+from shebao.channels.wechat import fields, resource, signing
 
 MAX_AGE = timedelta(minutes=5)
 HEADERS = ("Wechatpay-Serial", "Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature")
