@@ -259,7 +259,10 @@ def test_agreements_are_the_payers_own(client, world, routed) -> None:  # type: 
     body = signed(client, world.zhang_headers)
     assert client.get(f"/api/v1/agreements/{body['id']}", headers=world.li_headers).status_code == 404
     assert client.post(f"/api/v1/agreements/{body['id']}/revoke", headers=world.li_headers).status_code == 404
-    assert client.get("/api/v1/agreements", headers=world.li_headers).json() == {"items": []}
+    assert client.get("/api/v1/agreements", headers=world.li_headers).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
     assert client.get("/api/v1/agreements/not-an-id", headers=world.zhang_headers).status_code == 422
     assert client.get("/api/v1/agreements").status_code == 401
 

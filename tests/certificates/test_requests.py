@@ -273,8 +273,11 @@ def test_list_by_application_date(client, world, runtime, routed) -> None:  # ty
     assert [c["id"] for c in listed.json()["items"]] == [second["id"], first["id"]]
     assert client.get(
         "/api/v1/certificates", params={"applied_to": "2025-11-19"}, headers=world.zhang_headers
-    ).json() == {"items": []}
-    assert client.get("/api/v1/certificates", headers=world.wang_headers).json() == {"items": []}
+    ).json() == {"items": [], "next_cursor": None}
+    assert client.get("/api/v1/certificates", headers=world.wang_headers).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
     reversed_ = client.get(
         "/api/v1/certificates",
         params={"applied_from": "2025-11-21", "applied_to": "2025-11-20"},

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -8,10 +8,13 @@ from sqlalchemy import select
 from shebao.audit.models import AuditEntry
 from shebao.declarations import taxcore
 from shebao.declarations.models import Declaration
+from shebao.kit.ids import new_id
 from shebao.settlement.declaration import DeadlinePassed, check_can_pay
 from shebao.settlement.settle import do_mark_paid
 from tests.fixtures.world import payable_ids
 from tests.helpers import bearer_for
+
+TAX_OFFICE, AGENCY = "11101020001", "SB110102"
 
 
 def _declare(client, headers, ids, **extra):  # type: ignore[no-untyped-def]
@@ -283,3 +286,62 @@ def test_date_filters_are_inclusive_in_shanghai(client, world, runtime) -> None:
         client.get("/api/v1/declarations", params={"scheme": "nope"}, headers=world.zhang_headers).status_code
         == 422
     )
+
+
+class TestPaging:
+    """GET /api/v1/declarations pages by (declared_at, id), newest first: every row exactly once."""
+
+    def _declarations(self, runtime, world, count: int) -> list[Declaration]:  # type: ignore[no-untyped-def]
+        # Two declarations per second, so the order needs the id to break ties between pages.
+        start = datetime(2025, 11, 1, 8, 0, tzinfo=UTC)
+        rows = [
+            Declaration(
+                id=new_id(),
+                person_id=world.zhang.id,
+                declared_by_id=world.zhang.id,
+                scheme="resident_medical",
+                kind="normal",
+                channel="h5",
+                tax_office_code=TAX_OFFICE,
+                agency_code=AGENCY,
+                period_start="2026-01",
+                period_end="2026-12",
+                total_fen=38_000,
+                late_fee_fen=0,
+                status="voided",
+                deadline=date(2026, 12, 31),
+                declared_at=start + timedelta(seconds=index // 2),
+            )
+            for index in range(count)
+        ]
+        with runtime.db.transaction() as session:
+            session.add_all(rows)
+        return sorted(rows, key=lambda d: (d.declared_at, d.id), reverse=True)
+
+    def test_250_declarations_in_three_pages_each_once_in_order(self, client, runtime, world) -> None:  # type: ignore[no-untyped-def]
+        expected = [str(d.id) for d in self._declarations(runtime, world, 250)]
+        seen, sizes, cursor = [], [], None
+        while True:
+            params = {"cursor": cursor} if cursor else {}
+            answer = client.get("/api/v1/declarations", params=params, headers=world.zhang_headers)
+            assert answer.status_code == 200, answer.text
+            body = answer.json()
+            sizes.append(len(body["items"]))
+            seen += [item["id"] for item in body["items"]]
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert sizes == [100, 100, 50]
+        assert seen == expected
+
+    def test_a_limit_pages_by_that_size(self, client, runtime, world) -> None:  # type: ignore[no-untyped-def]
+        expected = [str(d.id) for d in self._declarations(runtime, world, 7)]
+        first = client.get("/api/v1/declarations", params={"limit": 5}, headers=world.zhang_headers).json()
+        assert [item["id"] for item in first["items"]] == expected[:5]
+        second = client.get(
+            "/api/v1/declarations",
+            params={"limit": 5, "cursor": first["next_cursor"]},
+            headers=world.zhang_headers,
+        ).json()
+        assert [item["id"] for item in second["items"]] == expected[5:]
+        assert second["next_cursor"] is None

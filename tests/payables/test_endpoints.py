@@ -6,7 +6,10 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from shebao.kit.ids import new_id
+from shebao.payables.models import Payable
 from shebao.runtime import Runtime
 from tests.enrolment.support import (
     LI_SI,
@@ -199,3 +202,54 @@ class TestBadFilters:
             assert error["message"] == fields["payer_id"]
         else:
             assert error["message"] == "查询条件不正确：" + next(iter(fields.values()))
+
+
+class TestPaging:
+    """Pages in the guide's order (scheme, fee period, insurance type), the id breaking ties."""
+
+    def test_250_payables_each_once_in_order_and_the_total_of_every_page(
+        self,
+        client: TestClient,
+        runtime: Runtime,
+        world,  # type: ignore[no-untyped-def]
+    ) -> None:
+        with runtime.db.transaction() as session:
+            model = session.scalars(select(Payable).where(Payable.person_id == world.zhang.id)).one()
+            rows = [
+                Payable(
+                    id=new_id(),
+                    person_id=model.person_id,
+                    enrolment_id=model.enrolment_id,
+                    scheme=model.scheme,
+                    insurance_type=None,
+                    levy_item=f"paging-{index % 2}",  # two per fee period: ties the id breaks
+                    period_start=f"{1990 + index // 24:04d}-{index // 2 % 12 + 1:02d}",
+                    period_end=f"{1990 + index // 24:04d}-{index // 2 % 12 + 1:02d}",
+                    base_amount_fen=100 + index,
+                    due_date=model.due_date,
+                    tax_office_code=model.tax_office_code,
+                    agency_code=model.agency_code,
+                    status="to_declare" if index % 5 else "paid",
+                    created_at=model.created_at,
+                    updated_at=model.updated_at,
+                )
+                for index in range(249)
+            ]
+            session.add_all(rows)
+            rows.append(model)
+            expected = [str(p.id) for p in sorted(rows, key=lambda p: (p.period_start, p.id))]
+            to_declare = sum(p.base_amount_fen for p in rows if p.status == "to_declare")
+        seen, sizes, totals, cursor = [], [], set(), None
+        while True:
+            answer = client.get(URL, params={"cursor": cursor} if cursor else {}, headers=world.zhang_headers)
+            assert answer.status_code == 200, answer.text
+            body = answer.json()
+            sizes.append(len(body["items"]))
+            seen += [item["id"] for item in body["items"]]
+            totals.add(body["to_declare_total_fen"])
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert sizes == [100, 100, 50]
+        assert seen == expected
+        assert totals == {to_declare}

@@ -14,6 +14,7 @@ from shebao.declarations.service import DeclarationService
 from shebao.deps import DbSession, RuntimeDep
 from shebao.identity.deps import CurrentPayer
 from shebao.kit.ids import OptionalId
+from shebao.kit.pagination import PageParams
 from shebao.kit.params import AgreementID
 
 router = APIRouter(prefix="/api/v1/agreements", tags=["agreements"])
@@ -24,6 +25,7 @@ def list_agreements(
     payer: CurrentPayer,
     runtime: RuntimeDep,
     session: DbSession,
+    page: PageParams,
     declaration_id: Annotated[
         OptionalId,
         Query(description="协议支付：按该申报标明每个协议能否使用及原因（含为家庭成员缴费）"),
@@ -34,9 +36,9 @@ def list_agreements(
         declarations = DeclarationService(runtime, session, payer.person, channel=payer.channel)
         office = declarations.get(declaration_id).tax_office_code
     today = runtime.clock.today()
-    found = AgreementRepository(session).of_payer(payer.person.id)
+    found, next_cursor = AgreementRepository(session).page_of_payer(payer.person.id, page)
     return schemas.AgreementList(
-        items=[presenters.agreement(a, today, tax_office_code=office) for a in found]
+        items=[presenters.agreement(a, today, tax_office_code=office) for a in found], next_cursor=next_cursor
     )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shebao.agreements.models import PENDING, REVOKED, Agreement, AgreementDeduction
+from shebao.kit.pagination import PageRequest, desc, fetch_scalars
 
 
 def live_key(account_index: str, tax_office_code: str) -> str:
@@ -30,6 +31,11 @@ class AgreementRepository:
             .order_by(Agreement.signed_at.desc(), Agreement.id.desc())
         )
         return list(self.session.scalars(query))
+
+    def page_of_payer(self, payer_id: uuid.UUID, page: PageRequest) -> tuple[list[Agreement], str | None]:
+        """As `of_payer`, one page at a time, with the cursor of the next page."""
+        query = select(Agreement).where(Agreement.payer_id == payer_id)
+        return fetch_scalars(self.session, query, (desc(Agreement.signed_at), desc(Agreement.id)), page)
 
     def live(self, account_index: str, tax_office_code: str) -> Agreement | None:
         query = select(Agreement).where(Agreement.live_key == live_key(account_index, tax_office_code))

@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shebao.kit.pagination import Paged
+
 Scheme = Literal["resident_medical", "resident_pension", "flexible_employment"]
 Status = Literal["pending", "active", "revoked", "rejected"]
 
@@ -54,5 +56,5 @@ class Agreement(BaseModel):
     unusable_reason: str | None = Field(default=None, description="不能使用的原因")
 
 
-class AgreementList(BaseModel):
+class AgreementList(Paged):
     items: list[Agreement]

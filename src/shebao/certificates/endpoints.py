@@ -14,6 +14,7 @@ from shebao.certificates.service import CertificateService, check_ask
 from shebao.certificates.verification import Verifier, read_pdf_token
 from shebao.deps import DbSession, RuntimeDep, WriteSession
 from shebao.identity.deps import CurrentPayer
+from shebao.kit.pagination import PageParams
 from shebao.kit.params import CertificateID, PayerFilter
 from shebao.web.clients import client_address as client_ip
 
@@ -58,13 +59,14 @@ def list_certificates(
     payer: CurrentPayer,
     runtime: RuntimeDep,
     session: DbSession,
+    page: PageParams,
     applied_from: Annotated[date | None, Query(description="申请日期起 YYYY-MM-DD")] = None,
     applied_to: Annotated[date | None, Query(description="申请日期止 YYYY-MM-DD")] = None,
     payer_id: PayerFilter = None,
 ) -> schemas.CertificateList:
     service = CertificateService(runtime, session, payer.person, channel=payer.channel)
-    found = service.list(applied_from, applied_to, payer_id)
-    return schemas.CertificateList(items=[presenters.certificate(c) for c in found])
+    found, next_cursor = service.list(applied_from, applied_to, payer_id, page)
+    return schemas.CertificateList(items=[presenters.certificate(c) for c in found], next_cursor=next_cursor)
 
 
 @router.get("/certificates/{certificate_id}", response_model=schemas.Certificate, summary="缴费证明详情")

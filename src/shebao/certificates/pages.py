@@ -138,7 +138,7 @@ def download_page(
     certificates: list[Any] = []
     try:
         start, end = date.fromisoformat(values["applied_from"]), date.fromisoformat(values["applied_to"])
-        found = CertificateService(runtime, session, payer.person, channel=payer.channel).list(start, end)
+        found, _ = CertificateService(runtime, session, payer.person, channel=payer.channel).list(start, end)
         certificates = [(c, presenters.certificate(c, api=False)) for c in found]
     except ValueError:
         error = ValidationFailed("申请日期格式应为YYYY-MM-DD", fields={"applied_from": "日期格式不正确"})

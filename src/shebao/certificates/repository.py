@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from shebao.certificates.models import GENERATING, Captcha, Certificate, CertificateFile, RenderFault
 from shebao.declarations.models import Declaration
 from shebao.enrolment.models import Enrolment
+from shebao.kit.pagination import PageRequest, desc, fetch_scalars
 from shebao.payments.models import SUCCEEDED, Payment
 
 
@@ -69,16 +70,20 @@ class CertificateRepository:
         return self.session.scalars(query).first()
 
     def listed(
-        self, visible: ColumnElement[bool], applied_from: datetime | None, applied_to: datetime | None
-    ) -> list[Certificate]:
+        self,
+        visible: ColumnElement[bool],
+        applied_from: datetime | None,
+        applied_to: datetime | None,
+        page: PageRequest | None = None,
+    ) -> tuple[list[Certificate], str | None]:
+        """Newest first, and the cursor of the next page (all of them, and no cursor, without `page`)."""
         query = select(Certificate).where(visible)
         if applied_from is not None:
             query = query.where(Certificate.applied_at >= applied_from)
         if applied_to is not None:
             query = query.where(Certificate.applied_at < applied_to)
-        return list(
-            self.session.scalars(query.order_by(Certificate.applied_at.desc(), Certificate.id.desc()))
-        )
+        order = (desc(Certificate.applied_at), desc(Certificate.id))
+        return fetch_scalars(self.session, query, order, page)
 
     def file(self, certificate_id: uuid.UUID) -> CertificateFile | None:
         return self.session.get(CertificateFile, certificate_id)

@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from shebao.kit.ids import OptionalId
+from shebao.kit.pagination import Paged
 
 
 class CertificateCreate(BaseModel):
@@ -36,7 +37,7 @@ class Certificate(BaseModel):
     image_url: str | None = None
 
 
-class CertificateList(BaseModel):
+class CertificateList(Paged):
     items: list[Certificate]
 
 

@@ -28,6 +28,7 @@ from shebao.errors import ValidationFailed
 from shebao.identity.access import MINE, SELF, Viewer, Whom
 from shebao.identity.models import Person
 from shebao.kit.clock import start_of_local_day, to_shanghai
+from shebao.kit.pagination import PageRequest
 from shebao.payments.models import Payment
 from shebao.runtime import Runtime
 
@@ -194,14 +195,18 @@ class CertificateService:
         return certificate
 
     def list(
-        self, applied_from: date | None, applied_to: date | None, payer_id: str | uuid.UUID | None = None
-    ) -> list[Certificate]:
+        self,
+        applied_from: date | None,
+        applied_to: date | None,
+        payer_id: str | uuid.UUID | None = None,
+        page: PageRequest | None = None,
+    ) -> tuple[list[Certificate], str | None]:
         """By 申请日期: one's own and what one applied for others, or one family member's (`payer_id`)."""
         check_applied_range(applied_from, applied_to)
         whom = self.viewer.whom(payer_id, default=MINE)
         start = start_of_local_day(applied_from) if applied_from else None
         end = start_of_local_day(applied_to + timedelta(days=1)) if applied_to else None
-        return self.repository.listed(self.viewer.where(Certificate, whom), start, end)
+        return self.repository.listed(self.viewer.where(Certificate, whom), start, end, page)
 
     def file(self, certificate_id: uuid.UUID) -> CertificateFile:
         certificate = self.own(certificate_id)

@@ -14,6 +14,7 @@ from shebao.errors import ValidationFailed
 from shebao.identity.access import MINE, Viewer, insured_for
 from shebao.identity.deps import CurrentPayer
 from shebao.kit.clock import start_of_local_day
+from shebao.kit.pagination import PageParams
 from shebao.kit.params import DeclarationID, PayerFilter
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
@@ -36,6 +37,7 @@ def list_declarations(
     payer: CurrentPayer,
     runtime: RuntimeDep,
     session: DbSession,
+    page: PageParams,
     scheme: SchemeFilter = None,
     declared_from: Annotated[date | None, Query(description="申报日期起（含，北京时间）")] = None,
     declared_to: Annotated[date | None, Query(description="申报日期止（含，北京时间）")] = None,
@@ -45,14 +47,16 @@ def list_declarations(
         raise ValidationFailed("申报日期起不能晚于申报日期止", fields={"declared_from": "不能晚于申报日期止"})
     service = DeclarationService(runtime, session, payer.person, channel=payer.channel)
     viewer = Viewer.of(session, payer.person)
-    found = service.repository.visible_to(
+    found, next_cursor = service.repository.visible_to(
         viewer,
         viewer.whom(payer_id, default=MINE),
         scheme=scheme,
         declared_from=start_of_local_day(declared_from) if declared_from else None,
         declared_before=start_of_local_day(declared_to + timedelta(days=1)) if declared_to else None,
+        page=page,
     )
-    return schemas.DeclarationList(items=[presenters.declaration(session, d) for d in found])
+    items = [presenters.declaration(session, d) for d in found]
+    return schemas.DeclarationList(items=items, next_cursor=next_cursor)
 
 
 @router.get("/{declaration_id}", response_model=schemas.Declaration, summary="申报明细")

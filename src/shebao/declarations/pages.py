@@ -392,7 +392,7 @@ def _list_page(
         raise ValidationFailed("申报日期起不能晚于申报日期止")
     service = DeclarationService(runtime, session, payer.person, channel=payer.channel)
     viewer = Viewer.of(session, payer.person)
-    found = service.repository.visible_to(
+    found, _ = service.repository.visible_to(
         viewer,
         viewer.whom(payer_id),  # "" is 本人 (oneself only), "all" is 全部
         scheme=scheme,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from shebao.declarations.models import Declaration, DeclarationItem
 from shebao.identity.access import EVERYTHING, Viewer, Whom
+from shebao.kit.pagination import PageRequest, desc, fetch_scalars
 from shebao.payables.models import Payable
 
 
@@ -64,8 +65,10 @@ class DeclarationRepository:
         scheme: str | None = None,
         declared_from: datetime | None = None,
         declared_before: datetime | None = None,
-    ) -> list[Declaration]:
-        """What `viewer` may see of `whom`'s declarations (identity/access.py), newest first."""
+        page: PageRequest | None = None,
+    ) -> tuple[list[Declaration], str | None]:
+        """What `viewer` may see of `whom`'s declarations (identity/access.py), newest first, and the
+        cursor of the next page (all of them, and no cursor, without `page`)."""
         query = select(Declaration).where(viewer.where(Declaration, whom))
         if scheme:
             query = query.where(Declaration.scheme == scheme)
@@ -73,6 +76,4 @@ class DeclarationRepository:
             query = query.where(Declaration.declared_at >= declared_from)
         if declared_before is not None:
             query = query.where(Declaration.declared_at < declared_before)
-        return list(
-            self.session.scalars(query.order_by(Declaration.declared_at.desc(), Declaration.id.desc()))
-        )
+        return fetch_scalars(self.session, query, (desc(Declaration.declared_at), desc(Declaration.id)), page)

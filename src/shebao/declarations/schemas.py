@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shebao.kit.ids import OptionalId
+from shebao.kit.pagination import Paged
 from shebao.payables.schemas import Insured, Office
 
 Scheme = Literal["resident_medical", "resident_pension", "flexible_employment"]
@@ -61,5 +62,5 @@ class Declaration(BaseModel):
     items: list[DeclarationItem]
 
 
-class DeclarationList(BaseModel):
+class DeclarationList(Paged):
     items: list[Declaration]

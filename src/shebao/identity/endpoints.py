@@ -9,6 +9,7 @@ from shebao.identity import captcha, presenters, schemas
 from shebao.identity.deps import CurrentPayer, request_channel
 from shebao.identity.family import ConsentService, FamilyService
 from shebao.identity.service import CaptchaAnswer, LoginRequest, LoginService
+from shebao.kit.pagination import PageParams
 from shebao.kit.params import FamilyID
 from shebao.web.clients import address_bucket
 from shebao.web.clients import client_address as client_ip
@@ -85,9 +86,13 @@ def me(payer: CurrentPayer) -> schemas.Me:
 
 
 @router.get("/family", response_model=schemas.FamilyList, summary="家庭成员")
-def family(payer: CurrentPayer, runtime: RuntimeDep, session: DbSession) -> schemas.FamilyList:
+def family(
+    payer: CurrentPayer, runtime: RuntimeDep, session: DbSession, page: PageParams
+) -> schemas.FamilyList:
     service = FamilyService(runtime, session, payer.person, channel=payer.channel)
-    return schemas.FamilyList(items=[presenters.family_member(session, r, m) for r, m in service.members()])
+    members, next_cursor = service.members_page(page)
+    items = [presenters.family_member(session, r, m) for r, m in members]
+    return schemas.FamilyList(items=items, next_cursor=next_cursor)
 
 
 @router.post(
@@ -115,13 +120,18 @@ def remove_family(
 
 
 @router.get("/consents", response_model=schemas.ConsentList, summary="把我添加为家庭成员的人，以及我的授权")
-def consents(payer: CurrentPayer, runtime: RuntimeDep, session: DbSession) -> schemas.ConsentList:
-    rows = ConsentService(runtime, session, payer.person, channel=payer.channel).granted_by_me()
+def consents(
+    payer: CurrentPayer, runtime: RuntimeDep, session: DbSession, page: PageParams
+) -> schemas.ConsentList:
+    rows, next_cursor = ConsentService(runtime, session, payer.person, channel=payer.channel).granted_by_me(
+        page
+    )
     return schemas.ConsentList(
         items=[
             schemas.ConsentOut(family_id=str(link.id), payer_name=other.masked_name, granted=granted)
             for link, other, granted in rows
-        ]
+        ],
+        next_cursor=next_cursor,
     )
 
 

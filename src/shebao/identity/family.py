@@ -15,6 +15,7 @@ from shebao.identity.providers import EnrolmentRegistry
 from shebao.identity.ratelimit import FAMILY_ADDS_PER_PAYER_DAY, RateLimiter
 from shebao.identity.repository import FamilyRepository
 from shebao.identity.service import check_document
+from shebao.kit.pagination import PageRequest
 from shebao.kit.text import normalise_name
 from shebao.runtime import Runtime
 
@@ -32,9 +33,13 @@ class FamilyService:
         self.today: date = runtime.clock.today()
 
     def members(self) -> list[tuple[FamilyMember, Person]]:
-        rows = self.repository.members_of(self.payer.id)
+        return self.members_page(None)[0]
+
+    def members_page(self, page: PageRequest | None) -> tuple[list[tuple[FamilyMember, Person]], str | None]:
+        """One page of family members (all of them without `page`) and the cursor of the next page."""
+        rows, next_cursor = self.repository.members_of(self.payer.id, page)
         people = {p.id: p for p in (self.session.get(Person, r.member_id) for r in rows) if p is not None}
-        return [(row, people[row.member_id]) for row in rows if row.member_id in people]
+        return [(row, people[row.member_id]) for row in rows if row.member_id in people], next_cursor
 
     def add(self, name: str, id_type: str, id_number: str, relation: str) -> tuple[FamilyMember, Person]:
         if relation not in RELATIONS:
@@ -140,13 +145,15 @@ class ConsentService:
                 before={"payer_id": str(link.payer_id)},
             )
 
-    def granted_by_me(self) -> list[tuple[FamilyMember, Person, bool]]:
-        """Who added me as a family member, and whether I let them see my records."""
+    def granted_by_me(
+        self, page: PageRequest | None = None
+    ) -> tuple[list[tuple[FamilyMember, Person, bool]], str | None]:
+        """Who added me as a family member, and whether I let them see my records (and the next page)."""
         repository = FamilyRepository(self.session)
-        links = repository.links_to(self.member.id)
+        links, next_cursor = repository.links_to(self.member.id, page)
         result = []
         for link in links:
             payer = self.session.get(Person, link.payer_id)
             if payer is not None:
                 result.append((link, payer, repository.consent(self.member.id, payer.id) is not None))
-        return result
+        return result, next_cursor

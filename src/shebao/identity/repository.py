@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from shebao.identity.documents import Document
 from shebao.identity.models import Consent, FamilyMember, Person
 from shebao.kit.crypto import blind_index
+from shebao.kit.pagination import PageRequest, asc, fetch_scalars
 
 
 def document_index(id_type: str, id_number: str) -> str:
@@ -77,13 +78,14 @@ class FamilyRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def members_of(self, payer_id: uuid.UUID) -> list[FamilyMember]:
-        query = (
-            select(FamilyMember)
-            .where(FamilyMember.payer_id == payer_id, FamilyMember.removed_at.is_(None))
-            .order_by(FamilyMember.created_at)
+    def members_of(
+        self, payer_id: uuid.UUID, page: PageRequest | None = None
+    ) -> tuple[list[FamilyMember], str | None]:
+        """A payer's live family members, first added first, and the cursor of the next page."""
+        query = select(FamilyMember).where(
+            FamilyMember.payer_id == payer_id, FamilyMember.removed_at.is_(None)
         )
-        return list(self.session.scalars(query))
+        return fetch_scalars(self.session, query, (asc(FamilyMember.created_at), asc(FamilyMember.id)), page)
 
     def member(self, payer_id: uuid.UUID, family_id: uuid.UUID) -> FamilyMember | None:
         """A live family member of this payer, by the member row's id (the `payer_id` of the API)."""
@@ -100,14 +102,14 @@ class FamilyRepository:
         )
         return self.session.scalars(query).first()
 
-    def links_to(self, member_id: uuid.UUID) -> list[FamilyMember]:
-        """The live links in which `member_id` is somebody's family member."""
-        query = (
-            select(FamilyMember)
-            .where(FamilyMember.member_id == member_id, FamilyMember.removed_at.is_(None))
-            .order_by(FamilyMember.created_at)
+    def links_to(
+        self, member_id: uuid.UUID, page: PageRequest | None = None
+    ) -> tuple[list[FamilyMember], str | None]:
+        """The live links in which `member_id` is somebody's family member, and the next page's cursor."""
+        query = select(FamilyMember).where(
+            FamilyMember.member_id == member_id, FamilyMember.removed_at.is_(None)
         )
-        return list(self.session.scalars(query))
+        return fetch_scalars(self.session, query, (asc(FamilyMember.created_at), asc(FamilyMember.id)), page)
 
     def consent_row(self, member_id: uuid.UUID, payer_id: uuid.UUID) -> Consent | None:
         """The consent row, live or revoked (one per pair)."""

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shebao.kit.pagination import Paged
+
 IdTypeCode = Literal[
     "resident_id",
     "hk_mo_permit",
@@ -102,7 +104,7 @@ class FamilyMemberOut(BaseModel):
     consent: bool = Field(description="该成员是否已授权本人查询其全部缴费记录")
 
 
-class FamilyList(BaseModel):
+class FamilyList(Paged):
     items: list[FamilyMemberOut]
 
 
@@ -112,5 +114,5 @@ class ConsentOut(BaseModel):
     granted: bool
 
 
-class ConsentList(BaseModel):
+class ConsentList(Paged):
     items: list[ConsentOut]

@@ -11,6 +11,7 @@ from shebao.enrolment.terms import SCHEMES
 from shebao.errors import ValidationFailed
 from shebao.identity.access import insured_for
 from shebao.identity.deps import CurrentPayer
+from shebao.kit.pagination import PageParams
 from shebao.kit.params import PayerFilter
 from shebao.payables import presenters, schemas
 from shebao.payables.models import STATUSES
@@ -65,13 +66,16 @@ def payables(
     payer: CurrentPayer,
     session: DbSession,
     clock: Clock,
+    page: PageParams,
     scheme: SchemeFilter = None,
     status: StatusFilter = None,
     payer_id: PayerFilter = None,
 ) -> schemas.PayableList:
     scheme_code, status_code = _check_filters(scheme, status)
     person = insured_for(session, payer.person, payer_id)
-    listing = list_payables(session, person.id, today=clock.today(), scheme=scheme_code, status=status_code)
+    listing = list_payables(
+        session, person.id, today=clock.today(), scheme=scheme_code, status=status_code, page=page
+    )
     return presenters.payable_list(listing, person)
 
 

@@ -8,7 +8,7 @@ from shebao.enrolment.terms import INSURANCE_TYPE_LABELS, scheme_label
 from shebao.identity.documents import ID_TYPE_LABELS, IdType
 from shebao.identity.models import Person
 from shebao.payables import schemas
-from shebao.payables.models import STATUS_LABELS, TO_DECLARE, Payable
+from shebao.payables.models import STATUS_LABELS, Payable
 from shebao.payables.service import Amounts, Listing
 
 
@@ -51,5 +51,9 @@ def payable(item: Payable, amounts: Amounts, listing: Listing, whose: schemas.In
 def payable_list(listing: Listing, person: Person) -> schemas.PayableList:
     whose = insured(person)
     items = [payable(item, amounts, listing, whose) for item, amounts in listing.items]
-    to_declare = sum(item.amount_fen for item in items if item.status == TO_DECLARE)
-    return schemas.PayableList(items=items, to_declare_total_fen=to_declare, as_of=listing.today)
+    return schemas.PayableList(
+        items=items,
+        to_declare_total_fen=listing.to_declare_total_fen,
+        as_of=listing.today,
+        next_cursor=listing.next_cursor,
+    )

@@ -10,7 +10,8 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from shebao.enrolment.terms import SCHEMES
-from shebao.payables.models import Payable
+from shebao.kit.pagination import PageRequest, asc, fetch_scalars
+from shebao.payables.models import TO_DECLARE, Payable
 from shebao.policy.tables import INSURANCE_TYPES
 from shebao.reference.models import Agency, TaxOffice
 
@@ -35,15 +36,28 @@ class PayableRepository:
         return grouped
 
     def for_person(
-        self, person_id: uuid.UUID, *, scheme: str | None = None, status: str | None = None
-    ) -> list[Payable]:
-        """A person's payables: by scheme, then fee period, then insurance type (the guide's order)."""
+        self,
+        person_id: uuid.UUID,
+        *,
+        scheme: str | None = None,
+        status: str | None = None,
+        page: PageRequest | None = None,
+    ) -> tuple[list[Payable], str | None]:
+        """A person's payables: by scheme, then fee period, then insurance type (the guide's order),
+        and the cursor of the next page (all of them, and no cursor, without `page`)."""
         query = select(Payable).where(Payable.person_id == person_id)
         if scheme:
             query = query.where(Payable.scheme == scheme)
         if status:
             query = query.where(Payable.status == status)
-        query = query.order_by(_SCHEME_ORDER, Payable.period_start, _TYPE_ORDER, Payable.id)
+        order = (asc(_SCHEME_ORDER), asc(Payable.period_start), asc(_TYPE_ORDER), asc(Payable.id))
+        return fetch_scalars(self.session, query, order, page)
+
+    def to_declare(self, person_id: uuid.UUID, *, scheme: str | None = None) -> list[Payable]:
+        """Every payable of the person still to declare (what a list's total to declare adds up)."""
+        query = select(Payable).where(Payable.person_id == person_id, Payable.status == TO_DECLARE)
+        if scheme:
+            query = query.where(Payable.scheme == scheme)
         return list(self.session.scalars(query))
 
     def tax_offices(self, codes: set[str]) -> dict[str, TaxOffice]:

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from shebao.kit.pagination import Paged
+
 PayableStatus = Literal["to_declare", "declared", "paid"]
 Scheme = Literal["resident_medical", "resident_pension", "flexible_employment"]
 
@@ -48,7 +50,9 @@ class Payable(BaseModel):
     declaration_id: str | None
 
 
-class PayableList(BaseModel):
+class PayableList(Paged):
     items: list[Payable]
-    to_declare_total_fen: int = Field(description="列表中待申报应缴费的应缴金额合计（含滞纳金），分")
+    to_declare_total_fen: int = Field(
+        description="整个列表（各页合计，不只本页）中待申报应缴费的应缴金额合计（含滞纳金），分"
+    )
     as_of: date = Field(description="金额与滞纳金的计算日（服务时钟的今天，北京时间）")

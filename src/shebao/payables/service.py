@@ -26,6 +26,7 @@ from shebao.enrolment.terms import (
 )
 from shebao.kit.clock import ServiceClock
 from shebao.kit.ids import new_id
+from shebao.kit.pagination import PageRequest
 from shebao.kit.periods import Period
 from shebao.logging import log
 from shebao.payables.models import TO_DECLARE, Payable
@@ -324,6 +325,8 @@ class Listing:
     items: list[tuple[Payable, Amounts]]
     tax_offices: dict[str, TaxOffice]
     agencies: dict[str, Agency]
+    to_declare_total_fen: int = 0  # of the whole list, every page of it
+    next_cursor: str | None = None
 
 
 def list_payables(
@@ -334,13 +337,26 @@ def list_payables(
     scheme: str | None = None,
     status: str | None = None,
     policy: PolicyTables | None = None,
+    page: PageRequest | None = None,
 ) -> Listing:
+    """One page of a person's payables (all of them without `page`) with the total to declare of the
+    whole list: what the payer still has to declare does not depend on how the list is paged."""
     tables = policy or default_policy()
     repository = PayableRepository(session)
-    payables = repository.for_person(person_id, scheme=scheme, status=status)
+    payables, next_cursor = repository.for_person(person_id, scheme=scheme, status=status, page=page)
+    items = [(payable, amounts_today(payable, tables, today)) for payable in payables]
+    if next_cursor is None and (page is None or page.after is None):  # the page is the whole list
+        to_declare = [amounts for payable, amounts in items if payable.status == TO_DECLARE]
+    elif status and status != TO_DECLARE:
+        to_declare = []
+    else:
+        unpaid = repository.to_declare(person_id, scheme=scheme)
+        to_declare = [amounts_today(payable, tables, today) for payable in unpaid]
     return Listing(
         today=today,
-        items=[(payable, amounts_today(payable, tables, today)) for payable in payables],
+        items=items,
         tax_offices=repository.tax_offices({payable.tax_office_code for payable in payables}),
         agencies=repository.agencies({payable.agency_code for payable in payables}),
+        to_declare_total_fen=sum(amounts.amount_fen for amounts in to_declare),
+        next_cursor=next_cursor,
     )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI, Query
 from shebao.deps import DbSession
 from shebao.identity.access import MINE, Viewer
 from shebao.identity.deps import CurrentPayer
+from shebao.kit.pagination import PageParams
 from shebao.kit.params import PayerFilter
 from shebao.records import schemas
 from shebao.records.service import check_filter, payment_records
@@ -20,6 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["payment records"])
 def records(
     payer: CurrentPayer,
     session: DbSession,
+    page: PageParams,
     scheme: Annotated[str | None, Query(max_length=32, description="险种")] = None,
     period_from: Annotated[str | None, Query(max_length=7, description="费款所属期起 YYYY-MM")] = None,
     period_to: Annotated[str | None, Query(max_length=7, description="费款所属期止 YYYY-MM")] = None,
@@ -28,7 +30,8 @@ def records(
     where = check_filter(scheme, period_from, period_to)
     viewer = Viewer.of(session, payer.person)
     whom = viewer.whom(payer_id, default=MINE)
-    return schemas.PaymentRecordList(items=payment_records(session, viewer, whom, where))
+    items, next_cursor = payment_records(session, viewer, whom, where, page)
+    return schemas.PaymentRecordList(items=items, next_cursor=next_cursor)
 
 
 def include(app: FastAPI) -> None:

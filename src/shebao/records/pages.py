@@ -64,7 +64,7 @@ def _page(
         error = refused
     else:
         if whom is not None:
-            records = payment_records(session, viewer, whom, where)
+            records, _ = payment_records(session, viewer, whom, where)
     path, title = PAGES[scheme]
     return render(
         request,

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from shebao.declarations.models import Declaration
+from shebao.kit.pagination import PageRequest, desc, fetch_rows
 from shebao.payments.models import SUCCEEDED, Payment
 
 
@@ -28,8 +29,11 @@ class RecordRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def records(self, whose: ColumnElement[bool], where: RecordFilter) -> list[tuple[Payment, Declaration]]:
-        """The succeeded payments `whose` lets through (a `Viewer.where` over `Payment`), newest first."""
+    def records(
+        self, whose: ColumnElement[bool], where: RecordFilter, page: PageRequest | None = None
+    ) -> tuple[list[tuple[Payment, Declaration]], str | None]:
+        """The succeeded payments `whose` lets through (a `Viewer.where` over `Payment`), newest first,
+        and the cursor of the next page (all of them, and no cursor, without `page`)."""
         query = (
             select(Payment, Declaration)
             .join(Declaration, Declaration.id == Payment.declaration_id)
@@ -41,5 +45,6 @@ class RecordRepository:
             query = query.where(Declaration.period_end >= where.period_from)
         if where.period_to:
             query = query.where(Declaration.period_start <= where.period_to)
-        query = query.order_by(Payment.succeeded_at.desc(), Payment.id.desc())
-        return [(payment, declaration) for payment, declaration in self.session.execute(query).tuples()]
+        order = (desc(Payment.succeeded_at), desc(Payment.id))
+        rows, next_cursor = fetch_rows(self.session, query, order, page)
+        return [(payment, declaration) for payment, declaration in rows], next_cursor

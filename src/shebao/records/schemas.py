@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from shebao.kit.pagination import Paged
 from shebao.payables.schemas import Insured, Office
 
 
@@ -38,5 +39,5 @@ class PaymentRecord(BaseModel):
     items: list[RecordItem]
 
 
-class PaymentRecordList(BaseModel):
+class PaymentRecordList(Paged):
     items: list[PaymentRecord]

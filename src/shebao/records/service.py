@@ -13,6 +13,7 @@ from shebao.identity.access import Viewer, Whom
 from shebao.identity.models import Person
 from shebao.identity.presenters import id_type_label
 from shebao.kit.clock import to_shanghai
+from shebao.kit.pagination import PageRequest
 from shebao.payables.schemas import Insured, Office
 from shebao.payments.models import CHANNEL_LABELS, Payment
 from shebao.records import schemas
@@ -41,9 +42,10 @@ def check_filter(scheme: str | None, period_from: str | None, period_to: str | N
 
 
 def payment_records(
-    session: Session, viewer: Viewer, whom: Whom, where: RecordFilter
-) -> list[schemas.PaymentRecord]:
-    rows = RecordRepository(session).records(viewer.where(Payment, whom), where)
+    session: Session, viewer: Viewer, whom: Whom, where: RecordFilter, page: PageRequest | None = None
+) -> tuple[list[schemas.PaymentRecord], str | None]:
+    """One page of records (all of them without `page`) and the cursor of the next page."""
+    rows, next_cursor = RecordRepository(session).records(viewer.where(Payment, whom), where, page)
     people_ids = {p.person_id for p, _ in rows} | {p.payer_id for p, _ in rows}
     people = (
         {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(people_ids)))} if rows else {}
@@ -100,4 +102,4 @@ def payment_records(
                 ],
             )
         )
-    return records
+    return records, next_cursor
