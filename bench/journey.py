@@ -20,10 +20,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -53,7 +53,7 @@ def drop_database(admin_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def write_enrolments(path: Path, payers: int) -> list[tuple[str, str]]:
+def write_enrolments(path: Path, payers: int, *, first: int = 0) -> list[tuple[str, str]]:
     from shebao.identity.documents import check_character
 
     people = []
@@ -76,8 +76,9 @@ def write_enrolments(path: Path, payers: int) -> list[tuple[str, str]]:
                 "period_end",
             ]
         )
-        for index in range(payers):
-            body = f"11010219{70 + index % 30:02d}0{1 + index % 9}{10 + index % 18:02d}{index % 1000:03d}"
+        for index in range(first, first + payers):
+            born = date(1970, 1, 1) + timedelta(days=index // 1000)  # a thousand people a birthday
+            body = f"110102{born:%Y%m%d}{index % 1000:03d}"
             number = body + check_character(body)
             name = f"测试{index:05d}"
             people.append((name, number))
@@ -224,6 +225,95 @@ def pgbench_tps(admin_url: str, clients: int, seconds: int) -> float:
         drop_database(admin_url, name)
 
 
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+def memory(processes: list[subprocess.Popen[bytes]], admin_url: str, database: str) -> dict[str, float]:
+    """RSS of every process of the deployment: each serve process, the worker, and the database's
+    backends (their RSS counts the shared buffers they touched, so it grows as they warm up)."""
+    serve, worker = processes
+    sizes = {f"serve {n}": rss_mb(pid) for n, pid in enumerate([serve.pid, *children(serve.pid)])}
+    sizes["worker"] = rss_mb(worker.pid)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        pids = [
+            row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database])
+        ]
+    sizes["postgres backends"] = sum(rss_mb(pid) for pid in pids)
+    return sizes
+
+
+def soak(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    base: str,
+    data_dir: Path,
+    processes: list[subprocess.Popen[bytes]],
+    *,
+    capacity: float,
+) -> list[str]:
+    """Journeys at half the capacity just measured, for `args.minutes`: memory at the start and the end
+    of every process, and every failed journey counted (none expected)."""
+    rate = capacity / 2
+    count = int(rate * args.minutes * 60) + 1
+    csv_path = data_dir / "soak.csv"
+    people = write_enrolments(csv_path, count, first=args.payers)
+    subprocess.run([SHEBAO, "import", "enrolments", str(csv_path)], env=env, check=True, capture_output=True)
+    tokens = open_sessions(env, people)
+    start = memory(processes, args.admin_url, args.database)
+    timings, errors, lock = Timings(), Counter[str](), threading.Lock()
+
+    def one(token: str) -> None:
+        try:
+            journey(base, token, timings)
+        except Exception as exc:  # counted, never fatal: a soak reports its errors
+            with lock:
+                errors[f"{type(exc).__name__}: {str(exc)[:80]}"] += 1
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+        for n, token in enumerate(tokens):
+            delay = began + n / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(one, token)
+    elapsed = time.perf_counter() - began
+    end = memory(processes, args.admin_url, args.database)
+    lines = [
+        f"soak: {elapsed / 60:.1f} min at {rate:.1f} journeys/s (half the measured {capacity:.1f}/s): "
+        f"{count} journeys, {sum(errors.values())} errors",
+        f"  {'RSS MB':<24} {'start':>8} {'end':>8}",
+    ]
+    for name in [*start, *(n for n in end if n not in start)]:
+        lines.append(f"  {name:<24} {start.get(name, 0):8.1f} {end.get(name, 0):8.1f}")
+    lines.append(
+        f"  journey p50/p99 ms: pay {percentile(timings.values['pay'], 0.5) * 1000:.0f}/"
+        f"{percentile(timings.values['pay'], 0.99) * 1000:.0f}, settled "
+        f"{percentile(timings.values['settled'], 0.5) * 1000:.0f}/{percentile(timings.values['settled'], 0.99) * 1000:.0f}"
+    )
+    lines += [f"  error x{n}: {what}" for what, n in errors.most_common(10)]
+    return lines
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -238,7 +328,14 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--serve-workers", type=int, default=2, help="shebao serve processes")
     parser.add_argument("--pgbench-seconds", type=int, default=15)
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        default=0,
+        help="then a soak: journeys at half the measured capacity for this long, memory and errors reported",
+    )
     args = parser.parse_args()
+    soak_report: list[str] = []
 
     data_dir = Path(tempfile.mkdtemp(prefix="shebao-journey-"))
     port = free_port()
@@ -287,6 +384,8 @@ def main() -> None:
             for future in [pool.submit(journey, base, token, timings) for token in tokens]:
                 future.result()
         elapsed = time.perf_counter() - started
+        if args.minutes:
+            soak_report = soak(args, env, base, data_dir, processes, capacity=args.payers / elapsed)
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -318,6 +417,8 @@ def main() -> None:
         f"ratio: one journey costs about {tps / journeys_per_second:.0f} TPC-B transactions of capacity "
         f"({journeys_per_second / tps:.4f} journeys per TPC-B transaction)"
     )
+    for line in soak_report:
+        print(line)
 
 
 if __name__ == "__main__":
