@@ -28,9 +28,9 @@ from pathlib import Path
 from sqlalchemy import Column, MetaData, String, Table, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
+from shebao.agency.importer import import_csv, scan
 from shebao.audit.service import Actor
 from shebao.config import Settings
-from shebao.enrolment.importer import import_csv, scan
 from shebao.enrolment.rows import COLUMNS
 from shebao.identity.documents import check_character
 from shebao.migrate import upgrade

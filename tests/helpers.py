@@ -57,9 +57,9 @@ def add_family(runtime: Runtime, payer: Person, member: Person, relation: str = 
 
 def enrol(runtime: Runtime, **values: str) -> None:
     """Import one enrolment row through the agencies' import service (its payables are generated)."""
+    from shebao.agency.importer import new_importer, run_import
+    from shebao.agency.service import RawRow
     from shebao.audit.service import Actor
-    from shebao.enrolment.importer import new_importer, run_import
-    from shebao.enrolment.service import RawRow
 
     row = {"id_type": "resident_id", "tax_office_code": "11101020001", "agency_code": "SB110102"}
     row.update(values)

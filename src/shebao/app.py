@@ -170,6 +170,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
 
 def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
+    from shebao.agency.endpoints import include as enrolment
     from shebao.agreements.endpoints import include as agreements_api
     from shebao.agreements.pages import include as agreements_pages
     from shebao.certificates.endpoints import include as certificates_api
@@ -179,7 +180,6 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
     from shebao.deductions.endpoints import include as deductions_api
     from shebao.deductions.pages import include as deductions_pages
     from shebao.elsewhere.endpoints import include as elsewhere
-    from shebao.enrolment.endpoints import include as enrolment
     from shebao.identity.endpoints import include as identity_api
     from shebao.identity.pages import include as identity_pages
     from shebao.payables.endpoints import include as payables

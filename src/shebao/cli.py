@@ -11,10 +11,10 @@ from typing import Annotated
 import typer
 
 import shebao.registrations  # noqa: F401 - what registers with the layers below, before any runtime
+from shebao.agency.cli import agency_app, import_app
 from shebao.commands import build_runtime
 from shebao.config import get_settings
 from shebao.elsewhere import cli as _elsewhere_cli  # noqa: F401 - registers `import payments`
-from shebao.enrolment.cli import agency_app, import_app
 from shebao.logging import uvicorn_log_config
 from shebao.operations.cli import ops_app
 from shebao.payables.cli import app as payables_app

@@ -1,6 +1,6 @@
 """What the domains' `shebao` commands share: the command's runtime and the operator it acts as.
 
-The commands themselves live in their domains (`enrolment/cli.py`, …); `cli.py` gathers them.
+The commands themselves live in their domains (`agency/cli.py`, …); `cli.py` gathers them.
 """
 
 from __future__ import annotations

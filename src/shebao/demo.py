@@ -27,7 +27,7 @@ class DemoSummary:
 
 
 def load_demo(runtime: Runtime) -> DemoSummary:
-    from shebao.enrolment.demo import enrol_demo_payers
+    from shebao.agency.demo import enrol_demo_payers
 
     summary = DemoSummary()
     summary.lines += enrol_demo_payers(runtime)

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
+from shebao.agency.importer import new_importer, run_import
+from shebao.agency.service import ImportReport, RawRow
 from shebao.audit.service import Actor
 from shebao.cli import app as cli_app
 from shebao.config import get_settings
-from shebao.enrolment.importer import new_importer, run_import
 from shebao.enrolment.rows import COLUMNS
-from shebao.enrolment.service import ImportReport, RawRow
 from shebao.payables.models import Payable
 from shebao.runtime import Runtime
 from tests.conftest import TEST_SECRET

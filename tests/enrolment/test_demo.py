@@ -7,9 +7,9 @@ from collections import Counter
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from shebao.agency.demo import FAMILY, PAYERS
 from shebao.cli import DEMO_CLOCK
 from shebao.demo import load_demo
-from shebao.enrolment.demo import FAMILY, PAYERS
 from shebao.enrolment.models import Enrolment
 from shebao.identity.documents import validate
 from shebao.identity.models import FamilyMember, Person

@@ -6,9 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from shebao.agency.keys import create_key
 from shebao.audit.models import AuditEntry
 from shebao.audit.service import Actor
-from shebao.enrolment.keys import create_key
 from shebao.enrolment.models import AgencyKey, Enrolment
 from shebao.runtime import Runtime
 from tests.enrolment.support import XIAO_MING, count, flexible_row, medical_row, payables_of

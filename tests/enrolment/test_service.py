@@ -1,4 +1,4 @@
-"""enrolment/service.py: import, update, idempotency, repeated rows, audit, payables on import."""
+"""agency/service.py: import, update, idempotency, repeated rows, audit, payables on import."""
 
 from __future__ import annotations
 

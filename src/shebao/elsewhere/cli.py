@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
+from shebao.agency.cli import import_app
 from shebao.commands import cli_runtime
-from shebao.enrolment.cli import import_app
 
 
 @import_app.command("payments")

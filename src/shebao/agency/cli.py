@@ -28,8 +28,8 @@ def import_enrolments(
     ] = None,
 ) -> None:
     """导入社保经办机构的参保数据（CSV）；逐行报告导入、更新、未变或拒绝及原因。"""
-    from shebao.enrolment.importer import FileUnreadable, import_csv, scan, write_report
-    from shebao.enrolment.service import REJECTED
+    from shebao.agency.importer import FileUnreadable, import_csv, scan, write_report
+    from shebao.agency.service import REJECTED
 
     try:
         layout = scan(file)
@@ -64,7 +64,7 @@ def import_enrolments(
 @agency_app.command("add-key")
 def add_key(agency_code: Annotated[str, typer.Argument(help="社保经办机构代码，如 SB110102")]) -> None:
     """为社保经办机构新增一个接口密钥（X-Agency-Key）；密钥只显示这一次。"""
-    from shebao.enrolment.keys import UnknownAgency, create_key
+    from shebao.agency.keys import UnknownAgency, create_key
 
     with cli_runtime() as runtime:
         try:

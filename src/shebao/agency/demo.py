@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from shebao.agency.importer import new_importer, run_import
+from shebao.agency.service import REJECTED, RawRow
 from shebao.audit.service import Actor
-from shebao.enrolment.importer import new_importer, run_import
-from shebao.enrolment.service import REJECTED, RawRow
 from shebao.identity.documents import ID_TYPE_LABELS, IdType, check_character
 from shebao.identity.models import FamilyMember, Person
 from shebao.identity.repository import document_index

@@ -7,13 +7,13 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.security import APIKeyHeader
 
+from shebao.agency import schemas
+from shebao.agency.importer import new_importer
+from shebao.agency.keys import authenticate
+from shebao.agency.service import IMPORTED, REJECTED, UNCHANGED, UPDATED, ImportReport, RawRow
 from shebao.audit.service import Actor
 from shebao.deps import RuntimeDep, WriteSession
-from shebao.enrolment import schemas
-from shebao.enrolment.importer import new_importer
-from shebao.enrolment.keys import authenticate
 from shebao.enrolment.models import AgencyKey
-from shebao.enrolment.service import IMPORTED, REJECTED, UNCHANGED, UPDATED, ImportReport, RawRow
 from shebao.errors import ShebaoError
 from shebao.logging import log
 

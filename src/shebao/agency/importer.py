@@ -18,9 +18,9 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shebao.agency.service import REJECTED, Importer, ImportReport, RawRow, RowResult
 from shebao.audit.service import Actor
 from shebao.enrolment.rows import COLUMNS, REQUIRED_COLUMNS, RowContext
-from shebao.enrolment.service import REJECTED, Importer, ImportReport, RawRow, RowResult
 from shebao.logging import log
 from shebao.policy.tables import PolicyTables, default_policy
 from shebao.reference.repository import ReferenceRepository
