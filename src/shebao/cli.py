@@ -11,10 +11,10 @@ from typing import Annotated
 import typer
 
 import shebao.registrations  # noqa: F401 - what registers with the layers below, before any runtime
-from shebao.agency.cli import agency_app, import_app
+from shebao.agency.cli import agency_app, import_enrolments
 from shebao.commands import build_runtime
 from shebao.config import get_settings
-from shebao.elsewhere import cli as _elsewhere_cli  # noqa: F401 - registers `import payments`
+from shebao.elsewhere.cli import import_payments
 from shebao.logging import uvicorn_log_config
 from shebao.operations.cli import ops_app
 from shebao.payables.cli import app as payables_app
@@ -23,6 +23,9 @@ from shebao.web.clients import proxy_options
 
 app = typer.Typer(help="shebao 自然人社保费系统", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="数据库：迁移与参考数据", no_args_is_help=True)
+import_app = typer.Typer(help="导入数据", no_args_is_help=True)
+import_app.command("enrolments")(import_enrolments)
+import_app.command("payments")(import_payments)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(agency_app, name="agency")

@@ -138,6 +138,7 @@ def test_the_feed_api_needs_its_key(client, world, runtime) -> None:  # type: ig
 def test_import_payments_command(world, runtime, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from shebao.cli import app
     from shebao.config import get_settings
+    from shebao.elsewhere.rows import REQUIRED
 
     monkeypatch.setenv("SHEBAO_DATABASE_URL", runtime.settings.sqlalchemy_url)
     monkeypatch.setenv("SHEBAO_SECRET_KEY", runtime.settings.secret_key)
@@ -160,7 +161,8 @@ def test_import_payments_command(world, runtime, tmp_path: Path, monkeypatch) ->
     try:
         result = CliRunner().invoke(app, ["import", "payments", str(feed), "--report", str(report)])
         assert result.exit_code == 1, result.output
-        assert "入账 1 行" in result.output and "拒绝 1 行" in result.output
+        assert result.stdout == f"入账 1 行，重复缴费待退款 0 行，未变 0 行，拒绝 1 行；报告：{report}\n"
+        assert "第3行被拒绝：未找到该缴费人的参保信息\n" in result.stderr
         assert report.read_text(encoding="utf-8").splitlines() == [
             "line,status,reason",
             "2,applied,已入账",
@@ -169,6 +171,8 @@ def test_import_payments_command(world, runtime, tmp_path: Path, monkeypatch) ->
         again = CliRunner().invoke(app, ["import", "payments", str(feed)])
         assert again.exit_code == 1 and "未变 1 行" in again.output
         (tmp_path / "broken.csv").write_text("nope\n1\n", encoding="utf-8")
-        assert CliRunner().invoke(app, ["import", "payments", str(tmp_path / "broken.csv")]).exit_code == 2
+        broken = CliRunner().invoke(app, ["import", "payments", str(tmp_path / "broken.csv")])
+        assert broken.exit_code == 2
+        assert broken.stderr == "无法读取文件：缺少列：" + "、".join(REQUIRED) + "；未知列：nope\n"
     finally:
         get_settings.cache_clear()

@@ -6,59 +6,38 @@ Exit codes of the import (API.md): 0 when no row was rejected, 1 when some were,
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shebao.commands import cli_runtime, operator
+from shebao.commands import CsvFile, ReportFile, cli_runtime, import_file, operator
 
-import_app = typer.Typer(help="导入数据", no_args_is_help=True)
+if TYPE_CHECKING:
+    from shebao.agency.importer import CsvLayout
+
 agency_app = typer.Typer(help="社保经办机构", no_args_is_help=True)
 
-_SHOWN_REJECTIONS = 20
 
-
-@import_app.command("enrolments")
-def import_enrolments(
-    file: Annotated[Path, typer.Argument(help="UTF-8 CSV 文件，第1行为表头", show_default=False)],
-    report: Annotated[
-        Path | None, typer.Option("--report", help="逐行结果（line,status,reason）写入该CSV文件")
-    ] = None,
-) -> None:
+def import_enrolments(file: CsvFile, report: ReportFile = None) -> None:
     """导入社保经办机构的参保数据（CSV）；逐行报告导入、更新、未变或拒绝及原因。"""
     from shebao.agency.importer import FileUnreadable, import_csv, scan, write_report
-    from shebao.agency.service import REJECTED
 
-    try:
-        layout = scan(file)
-    except FileUnreadable as exc:
-        typer.echo(f"无法读取文件：{exc.message}", err=True)
-        raise typer.Exit(2) from exc
-    if report is not None:
-        try:
-            report.touch()
-        except OSError as exc:
-            typer.echo(f"无法写入报告文件：{report}（{exc.strerror}）", err=True)
-            raise typer.Exit(2) from exc
+    def read(path: Path) -> tuple[CsvLayout, int]:
+        layout = scan(path)
+        return layout, layout.rows
 
-    with (
-        cli_runtime() as runtime,
-        typer.progressbar(length=layout.rows, label="导入参保数据", file=sys.stderr) as bar,
-    ):
-        result = import_csv(runtime, file, actor=operator(), progress=bar.update, layout=layout)
-
-    if report is not None:
-        write_report(result, report)
-    rejected = [row for row in result.results if row.status == REJECTED]
-    for row in rejected[:_SHOWN_REJECTIONS]:
-        typer.echo(f"第{row.line}行被拒绝：{row.reason}", err=True)
-    if len(rejected) > _SHOWN_REJECTIONS:
-        more = f"，详见 {report}" if report else "，使用 --report 输出全部结果"
-        typer.echo(f"……另有{len(rejected) - _SHOWN_REJECTIONS}行被拒绝{more}", err=True)
-    typer.echo(result.summary() + (f"；报告：{report}" if report else ""))
-    raise typer.Exit(1 if rejected else 0)
+    import_file(
+        file,
+        report,
+        label="导入参保数据",
+        read=read,
+        unreadable=FileUnreadable,
+        run=lambda runtime, layout, progress: import_csv(
+            runtime, file, actor=operator(), progress=progress, layout=layout
+        ),
+        write_report=write_report,
+    )
 
 
 @agency_app.command("add-key")

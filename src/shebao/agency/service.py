@@ -71,6 +71,9 @@ class ImportReport:
     def rejected(self) -> int:
         return self.count(REJECTED)
 
+    def rejections(self) -> list[tuple[int, str]]:
+        return [(result.line, result.reason) for result in self.results if result.status == REJECTED]
+
     def summary(self) -> str:
         counts = "，".join(f"{STATUS_LABELS[status]}{self.count(status)}行" for status in STATUSES)
         return f"共{len(self.results)}行：{counts}"

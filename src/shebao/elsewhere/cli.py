@@ -1,40 +1,42 @@
 """`shebao import payments FILE.csv [--report OUT.csv]`: the tax core's feed of payments made elsewhere.
 
-Exit codes as for enrolments: 0 when no row was rejected, 1 when some were, 2 when the file could not be read.
+Exit codes and output as for enrolments (`commands.import_file`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-import typer
+from shebao.commands import CsvFile, ReportFile, import_file
 
-from shebao.agency.cli import import_app
-from shebao.commands import cli_runtime
+if TYPE_CHECKING:
+    from shebao.elsewhere.feed import FeedReport
+    from shebao.runtime import Runtime
 
 
-@import_app.command("payments")
-def import_payments(
-    file: Annotated[Path, typer.Argument(help="UTF-8 CSV 文件，第1行为表头", show_default=False)],
-    report: Annotated[
-        Path | None, typer.Option("--report", help="逐行结果（line,status,reason）写入该CSV文件")
-    ] = None,
-) -> None:
+def import_payments(file: CsvFile, report: ReportFile = None) -> None:
     """导入税务核心系统推送的其他渠道缴款（柜台、银行等），全渠道入账；重复导入不会重复入账。"""
     from shebao.elsewhere.feed import FeedUnreadable, read_csv, run_feed, write_report
 
-    try:
-        rows = read_csv(file)
-    except FeedUnreadable as exc:
-        typer.echo(f"无法导入：{exc.message}", err=True)
-        raise typer.Exit(2) from exc
-    with cli_runtime() as runtime:
+    def read(path: Path) -> tuple[list[tuple[int, dict[str, str]]], int]:
+        rows = read_csv(path)
+        return rows, len(rows)
+
+    def run(
+        runtime: Runtime, rows: list[tuple[int, dict[str, str]]], progress: Callable[[int], None]
+    ) -> FeedReport:
         outcome = run_feed(runtime, rows)
-    if report is not None:
-        write_report(outcome, report)
-    for line, status, reason in outcome.rows:
-        if status == "rejected":
-            typer.echo(f"第{line}行：{reason}", err=True)
-    typer.echo(outcome.summary())
-    raise typer.Exit(1 if outcome.rejected else 0)
+        progress(len(rows))
+        return outcome
+
+    import_file(
+        file,
+        report,
+        label="导入其他渠道缴款",
+        read=read,
+        unreadable=FeedUnreadable,
+        run=run,
+        write_report=write_report,
+    )

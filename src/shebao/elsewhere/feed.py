@@ -26,6 +26,9 @@ class FeedReport:
     def rejected(self) -> int:
         return sum(1 for _, status, _ in self.rows if status == "rejected")
 
+    def rejections(self) -> list[tuple[int, str]]:
+        return [(line, reason) for line, status, reason in self.rows if status == "rejected"]
+
     def summary(self) -> str:
         counts: dict[str, int] = {}
         for _, status, _ in self.rows:
@@ -68,7 +71,7 @@ def read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
                 (index, dict(zip(header, cells, strict=False))) for index, cells in enumerate(reader, start=2)
             ]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise FeedUnreadable(f"无法读取文件：{exc}") from exc
+        raise FeedUnreadable(str(exc)) from exc
 
 
 def write_report(report: FeedReport, path: Path) -> None:
