@@ -1,7 +1,9 @@
-"""Keys and certificates for the WeChat Pay and UnionPay adapters: read from settings, or generated once
-into `{data_dir}/keys/` outside production (like Alipay's dev keys).
+"""Keys and certificates of the four channels: read from settings, or generated once into
+`{data_dir}/keys/` outside production, and what production needs of each.
 
 A setting may hold PEM text, a path to a PEM file, or a bare base64 body (what providers' consoles show).
+Each channel's `keys.py` declares its keys (`PrivateKey`, `PublicKey`) and its production needs
+(`require_in_production`); the loading, the dev keys and the checks are this module's.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import base64
 import binascii
 import secrets
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shebao.config import ConfigError, Settings
+from shebao.config import ConfigError, Settings, register_production_check
 from shebao.kit.files import write_once
 
 
@@ -54,6 +57,19 @@ def private_key(value: str, what: str) -> rsa.RSAPrivateKey:
         raise ConfigError(f"{what}无法读取（需要未加密的 RSA 私钥）") from exc
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ConfigError(f"{what}必须是 RSA 私钥")
+    return key
+
+
+@lru_cache(maxsize=32)
+def public_key(value: str, what: str) -> rsa.RSAPublicKey:
+    """An RSA public key, and only a key (no certificate)."""
+    data, is_pem = read(value, what=what)
+    try:
+        key = serialization.load_pem_public_key(data) if is_pem else serialization.load_der_public_key(data)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{what}无法读取") from exc
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ConfigError(f"{what}必须是 RSA 公钥")
     return key
 
 
@@ -133,3 +149,63 @@ def _dev_file(settings: Settings, name: str, make: Callable[[], bytes]) -> Path:
     if not path.exists():
         write_once(path, make())
     return path
+
+
+@dataclass(frozen=True)
+class PrivateKey:
+    """An RSA private key held by a setting (`setting`, a Settings field; None for the sandbox's own keys,
+    which are only ever generated). Unset outside production: generated once into
+    `{data_dir}/keys/{dev_file}`; in production that is refused, naming what to configure (`configure`)."""
+
+    setting: str | None
+    what: str
+    dev_file: str
+    configure: str
+
+    def load(self, settings: Settings) -> rsa.RSAPrivateKey:
+        value: str | None = getattr(settings, self.setting) if self.setting else None
+        if value:
+            return private_key(value, self.what)
+        return dev_private_key(settings, self.dev_file, what=self.configure)
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """A provider's RSA public key held by a setting (a certificate too when `certificate_allowed`);
+    unset, the public half of the sandbox's key (`sandbox`), so the sandbox signs what we verify."""
+
+    setting: str
+    what: str
+    sandbox: PrivateKey
+    certificate_allowed: bool = True
+
+    def load(self, settings: Settings) -> rsa.RSAPublicKey:
+        value: str | None = getattr(settings, self.setting)
+        if not value:
+            return self.sandbox.load(settings).public_key()
+        if self.certificate_allowed:
+            return public_key_or_certificate(value, self.what)[0]
+        return public_key(value, self.what)
+
+
+def require_in_production(
+    channel: str,
+    *,
+    enabled: Callable[[Settings], bool],
+    needs: str,
+    settings: Sequence[str],
+    loads: Sequence[Callable[[Settings], object]],
+) -> Callable[[Settings], None]:
+    """Register the channel's production check with `config`: when `enabled`, every one of `settings`
+    (Settings fields, named as their SHEBAO_* variables) must be set, and every one of `loads` must load.
+    `needs` says what in the refusal (生产环境启用{needs}：…)."""
+
+    def check(configured: Settings) -> None:
+        missing = [f"SHEBAO_{name.upper()}" for name in settings if not getattr(configured, name)]
+        if missing:
+            raise ConfigError(f"生产环境启用{needs}：" + ", ".join(missing) + " is missing.")
+        for load in loads:
+            load(configured)
+
+    register_production_check(channel, check, applies=enabled)
+    return check

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
-from shebao.channels import ChannelError, ChannelOrder, ChannelTimeout, InvalidNotification
+from shebao.channels import ChannelError, ChannelOrder, ChannelTimeout, InvalidNotification, keyfiles
 from shebao.channels.alipay import AlipayAdapter, AlipayRefused, alipay_adapter, keys, signing
 from shebao.config import ConfigError, Settings
 from shebao.kit import http
@@ -445,7 +445,7 @@ def test_dev_keys_are_generated_once_into_the_data_dir(tmp_path: Path) -> None:
     app_key = tmp_path / "keys" / keys.APP_KEY_FILE
     assert app_key.stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "keys" / keys.SANDBOX_KEY_FILE).exists()
-    again = keys.load_private_key(str(app_key))
+    again = keyfiles.private_key(str(app_key), "支付宝应用私钥")
     assert pem_public(again.public_key()) == pem_public(keys.app_public_key(settings))
     assert first.app_id == "9021000100000001"
     assert first.gateway == "http://127.0.0.1:8000/sandbox/alipay/gateway.do"

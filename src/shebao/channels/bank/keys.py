@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shebao.channels import keyfiles
-from shebao.config import ConfigError, Settings, register_production_check
+from shebao.config import ConfigError, Settings
 
 SANDBOX_GATEWAY_PATH = "/sandbox/bank/gateway"
 APP_KEY_FILE = "bank_app_private.pem"
@@ -32,10 +32,15 @@ def is_sandbox_gateway(settings: Settings) -> bool:
     return not settings.is_production and urlsplit(gateway(settings)).path.endswith(SANDBOX_GATEWAY_PATH)
 
 
+OUR_PRIVATE_KEY = keyfiles.PrivateKey(
+    setting="bank_private_key", what=OUR_KEY, dev_file=APP_KEY_FILE, configure=OUR_KEY
+)
+SANDBOX_KEY = keyfiles.PrivateKey(setting=None, what=BANK_KEY, dev_file=SANDBOX_KEY_FILE, configure=BANK_KEY)
+BANK_PUBLIC_KEY = keyfiles.PublicKey(setting="bank_public_key", what=BANK_KEY, sandbox=SANDBOX_KEY)
+
+
 def private_key(settings: Settings) -> rsa.RSAPrivateKey:
-    if settings.bank_private_key:
-        return keyfiles.private_key(settings.bank_private_key, OUR_KEY)
-    return keyfiles.dev_private_key(settings, APP_KEY_FILE, what=OUR_KEY)
+    return OUR_PRIVATE_KEY.load(settings)
 
 
 def app_public_key(settings: Settings) -> rsa.RSAPublicKey:
@@ -44,30 +49,18 @@ def app_public_key(settings: Settings) -> rsa.RSAPublicKey:
 
 
 def bank_public_key(settings: Settings) -> rsa.RSAPublicKey:
-    if settings.bank_public_key:
-        return keyfiles.public_key_or_certificate(settings.bank_public_key, BANK_KEY)[0]
-    return sandbox_private_key(settings).public_key()
+    return BANK_PUBLIC_KEY.load(settings)
 
 
 def sandbox_private_key(settings: Settings) -> rsa.RSAPrivateKey:
     """The sandbox bank's own key: it signs its answers."""
-    return keyfiles.dev_private_key(settings, SANDBOX_KEY_FILE, what=BANK_KEY)
+    return SANDBOX_KEY.load(settings)
 
 
-def check_production_keys(settings: Settings) -> None:
-    """Production with the bank enabled needs both real keys, and they must load."""
-    named = {
-        "SHEBAO_BANK_GATEWAY": settings.bank_gateway,
-        "SHEBAO_BANK_PRIVATE_KEY": settings.bank_private_key,
-        "SHEBAO_BANK_PUBLIC_KEY": settings.bank_public_key,
-    }
-    missing = [name for name, value in named.items() if not value]
-    if missing:
-        raise ConfigError(
-            "生产环境启用协议支付必须配置银行前置地址和密钥：" + ", ".join(missing) + " is missing."
-        )
-    private_key(settings)
-    bank_public_key(settings)
-
-
-register_production_check("bank", check_production_keys, applies=lambda settings: settings.bank_enabled)
+check_production_keys = keyfiles.require_in_production(
+    "bank",
+    enabled=lambda settings: settings.bank_enabled,
+    needs="协议支付必须配置银行前置地址和密钥",
+    settings=("bank_gateway", "bank_private_key", "bank_public_key"),
+    loads=(private_key, bank_public_key),
+)

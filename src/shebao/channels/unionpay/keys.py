@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shebao.channels import keyfiles
-from shebao.config import ConfigError, Settings, register_production_check
+from shebao.config import ConfigError, Settings
 
 DEV_MER_ID = "777290058110048"  # UnionPay's test merchant
 DEV_CERT_ID = "68759663125"
@@ -47,10 +47,20 @@ def is_sandbox_gateway(settings: Settings) -> bool:
     return not settings.is_production and urlsplit(gateway(settings)).path.endswith(SANDBOX_PATH)
 
 
+SIGN_KEY = keyfiles.PrivateKey(
+    setting="unionpay_sign_key",
+    what="银联商户签名私钥",
+    dev_file=MERCHANT_KEY_FILE,
+    configure="SHEBAO_UNIONPAY_SIGN_KEY",
+)
+SANDBOX_KEY = keyfiles.PrivateKey(
+    setting=None, what="银联沙箱签名私钥", dev_file=SANDBOX_KEY_FILE, configure="SHEBAO_UNIONPAY_VERIFY_KEY"
+)
+VERIFY_KEY = keyfiles.PublicKey(setting="unionpay_verify_key", what="银联验签公钥", sandbox=SANDBOX_KEY)
+
+
 def sign_key(settings: Settings) -> rsa.RSAPrivateKey:
-    if settings.unionpay_sign_key:
-        return keyfiles.private_key(settings.unionpay_sign_key, "银联商户签名私钥")
-    return keyfiles.dev_private_key(settings, MERCHANT_KEY_FILE, what="SHEBAO_UNIONPAY_SIGN_KEY")
+    return SIGN_KEY.load(settings)
 
 
 def merchant_public_key(settings: Settings) -> rsa.RSAPublicKey:
@@ -59,34 +69,18 @@ def merchant_public_key(settings: Settings) -> rsa.RSAPublicKey:
 
 
 def verify_key(settings: Settings) -> rsa.RSAPublicKey:
-    if settings.unionpay_verify_key:
-        key, _ = keyfiles.public_key_or_certificate(settings.unionpay_verify_key, "银联验签公钥")
-        return key
-    return sandbox_private_key(settings).public_key()
+    return VERIFY_KEY.load(settings)
 
 
 def sandbox_private_key(settings: Settings) -> rsa.RSAPrivateKey:
     """The sandbox "UnionPay"'s signing key: it signs answers and back notifications."""
-    return keyfiles.dev_private_key(settings, SANDBOX_KEY_FILE, what="SHEBAO_UNIONPAY_VERIFY_KEY")
+    return SANDBOX_KEY.load(settings)
 
 
-def check_production_keys(settings: Settings) -> None:
-    """Production with UnionPay enabled needs every merchant setting, and the keys must load."""
-    named = {
-        "SHEBAO_UNIONPAY_MER_ID": settings.unionpay_mer_id,
-        "SHEBAO_UNIONPAY_SIGN_KEY": settings.unionpay_sign_key,
-        "SHEBAO_UNIONPAY_CERT_ID": settings.unionpay_cert_id,
-        "SHEBAO_UNIONPAY_VERIFY_KEY": settings.unionpay_verify_key,
-    }
-    missing = [name for name, value in named.items() if not value]
-    if missing:
-        raise ConfigError(
-            "生产环境启用银联支付必须配置商户号、证书和密钥：" + ", ".join(missing) + " is missing."
-        )
-    sign_key(settings)
-    verify_key(settings)
-
-
-register_production_check(
-    "unionpay", check_production_keys, applies=lambda settings: settings.unionpay_enabled
+check_production_keys = keyfiles.require_in_production(
+    "unionpay",
+    enabled=lambda settings: settings.unionpay_enabled,
+    needs="银联支付必须配置商户号、证书和密钥",
+    settings=("unionpay_mer_id", "unionpay_sign_key", "unionpay_cert_id", "unionpay_verify_key"),
+    loads=(sign_key, verify_key),
 )

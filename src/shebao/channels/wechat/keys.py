@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shebao.channels import keyfiles
-from shebao.config import ConfigError, Settings, register_production_check
+from shebao.config import ConfigError, Settings
 
 DEV_MCHID = "1900000109"  # WeChat Pay's documentation merchant
 DEV_APPID = "wxd678efh567hg6787"
@@ -54,10 +54,23 @@ def cert_serial(settings: Settings) -> str:
     return settings.wechat_cert_serial or DEV_CERT_SERIAL
 
 
+MERCHANT_KEY = keyfiles.PrivateKey(
+    setting="wechat_private_key",
+    what="微信支付商户API私钥",
+    dev_file=MERCHANT_KEY_FILE,
+    configure="SHEBAO_WECHAT_PRIVATE_KEY",
+)
+# The platform key: a public key or platform certificates in production (platform_keys), generated here.
+SANDBOX_PLATFORM_KEY = keyfiles.PrivateKey(
+    setting=None,
+    what="微信支付沙箱平台私钥",
+    dev_file=PLATFORM_KEY_FILE,
+    configure="SHEBAO_WECHAT_PLATFORM_PUBLIC_KEY",
+)
+
+
 def merchant_private_key(settings: Settings) -> rsa.RSAPrivateKey:
-    if settings.wechat_private_key:
-        return keyfiles.private_key(settings.wechat_private_key, "微信支付商户API私钥")
-    return keyfiles.dev_private_key(settings, MERCHANT_KEY_FILE, what="SHEBAO_WECHAT_PRIVATE_KEY")
+    return MERCHANT_KEY.load(settings)
 
 
 def merchant_public_key(settings: Settings) -> rsa.RSAPublicKey:
@@ -103,31 +116,24 @@ def _rsa(certificate: x509.Certificate) -> rsa.RSAPublicKey:
 
 def sandbox_platform_private_key(settings: Settings) -> rsa.RSAPrivateKey:
     """The sandbox "WeChat Pay"'s platform key: it signs answers and callbacks."""
-    return keyfiles.dev_private_key(settings, PLATFORM_KEY_FILE, what="SHEBAO_WECHAT_PLATFORM_PUBLIC_KEY")
+    return SANDBOX_PLATFORM_KEY.load(settings)
 
 
 def sandbox_platform_serial(settings: Settings) -> str:
     return settings.wechat_platform_serial or DEV_PLATFORM_SERIAL
 
 
-def check_production_keys(settings: Settings) -> None:
-    """Production with WeChat Pay enabled needs every merchant setting, and the keys must load."""
-    named = {
-        "SHEBAO_WECHAT_MCHID": settings.wechat_mchid,
-        "SHEBAO_WECHAT_APPID": settings.wechat_appid,
-        "SHEBAO_WECHAT_PRIVATE_KEY": settings.wechat_private_key,
-        "SHEBAO_WECHAT_CERT_SERIAL": settings.wechat_cert_serial,
-        "SHEBAO_WECHAT_APIV3_KEY": settings.wechat_apiv3_key,
-        "SHEBAO_WECHAT_PLATFORM_PUBLIC_KEY": settings.wechat_platform_public_key,
-    }
-    missing = [name for name, value in named.items() if not value]
-    if missing:
-        raise ConfigError(
-            "生产环境启用微信支付必须配置商户号、密钥和平台公钥：" + ", ".join(missing) + " is missing."
-        )
-    merchant_private_key(settings)
-    apiv3_key(settings)
-    platform_keys(settings)
-
-
-register_production_check("wechat", check_production_keys, applies=lambda settings: settings.wechat_enabled)
+check_production_keys = keyfiles.require_in_production(
+    "wechat",
+    enabled=lambda settings: settings.wechat_enabled,
+    needs="微信支付必须配置商户号、密钥和平台公钥",
+    settings=(
+        "wechat_mchid",
+        "wechat_appid",
+        "wechat_private_key",
+        "wechat_cert_serial",
+        "wechat_apiv3_key",
+        "wechat_platform_public_key",
+    ),
+    loads=(merchant_private_key, apiv3_key, platform_keys),
+)
