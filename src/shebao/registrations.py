@@ -15,6 +15,7 @@ import shebao.channels.wechat.keys  # noqa: F401
 import shebao.channels.unionpay.keys  # noqa: F401
 import shebao.channels.bank.keys  # noqa: F401
 import shebao.certificates  # noqa: F401
+
 # isort: on
 import shebao.sandbox.face  # noqa: F401 - the dev login providers (refused in production)
 import shebao.sandbox.platform_phone  # noqa: F401

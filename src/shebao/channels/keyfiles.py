@@ -1,9 +1,10 @@
-"""Keys and certificates of the four channels: read from settings, or generated once into
-`{data_dir}/keys/` outside production, and what production needs of each.
+"""What the four channels read from settings: ids, gateways, keys and certificates, each from its
+setting or, outside production, a dev value (keys generated once into `{data_dir}/keys/`, the gateway
+this deployment's sandbox); and what production needs of each channel.
 
-A setting may hold PEM text, a path to a PEM file, or a bare base64 body (what providers' consoles show).
-Each channel's `keys.py` declares its keys (`PrivateKey`, `PublicKey`) and its production needs
-(`require_in_production`); the loading, the dev keys and the checks are this module's.
+A key setting may hold PEM text, a path to a PEM file, or a bare base64 body (what providers' consoles
+show). Each channel's `keys.py` declares what it needs (`Identifier`, `Gateway`, `PrivateKey`,
+`PublicKey`, `require_in_production`); reading, generating and checking are this module's.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -60,15 +62,10 @@ def private_key(value: str, what: str) -> rsa.RSAPrivateKey:
     return key
 
 
-@lru_cache(maxsize=32)
 def public_key(value: str, what: str) -> rsa.RSAPublicKey:
     """An RSA public key, and only a key (no certificate)."""
-    data, is_pem = read(value, what=what)
-    try:
-        key = serialization.load_pem_public_key(data) if is_pem else serialization.load_der_public_key(data)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{what}无法读取") from exc
-    if not isinstance(key, rsa.RSAPublicKey):
+    key, certificate = public_key_or_certificate(value, what)
+    if certificate is not None:
         raise ConfigError(f"{what}必须是 RSA 公钥")
     return key
 
@@ -152,6 +149,50 @@ def _dev_file(settings: Settings, name: str, make: Callable[[], bytes]) -> Path:
 
 
 @dataclass(frozen=True)
+class Identifier:
+    """An id a setting holds (app id, merchant id, certificate serial); unset, the provider's test value
+    (`dev`), which production refuses when it says why (`refusal`)."""
+
+    setting: str
+    dev: str
+    refusal: str | None = None
+
+    def value(self, settings: Settings) -> str:
+        value: str | None = getattr(settings, self.setting)
+        if value:
+            return value
+        if settings.is_production and self.refusal:
+            raise ConfigError(self.refusal)
+        return self.dev
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """Where a channel sends its requests: the setting; unset, the provider's gateway in production (or,
+    without one, a refusal) and this deployment's sandbox (`sandbox_path`) elsewhere."""
+
+    setting: str
+    sandbox_path: str
+    production: str | None = None
+    refusal: str = ""
+    strip_slash: bool = True  # the adapter appends paths to it
+
+    def url(self, settings: Settings) -> str:
+        value: str | None = getattr(settings, self.setting)
+        if value:
+            return value.rstrip("/") if self.strip_slash else value
+        if settings.is_production:
+            if self.production is None:
+                raise ConfigError(self.refusal)
+            return self.production
+        return settings.base_url.rstrip("/") + self.sandbox_path
+
+    def is_sandbox(self, settings: Settings) -> bool:
+        """True when the adapter talks to this deployment's own sandbox (never in production)."""
+        return not settings.is_production and urlsplit(self.url(settings)).path.endswith(self.sandbox_path)
+
+
+@dataclass(frozen=True)
 class PrivateKey:
     """An RSA private key held by a setting (`setting`, a Settings field; None for the sandbox's own keys,
     which are only ever generated). Unset outside production: generated once into
@@ -167,6 +208,10 @@ class PrivateKey:
         if value:
             return private_key(value, self.what)
         return dev_private_key(settings, self.dev_file, what=self.configure)
+
+    def public_key(self, settings: Settings) -> rsa.RSAPublicKey:
+        """Its public half: what the other side (or the sandbox playing it) verifies with."""
+        return self.load(settings).public_key()
 
 
 @dataclass(frozen=True)
@@ -189,16 +234,12 @@ class PublicKey:
 
 
 def require_in_production(
-    channel: str,
-    *,
-    enabled: Callable[[Settings], bool],
-    needs: str,
-    settings: Sequence[str],
-    loads: Sequence[Callable[[Settings], object]],
+    channel: str, needs: str, settings: Sequence[str], loads: Sequence[Callable[[Settings], object]]
 ) -> Callable[[Settings], None]:
-    """Register the channel's production check with `config`: when `enabled`, every one of `settings`
-    (Settings fields, named as their SHEBAO_* variables) must be set, and every one of `loads` must load.
-    `needs` says what in the refusal (生产环境启用{needs}：…)."""
+    """Register the channel's production check with `config`: when the channel is enabled
+    (`Settings.{channel}_enabled`), every one of `settings` (Settings fields, named as their SHEBAO_*
+    variables) must be set, and every one of `loads` must load. `needs` says what in the refusal
+    (生产环境启用{needs}：…)."""
 
     def check(configured: Settings) -> None:
         missing = [f"SHEBAO_{name.upper()}" for name in settings if not getattr(configured, name)]
@@ -207,5 +248,7 @@ def require_in_production(
         for load in loads:
             load(configured)
 
-    register_production_check(channel, check, applies=enabled)
+    register_production_check(
+        channel, check, applies=lambda configured: getattr(configured, f"{channel}_enabled")
+    )
     return check

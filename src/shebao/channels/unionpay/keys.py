@@ -6,12 +6,7 @@ UnionPay's test certificate) and the sandbox "UnionPay"'s, so each side verifies
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from shebao.channels import keyfiles
-from shebao.config import ConfigError, Settings
 
 DEV_MER_ID = "777290058110048"  # UnionPay's test merchant
 DEV_CERT_ID = "68759663125"
@@ -23,64 +18,28 @@ MERCHANT_KEY_FILE = "unionpay_merchant_private.pem"
 SANDBOX_KEY_FILE = "unionpay_sandbox_private.pem"
 
 
-def mer_id(settings: Settings) -> str:
-    if settings.unionpay_mer_id:
-        return settings.unionpay_mer_id
-    if settings.is_production:
-        raise ConfigError("未启用银联支付：请设置 SHEBAO_UNIONPAY_MER_ID。")
-    return DEV_MER_ID
-
-
-def cert_id(settings: Settings) -> str:
-    return settings.unionpay_cert_id or DEV_CERT_ID
-
-
-def gateway(settings: Settings) -> str:
-    if settings.unionpay_gateway:
-        return settings.unionpay_gateway.rstrip("/")
-    if settings.is_production:
-        return PRODUCTION_GATEWAY
-    return settings.base_url.rstrip("/") + SANDBOX_PATH
-
-
-def is_sandbox_gateway(settings: Settings) -> bool:
-    return not settings.is_production and urlsplit(gateway(settings)).path.endswith(SANDBOX_PATH)
-
-
+MER_ID = keyfiles.Identifier("unionpay_mer_id", DEV_MER_ID, "未启用银联支付：请设置 SHEBAO_UNIONPAY_MER_ID。")
+CERT_ID = keyfiles.Identifier("unionpay_cert_id", DEV_CERT_ID)
+GATEWAY = keyfiles.Gateway("unionpay_gateway", SANDBOX_PATH, production=PRODUCTION_GATEWAY)
 SIGN_KEY = keyfiles.PrivateKey(
-    setting="unionpay_sign_key",
-    what="银联商户签名私钥",
-    dev_file=MERCHANT_KEY_FILE,
-    configure="SHEBAO_UNIONPAY_SIGN_KEY",
+    "unionpay_sign_key", "银联商户签名私钥", MERCHANT_KEY_FILE, "SHEBAO_UNIONPAY_SIGN_KEY"
 )
-SANDBOX_KEY = keyfiles.PrivateKey(
-    setting=None, what="银联沙箱签名私钥", dev_file=SANDBOX_KEY_FILE, configure="SHEBAO_UNIONPAY_VERIFY_KEY"
-)
-VERIFY_KEY = keyfiles.PublicKey(setting="unionpay_verify_key", what="银联验签公钥", sandbox=SANDBOX_KEY)
+SANDBOX_KEY = keyfiles.PrivateKey(None, "银联沙箱签名私钥", SANDBOX_KEY_FILE, "SHEBAO_UNIONPAY_VERIFY_KEY")
+VERIFY_KEY = keyfiles.PublicKey("unionpay_verify_key", "银联验签公钥", SANDBOX_KEY)
 
 
-def sign_key(settings: Settings) -> rsa.RSAPrivateKey:
-    return SIGN_KEY.load(settings)
-
-
-def merchant_public_key(settings: Settings) -> rsa.RSAPublicKey:
-    """What the merchant's signing certificate carries; the sandbox verifies the merchant with it."""
-    return sign_key(settings).public_key()
-
-
-def verify_key(settings: Settings) -> rsa.RSAPublicKey:
-    return VERIFY_KEY.load(settings)
-
-
-def sandbox_private_key(settings: Settings) -> rsa.RSAPrivateKey:
-    """The sandbox "UnionPay"'s signing key: it signs answers and back notifications."""
-    return SANDBOX_KEY.load(settings)
-
+mer_id = MER_ID.value
+cert_id = CERT_ID.value
+gateway = GATEWAY.url
+is_sandbox_gateway = GATEWAY.is_sandbox
+sign_key = SIGN_KEY.load
+merchant_public_key = SIGN_KEY.public_key  # the signing certificate's; the sandbox verifies with it
+verify_key = VERIFY_KEY.load
+sandbox_private_key = SANDBOX_KEY.load  # the sandbox "UnionPay"'s: signs answers and back notifications
 
 check_production_keys = keyfiles.require_in_production(
     "unionpay",
-    enabled=lambda settings: settings.unionpay_enabled,
-    needs="银联支付必须配置商户号、证书和密钥",
-    settings=("unionpay_mer_id", "unionpay_sign_key", "unionpay_cert_id", "unionpay_verify_key"),
-    loads=(sign_key, verify_key),
+    "银联支付必须配置商户号、证书和密钥",
+    ("unionpay_mer_id", "unionpay_sign_key", "unionpay_cert_id", "unionpay_verify_key"),
+    (sign_key, verify_key),
 )

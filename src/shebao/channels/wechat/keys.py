@@ -7,8 +7,6 @@ sandbox can verify what the merchant signs and sign and encrypt what the merchan
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -26,56 +24,27 @@ PLATFORM_KEY_FILE = "wechat_platform_private.pem"
 APIV3_KEY_FILE = "wechat_apiv3.key"
 
 
-def mchid(settings: Settings) -> str:
-    if settings.wechat_mchid:
-        return settings.wechat_mchid
-    if settings.is_production:
-        raise ConfigError("未启用微信支付：请设置 SHEBAO_WECHAT_MCHID。")
-    return DEV_MCHID
-
-
-def appid(settings: Settings) -> str:
-    return settings.wechat_appid or DEV_APPID
-
-
-def gateway(settings: Settings) -> str:
-    if settings.wechat_gateway:
-        return settings.wechat_gateway.rstrip("/")
-    if settings.is_production:
-        return PRODUCTION_GATEWAY
-    return settings.base_url.rstrip("/") + SANDBOX_PATH
-
-
-def is_sandbox_gateway(settings: Settings) -> bool:
-    return not settings.is_production and urlsplit(gateway(settings)).path.endswith(SANDBOX_PATH)
-
-
-def cert_serial(settings: Settings) -> str:
-    return settings.wechat_cert_serial or DEV_CERT_SERIAL
-
-
+MCHID = keyfiles.Identifier("wechat_mchid", DEV_MCHID, "未启用微信支付：请设置 SHEBAO_WECHAT_MCHID。")
+APPID = keyfiles.Identifier("wechat_appid", DEV_APPID)
+CERT_SERIAL = keyfiles.Identifier("wechat_cert_serial", DEV_CERT_SERIAL)
+GATEWAY = keyfiles.Gateway("wechat_gateway", SANDBOX_PATH, production=PRODUCTION_GATEWAY)
 MERCHANT_KEY = keyfiles.PrivateKey(
-    setting="wechat_private_key",
-    what="微信支付商户API私钥",
-    dev_file=MERCHANT_KEY_FILE,
-    configure="SHEBAO_WECHAT_PRIVATE_KEY",
+    "wechat_private_key", "微信支付商户API私钥", MERCHANT_KEY_FILE, "SHEBAO_WECHAT_PRIVATE_KEY"
 )
 # The platform key: a public key or platform certificates in production (platform_keys), generated here.
 SANDBOX_PLATFORM_KEY = keyfiles.PrivateKey(
-    setting=None,
-    what="微信支付沙箱平台私钥",
-    dev_file=PLATFORM_KEY_FILE,
-    configure="SHEBAO_WECHAT_PLATFORM_PUBLIC_KEY",
+    None, "微信支付沙箱平台私钥", PLATFORM_KEY_FILE, "SHEBAO_WECHAT_PLATFORM_PUBLIC_KEY"
 )
 
 
-def merchant_private_key(settings: Settings) -> rsa.RSAPrivateKey:
-    return MERCHANT_KEY.load(settings)
-
-
-def merchant_public_key(settings: Settings) -> rsa.RSAPublicKey:
-    """What the merchant certificate carries; the sandbox verifies the merchant's requests with it."""
-    return merchant_private_key(settings).public_key()
+mchid = MCHID.value
+appid = APPID.value
+cert_serial = CERT_SERIAL.value
+gateway = GATEWAY.url
+is_sandbox_gateway = GATEWAY.is_sandbox
+merchant_private_key = MERCHANT_KEY.load
+merchant_public_key = MERCHANT_KEY.public_key  # the merchant certificate's; the sandbox verifies with it
+sandbox_platform_private_key = SANDBOX_PLATFORM_KEY.load  # the sandbox "WeChat Pay"'s: signs answers
 
 
 def apiv3_key(settings: Settings) -> str:
@@ -114,20 +83,14 @@ def _rsa(certificate: x509.Certificate) -> rsa.RSAPublicKey:
     return key
 
 
-def sandbox_platform_private_key(settings: Settings) -> rsa.RSAPrivateKey:
-    """The sandbox "WeChat Pay"'s platform key: it signs answers and callbacks."""
-    return SANDBOX_PLATFORM_KEY.load(settings)
-
-
 def sandbox_platform_serial(settings: Settings) -> str:
     return settings.wechat_platform_serial or DEV_PLATFORM_SERIAL
 
 
 check_production_keys = keyfiles.require_in_production(
     "wechat",
-    enabled=lambda settings: settings.wechat_enabled,
-    needs="微信支付必须配置商户号、密钥和平台公钥",
-    settings=(
+    "微信支付必须配置商户号、密钥和平台公钥",
+    (
         "wechat_mchid",
         "wechat_appid",
         "wechat_private_key",
@@ -135,5 +98,5 @@ check_production_keys = keyfiles.require_in_production(
         "wechat_apiv3_key",
         "wechat_platform_public_key",
     ),
-    loads=(merchant_private_key, apiv3_key, platform_keys),
+    (merchant_private_key, apiv3_key, platform_keys),
 )
