@@ -7,7 +7,7 @@ by the script), `shebao db upgrade`, then
 - baseline: the same number of rows written with a bare executemany INSERT (no ORM, no encryption,
   no checks) into a scratch table of similar width, 1000 rows per transaction: what the database
   and driver alone allow on this machine, measured in the same run;
-- import: the CSV imported through the real path (`enrolment.importer.import_csv`: checks, blind
+- import: the CSV imported through the real path (`agency.importer.import_csv`: checks, blind
   indexes, encryption, persons, enrolments, audit rows, one payable per row), 1000 rows per
   transaction, on the demo clock (2025-11-20, the 2026 collection window open);
 - re-import: the same file again (every row `unchanged`).

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from shebao.deps import Clock, DbSession, WriteSession
-from shebao.errors import Conflict, NotFound
+from shebao.errors import Conflict
 from shebao.sandbox.alipay import bills, cashier, gateway, notifier, trades
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
+from shebao.sandbox.trade_api import TradeDesk, trade_router
 
 router = APIRouter(prefix="/sandbox/alipay", tags=["sandbox"])
-api = APIRouter()
 
 
 class PayOptions(BaseModel):
@@ -57,56 +56,14 @@ class CopiesSent(BaseModel):
     copies: int
 
 
-def _view(trade: SandboxAlipayTrade) -> SandboxTrade:
-    return SandboxTrade.model_validate(trade, from_attributes=True)
-
-
-def _trade(session: Session, out_trade_no: str, *, for_update: bool = False) -> SandboxAlipayTrade:
-    trade = trades.find(session, out_trade_no, for_update=for_update)
-    if trade is None:
-        raise NotFound("支付宝沙箱中没有该交易")
-    return trade
-
-
-@api.get("/trades/{out_trade_no}", response_model=SandboxTrade, summary="支付宝沙箱：交易详情")
-def read_trade(out_trade_no: str, session: DbSession) -> SandboxTrade:
-    return _view(_trade(session, out_trade_no))
-
-
-@api.post("/trades/{out_trade_no}/pay", response_model=SandboxTrade, summary="支付宝沙箱：买家付款")
-def pay_trade(
-    out_trade_no: str, session: WriteSession, clock: Clock, body: PayOptions | None = Body(default=None)
-) -> SandboxTrade:
-    options = body or PayOptions()
-    trade = _trade(session, out_trade_no, for_update=True)
-    try:
-        trades.pay(trade, clock.now(), notify=options.notify, force=options.force)
-    except trades.TradeRefused as refused:
-        raise Conflict(refused.sub_msg).counted() from refused  # counted: keep a time-out close it found
+def _cancel(session: Session, trade: SandboxAlipayTrade, now: datetime, options: CancelOptions) -> None:
+    """The trade closes, and Alipay says so as it does for a timed-out trade."""
+    trades.cancel(trade, now, notify=options.notify)
     notifier.deliver_after_commit(session, trade)
-    return _view(trade)
 
 
-@api.post(
-    "/trades/{out_trade_no}/cancel", response_model=SandboxTrade, summary="支付宝沙箱：买家取消（交易关闭）"
-)
-def cancel_trade(
-    out_trade_no: str, session: WriteSession, clock: Clock, body: CancelOptions | None = Body(default=None)
-) -> SandboxTrade:
-    options = body or CancelOptions()
-    trade = _trade(session, out_trade_no, for_update=True)
-    try:
-        trades.cancel(trade, clock.now(), notify=options.notify)
-    except trades.TradeRefused as refused:
-        raise Conflict(refused.sub_msg).counted() from refused
-    notifier.deliver_after_commit(session, trade)
-    return _view(trade)
-
-
-@api.post("/trades/{out_trade_no}/notify", response_model=CopiesSent, summary="支付宝沙箱：再次发送当前通知")
-def resend_notification(out_trade_no: str, body: NotifyCopies, session: DbSession) -> CopiesSent:
+def _resend(session: Session, trade: SandboxAlipayTrade, body: NotifyCopies, now: datetime) -> CopiesSent:
     """The trade's current notification, `copies` more times at once, with the same notify_id."""
-    trade = _trade(session, out_trade_no)
     if trade.notify_id is None:
         raise Conflict("该交易还没有可发送的通知（尚未付款或关闭）")
     if trade.notify_url is None:
@@ -115,7 +72,23 @@ def resend_notification(out_trade_no: str, body: NotifyCopies, session: DbSessio
     return CopiesSent(out_trade_no=trade.out_trade_no, notify_id=trade.notify_id, copies=body.copies)
 
 
+desk = TradeDesk(
+    name="支付宝沙箱",
+    noun="交易",
+    summaries=("买家付款", "买家取消（交易关闭）", "再次发送当前通知"),
+    view=SandboxTrade,
+    trades=trades,
+    notifier=notifier,
+    refused=trades.TradeRefused,
+    resend=_resend,
+    cancel=_cancel,
+    pay_options=PayOptions,
+    cancel_options=CancelOptions,
+    notify_options=NotifyCopies,
+    copies_sent=CopiesSent,
+)
+
 router.include_router(bills.router)
 router.include_router(gateway.router)
 router.include_router(cashier.router)
-router.include_router(api)
+router.include_router(trade_router(desk))

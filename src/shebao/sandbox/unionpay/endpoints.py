@@ -3,21 +3,15 @@ and rehearsals drive (pay, cancel, send the back notification again now or later
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
-from shebao.deps import Clock, DbSession, WriteSession
-from shebao.errors import Conflict, NotFound
-from shebao.sandbox import deliveries
-from shebao.sandbox.options import CancelOptions, CopiesSent, NotifyCopies, PayOptions
+from shebao.sandbox.trade_api import TradeDesk, resend_event, trade_router
 from shebao.sandbox.unionpay import bills, cashier, gateway, notifier, trades
-from shebao.sandbox.unionpay.models import SandboxUnionpayTrade
 
 router = APIRouter(prefix="/sandbox/unionpay", tags=["sandbox"])
-trade_api = APIRouter()
 
 
 class SandboxTrade(BaseModel):
@@ -37,73 +31,20 @@ class SandboxTrade(BaseModel):
     closed_at: datetime | None
 
 
-def _view(trade: SandboxUnionpayTrade) -> SandboxTrade:
-    return SandboxTrade.model_validate(trade, from_attributes=True)
-
-
-def _trade(session: Session, order_id: str, *, for_update: bool = False) -> SandboxUnionpayTrade:
-    trade = trades.find(session, order_id, for_update=for_update)
-    if trade is None:
-        raise NotFound("银联沙箱中没有该订单")
-    return trade
-
-
-@trade_api.get("/trades/{out_trade_no}", response_model=SandboxTrade, summary="银联沙箱：订单详情")
-def read_trade(out_trade_no: str, session: DbSession) -> SandboxTrade:
-    return _view(_trade(session, out_trade_no))
-
-
-@trade_api.post("/trades/{out_trade_no}/pay", response_model=SandboxTrade, summary="银联沙箱：持卡人付款")
-def pay_trade(
-    out_trade_no: str, session: WriteSession, clock: Clock, body: PayOptions | None = Body(default=None)
-) -> SandboxTrade:
-    options = body or PayOptions()
-    trade = _trade(session, out_trade_no, for_update=True)
-    try:
-        trades.pay(trade, clock.now(), notify=options.notify, force=options.force)
-    except trades.TradeRefused as refused:
-        raise Conflict(refused.message).counted() from refused  # counted: keep a time-out it found
-    notifier.deliver_after_commit(session, trade)
-    return _view(trade)
-
-
-@trade_api.post(
-    "/trades/{out_trade_no}/cancel", response_model=SandboxTrade, summary="银联沙箱：持卡人取消支付"
+desk = TradeDesk(
+    name="银联沙箱",
+    noun="订单",
+    summaries=("持卡人付款", "持卡人取消支付", "再次发送后台通知"),
+    view=SandboxTrade,
+    trades=trades,
+    notifier=notifier,
+    refused=trades.TradeRefused,
+    resend=resend_event(
+        "该订单还没有可发送的通知（尚未付款）", lambda trade: trade.order_id, notifier.copies_after_commit
+    ),
 )
-def cancel_trade(
-    out_trade_no: str, session: WriteSession, clock: Clock, body: CancelOptions | None = Body(default=None)
-) -> SandboxTrade:
-    trade = _trade(session, out_trade_no, for_update=True)
-    try:
-        trades.cancel(trade, clock.now())
-    except trades.TradeRefused as refused:
-        raise Conflict(refused.message).counted() from refused
-    return _view(trade)
-
-
-@trade_api.post(
-    "/trades/{out_trade_no}/notify", response_model=CopiesSent, summary="银联沙箱：再次发送后台通知"
-)
-def resend_notification(
-    out_trade_no: str, body: NotifyCopies, session: WriteSession, clock: Clock
-) -> CopiesSent:
-    """The order's back notification `copies` more times, at once or after `delay_seconds` of the
-    service clock — later than retries or a query, so out of order."""
-    trade = _trade(session, out_trade_no, for_update=True)
-    if trade.event_id is None:
-        raise Conflict("该订单还没有可发送的通知（尚未付款）")
-    if body.delay_seconds:
-        deliveries.delay_copies(trade, body.copies, clock.now() + timedelta(seconds=body.delay_seconds))
-    notifier.copies_after_commit(session, trade, body.copies, body.delay_seconds)
-    return CopiesSent(
-        out_trade_no=trade.order_id,
-        event_id=trade.event_id,
-        copies=body.copies,
-        delay_seconds=body.delay_seconds,
-    )
-
 
 router.include_router(gateway.router)
 router.include_router(bills.router)
 router.include_router(cashier.router)
-router.include_router(trade_api)
+router.include_router(trade_router(desk))
