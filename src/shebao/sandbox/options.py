@@ -1,8 +1,29 @@
-"""The request bodies of the WeChat Pay and UnionPay sandboxes' trade API (API.md, Sandboxes)."""
+"""The models of the sandboxes' trade API (API.md, Sandboxes): what every provider's trade shows, and
+the request and answer bodies of the providers whose notifications are delivery events (WeChat Pay,
+UnionPay; `deliveries.py`)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
+
+
+class TradeView(BaseModel):
+    """What every provider's sandbox trade shows; each provider's `SandboxTrade` adds its own fields."""
+
+    status: str
+    amount_fen: int
+    notify_state: str
+    notify_attempts: int
+    created_at: datetime
+    paid_at: datetime | None
+    closed_at: datetime | None
+
+
+class EventTradeView(TradeView):
+    event_id: str | None
+    delayed_copies: int
 
 
 class PayOptions(BaseModel):

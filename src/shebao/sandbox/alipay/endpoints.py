@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from shebao.errors import Conflict
 from shebao.sandbox.alipay import bills, cashier, gateway, notifier, trades
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
+from shebao.sandbox.options import TradeView
 from shebao.sandbox.trade_api import TradeDesk, trade_router
 
 router = APIRouter(prefix="/sandbox/alipay", tags=["sandbox"])
@@ -33,21 +34,14 @@ class NotifyCopies(BaseModel):
     copies: int = Field(ge=1, le=100, description="再发送几次当前通知（同一 notify_id）")
 
 
-class SandboxTrade(BaseModel):
+class SandboxTrade(TradeView):
     out_trade_no: str
     trade_no: str
     app_id: str
-    status: str
-    amount_fen: int
     subject: str
     buyer_id: str | None
     notify_id: str | None
-    notify_state: str
-    notify_attempts: int
-    created_at: datetime
     expires_at: datetime | None
-    paid_at: datetime | None
-    closed_at: datetime | None
 
 
 class CopiesSent(BaseModel):

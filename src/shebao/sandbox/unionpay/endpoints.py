@@ -6,29 +6,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
+from shebao.sandbox.options import EventTradeView
 from shebao.sandbox.trade_api import TradeDesk, resend_event, trade_router
 from shebao.sandbox.unionpay import bills, cashier, gateway, notifier, trades
 
 router = APIRouter(prefix="/sandbox/unionpay", tags=["sandbox"])
 
 
-class SandboxTrade(BaseModel):
+class SandboxTrade(EventTradeView):
     order_id: str
     txn_time: str
     query_id: str
-    status: str
-    amount_fen: int
     channel_type: str
-    event_id: str | None
-    notify_state: str
-    notify_attempts: int
-    delayed_copies: int
-    created_at: datetime
     pay_timeout: datetime | None
-    paid_at: datetime | None
-    closed_at: datetime | None
 
 
 desk = TradeDesk(

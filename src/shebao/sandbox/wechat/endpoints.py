@@ -6,31 +6,22 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
+from shebao.sandbox.options import EventTradeView
 from shebao.sandbox.trade_api import TradeDesk, resend_event, trade_router
 from shebao.sandbox.wechat import api, bills, cashier, notifier, trades
 
 router = APIRouter(prefix="/sandbox/wechat", tags=["sandbox"])
 
 
-class SandboxTrade(BaseModel):
+class SandboxTrade(EventTradeView):
     out_trade_no: str
     prepay_id: str
     transaction_id: str
     trade_type: str
-    status: str
-    amount_fen: int
     description: str
     openid: str | None
-    event_id: str | None
-    notify_state: str
-    notify_attempts: int
-    delayed_copies: int
-    created_at: datetime
     expires_at: datetime | None
-    paid_at: datetime | None
-    closed_at: datetime | None
 
 
 desk = TradeDesk(
