@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from shebao.declarations import presenters
 from shebao.declarations.models import STATUS_TAGS, Declaration
+from shebao.declarations.repository import DeclarationRepository
 from shebao.declarations.service import DeclarationService
 from shebao.deps import DbSession, RuntimeDep, WriteSession, settle
 from shebao.enrolment.terms import FLEXIBLE_EMPLOYMENT, RESIDENT_MEDICAL, RESIDENT_PENSION, scheme_label
@@ -383,34 +384,55 @@ def _list_page(
     payer_id: str,
 ) -> HTMLResponse:
     today = runtime.clock.today()
+    rows: list[dict[str, Any]] = []
+    error: ValidationFailed | None = None
     try:
-        start = date.fromisoformat(declared_from) if declared_from else date(today.year, 1, 1)
-        end = date.fromisoformat(declared_to) if declared_to else today
-    except ValueError as exc:
-        raise ValidationFailed("申报日期格式应为YYYY-MM-DD") from exc
-    if start > end:
-        raise ValidationFailed("申报日期起不能晚于申报日期止")
-    service = DeclarationService(runtime, session, payer.person, channel=payer.channel)
-    viewer = Viewer.of(session, payer.person)
-    found, _ = service.repository.visible_to(
-        viewer,
-        viewer.whom(payer_id),  # "" is 本人 (oneself only), "all" is 全部
-        scheme=scheme,
-        declared_from=start_of_local_day(start),
-        declared_before=start_of_local_day(end + timedelta(days=1)),
-    )
+        start, end = _declared_range(declared_from, declared_to, today=today)
+    except ValidationFailed as refused:  # shown beside the field, on the same form, as typed
+        error = refused
+    else:
+        viewer = Viewer.of(session, payer.person)
+        found, _ = DeclarationRepository(session).visible_to(
+            viewer,
+            viewer.whom(payer_id),  # "" is 本人 (oneself only), "all" is 全部
+            scheme=scheme,
+            declared_from=start_of_local_day(start),
+            declared_before=start_of_local_day(end + timedelta(days=1)),
+        )
+        rows = _declaration_rows(session, found)
+        declared_from, declared_to = start.isoformat(), end.isoformat()
     context = {
         "title": title,
         "path": path,
-        "rows": _declaration_rows(session, found),
-        "declared_from": start,
-        "declared_to": end,
+        "rows": rows,
+        "declared_from": declared_from,
+        "declared_to": declared_to,
         "whom": whom_choices(runtime, session, payer, everyone=True),
         "payer_id": payer_id,
         "pension_page": scheme == RESIDENT_PENSION,
         "today": today,
+        "error": error,
     }
-    return render(request, "declarations/list.html", context)
+    return render(request, "declarations/list.html", context, status_code=error.status_code if error else 200)
+
+
+def _declared_range(declared_from: str, declared_to: str, *, today: date) -> tuple[date, date]:
+    """申报日期起止 as typed (empty: this year so far); a wrong one is refused naming its field."""
+    bounds = []
+    for name, raw, label, default in (
+        ("declared_from", declared_from, "申报日期起", date(today.year, 1, 1)),
+        ("declared_to", declared_to, "申报日期止", today),
+    ):
+        try:
+            bounds.append(date.fromisoformat(raw) if raw else default)
+        except ValueError as exc:
+            message = f"{label}请按“年-月-日”填写，如 {today.isoformat()}"
+            raise ValidationFailed(message, fields={name: message}) from exc
+    start, end = bounds
+    if start > end:
+        message = "申报日期起不能晚于申报日期止，请重新选择"
+        raise ValidationFailed(message, fields={"declared_from": message})  # said once, beside 起
+    return start, end
 
 
 # 已申报查询 (1.2) lists every scheme; 城乡居民养老保险申报记录查询 (1.5) the pension ones.
