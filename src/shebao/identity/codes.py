@@ -22,7 +22,10 @@ from shebao.identity.models import SmsCode
 from shebao.identity.repository import phone_index
 from shebao.kit.crypto import blind_index
 
-LIFETIME = timedelta(minutes=5)
+# Long enough to be read out to an elderly citizen and typed slowly (长辈模式: no time pressure); guessing
+# stays bounded by MAX_TRIES, not by the lifetime.
+LIFETIME = timedelta(minutes=10)
+LIFETIME_MINUTES = int(LIFETIME.total_seconds() // 60)
 MAX_TRIES = 5  # from the asking address; as many again from all other addresses together
 INTERVAL = timedelta(seconds=60)  # per (phone, address)
 DAY = timedelta(hours=24)

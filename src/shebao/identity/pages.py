@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from shebao.deps import DbSession, RuntimeDep, WriteSession, settle
 from shebao.errors import ShebaoError, ValidationFailed
 from shebao.identity import captcha, errors, presenters
+from shebao.identity.codes import LIFETIME_MINUTES
 from shebao.identity.deps import SESSION_COOKIE, CurrentPayer, MaybePayer, request_channel
 from shebao.identity.documents import ID_TYPE_LABELS
 from shebao.identity.family import RELATIONS, ConsentService, FamilyService
@@ -109,7 +110,7 @@ def login_sms(request: Request, runtime: RuntimeDep, session: WriteSession, form
     except ShebaoError as error:
         settle(session, error)
         return _login_page(request, session, values, error=error)
-    notice = f"验证码已发送至 {mask_phone(form.phone.strip())}，5分钟内有效"
+    notice = f"验证码已发送至 {mask_phone(form.phone.strip())}，{LIFETIME_MINUTES}分钟内有效"
     return _login_page(request, None, {**values, "captcha_id": ""}, notice=notice, resend_after=wait)
 
 

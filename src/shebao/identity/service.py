@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from shebao.audit.service import Actor, record
 from shebao.identity import captcha, errors
-from shebao.identity.codes import INTERVAL, SmsCodes
+from shebao.identity.codes import INTERVAL, LIFETIME_MINUTES, SmsCodes
 from shebao.identity.documents import Document, DocumentError, validate, validate_phone
 from shebao.identity.models import LoginSession, LoginVerification, Person, SmsCode
 from shebao.identity.providers import (
@@ -136,7 +136,7 @@ class LoginService:
         )
         self.limiter.fail(SMS_PER_ADDRESS_HOUR, self.address_key, self.now)
         code = codes.issue()
-        text = f"【京通】您的登录验证码为{code}，5分钟内有效。请勿泄露给他人。"
+        text = f"【京通】您的登录验证码为{code}，{LIFETIME_MINUTES}分钟内有效。请勿泄露给他人。"
         sms_sender(self.runtime.settings.sms_provider).send(self.session, phone, text, code, self.now)
         return int(INTERVAL.total_seconds())
 
