@@ -112,3 +112,60 @@ def test_agreements_that_cannot_pay_are_greyed_with_the_reason(
     assert choice.is_disabled()
     assert page.get_by_text("协议待生效，2025-11-21起可用").is_visible()
     shot("pay-agreement-pending")
+
+
+def test_elder_mode_asks_one_question_per_screen(page, shot, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
+    """长辈模式: the questions of 新增协议 one per screen (代扣险种 only after 是否银行代扣: 是), a refused
+    answer reopened where it is wrong."""
+    opened = page.request.post(
+        "/sandbox/bank/accounts",
+        data={"bank_code": "102", "account_no": ZHANG_CARD, "holder_name": "张三", "balance_fen": 2_000_000},
+    )
+    assert opened.status == 201
+    page.context.add_cookies([{"name": "shebao_display", "value": "elder", "url": live_server}])
+    _log_in(page, runtime, world.zhang, live_server)
+    page.goto("/agreements/new")
+    count, forward = page.locator(".stepper-count"), page.get_by_role("button", name="下一步")
+    back = page.get_by_role("button", name="上一步")
+    submit = page.get_by_role("button", name="提交")
+    assert count.inner_text() == "第1步，共8步"
+    assert page.get_by_label("税务机关").is_visible() and not page.get_by_label("开户银行").is_visible()
+    assert not back.is_visible() and not submit.is_visible()
+    assert forward.bounding_box()["height"] >= 60  # type: ignore[index]
+    shot("elder-agreement-step1")
+    forward.click()
+    assert count.inner_text() == "第2步，共8步" and page.get_by_label("社保经办机构").is_visible()
+    assert not page.get_by_label("税务机关").is_visible()
+    forward.click()
+    page.get_by_label("开户银行").select_option(label="中国工商银行")
+    forward.click()
+    page.get_by_label("银行行政区划").select_option(label="北京市西城区")
+    forward.click()
+    page.locator("#a-branch option").nth(2).wait_for(state="attached")
+    page.get_by_label("银行网点").select_option(label="中国工商银行北京西单支行")
+    forward.click()
+    page.get_by_label("持卡人姓名").fill("张三")
+    forward.click()
+    assert page.evaluate("document.activeElement.id") == "a-account"  # the question's field, ready to type
+    page.get_by_label("银行账号").fill("12345")  # wrong: the server refuses it
+    back.click()
+    assert page.get_by_label("持卡人姓名").input_value() == "张三"
+    forward.click()
+    forward.click()
+    assert count.inner_text() == "第8步，共8步" and submit.is_visible()
+    page.get_by_text("是", exact=True).click()  # 银行代扣: one more question
+    assert count.inner_text() == "第8步，共9步" and not submit.is_visible()
+    forward.click()
+    page.get_by_label("城乡居民养老保险").check()
+    assert count.inner_text() == "第9步，共9步" and submit.is_visible() and not forward.is_visible()
+    shot("elder-agreement-step9")
+    submit.click()
+    # Refused: the form comes back at the wrong answer, every other answer kept.
+    assert page.locator(".stepper-count").inner_text() == "第7步，共9步"  # 代扣 kept: 是
+    assert page.get_by_label("银行账号").is_visible() and page.locator("#a-account-error").is_visible()
+    shot("elder-agreement-refused")
+    page.get_by_label("银行账号").fill(ZHANG_CARD)
+    page.get_by_role("button", name="下一步").click()
+    page.get_by_role("button", name="下一步").click()
+    page.get_by_role("button", name="提交").click()
+    assert page.get_by_text("签订成功").is_visible()

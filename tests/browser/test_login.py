@@ -60,3 +60,27 @@ def test_wrong_name_shows_the_message_in_the_form(page, runtime) -> None:  # typ
     page.get_by_role("button", name="登录", exact=True).click()
     assert page.get_by_role("alert").inner_text() == "姓名与证件号码不一致"
     assert page.get_by_label("证件号码").input_value() == ZHANG_SAN[1]
+
+
+def test_elder_mode_logs_in_one_card_a_screen(page, shot, runtime, live_server) -> None:  # type: ignore[no-untyped-def]
+    """长辈模式: 手机号验证, then 实人认证, each on its own screen; the code says how long it lasts."""
+    make_person(runtime, *ZHANG_SAN)
+    page.context.add_cookies([{"name": "shebao_display", "value": "elder", "url": live_server}])
+    page.goto("/login")
+    assert page.locator(".stepper-count").inner_text() == "第1步，共2步"
+    assert not page.get_by_label("姓名").is_visible()
+    assert not page.get_by_role("button", name="登录", exact=True).is_visible()
+    page.get_by_label("手机号码").fill("13812345678")
+    page.get_by_role("button", name="获取验证码").click()
+    assert page.get_by_text("验证码已发送至 138****5678，10分钟内有效").is_visible()
+    assert page.locator(".stepper-count").inner_text() == "第1步，共2步"  # back on the code's screen
+    page.get_by_label("验证码").fill(_outbox_code(page, "13812345678"))
+    shot("elder-login-step1")
+    page.get_by_role("button", name="下一步").click()
+    assert page.locator(".stepper-count").inner_text() == "第2步，共2步"
+    assert not page.get_by_label("手机号码").is_visible()
+    page.get_by_label("姓名").fill(ZHANG_SAN[0])
+    page.get_by_label("证件号码").fill(ZHANG_SAN[1])
+    shot("elder-login-step2")
+    page.get_by_role("button", name="登录", exact=True).click()
+    assert page.locator("h1").inner_text() == "人脸认证"

@@ -280,7 +280,7 @@ def family_remove(
 def consents_page(
     request: Request, runtime: RuntimeDep, session: DbSession, payer: CurrentPayer
 ) -> HTMLResponse:
-    rows = ConsentService(runtime, session, payer.person, channel=payer.channel).granted_by_me()
+    rows, _ = ConsentService(runtime, session, payer.person, channel=payer.channel).granted_by_me()
     return render(request, "identity/consents.html", {"title": "授权管理", "rows": rows})
 
 

@@ -79,3 +79,77 @@ document.addEventListener("change", function (event) {
 // A form that came back refused keeps its ticks and choice: show their totals at once.
 updateSelectedTotal();
 updatePension();
+
+// 长辈模式: a long form asks one question per screen (MIIT 适老化: fewer things at once). Each
+// [data-step] of a [data-stepper] form is one question, with what follows it up to the next one (its
+// error, its hint). The form is the same form: every answer is sent together, and the server checks
+// them all; a refused form opens at its first wrong answer.
+function stepper(form) {
+  var steps = Array.prototype.slice.call(form.querySelectorAll("[data-step]"));
+  if (steps.length < 2) { return; }
+  var groups = steps.map(function (step) {
+    var members = [step], next = step.nextElementSibling;
+    while (next && !next.hasAttribute("data-step") && !next.querySelector("[data-step]")) {
+      members.push(next);
+      next = next.nextElementSibling;
+    }
+    return members;
+  });
+  var cards = Array.prototype.slice.call(form.querySelectorAll("section.card"));
+  var submits = Array.prototype.slice.call(document.querySelectorAll('[type="submit"]')).filter(function (b) {
+    return b.form === form && !b.closest("noscript") && b.getAttribute("formaction") === null;
+  });
+  var nav = document.createElement("div");
+  nav.className = "stepper";
+  nav.innerHTML = '<p class="stepper-count" aria-live="polite"></p>' +
+    '<div class="buttons"><button type="button" class="btn" data-go="-1">上一步</button>' +
+    '<button type="button" class="btn btn-primary" data-go="1">下一步</button></div>';
+  form.appendChild(nav);
+  var count = nav.querySelector(".stepper-count"), back = nav.querySelector('[data-go="-1"]'),
+    forward = nav.querySelector('[data-go="1"]');
+  // A question asked only after a given answer: data-step-if="withhold=1".
+  function asked(step) {
+    var rule = (step.getAttribute("data-step-if") || "").split("=");
+    if (rule.length !== 2) { return true; }
+    var chosen = form.querySelector('[name="' + rule[0] + '"]:checked');
+    return !!chosen && chosen.value === rule[1];
+  }
+  var current = 0;
+  function show(index, focus) {
+    current = index;
+    var open = steps.filter(asked), position = open.indexOf(steps[index]);
+    var last = position === open.length - 1;
+    groups.forEach(function (members, i) {
+      members.forEach(function (el) { el.hidden = i !== index; });
+    });
+    cards.forEach(function (card) { card.hidden = !card.contains(steps[index]); });
+    count.textContent = "第" + (position + 1) + "步，共" + open.length + "步";
+    back.hidden = position === 0;
+    forward.hidden = last;
+    submits.forEach(function (b) {
+      b.hidden = !last;
+      var bar = b.closest(".actionbar");
+      if (bar) { bar.hidden = !last; }  // an empty bar would only cover the page
+    });
+    form.querySelectorAll("[data-last-step]").forEach(function (el) { el.hidden = !last; });
+    if (focus) {
+      var field = steps[index].querySelector("input:not([type=hidden]), select, textarea");
+      if (field) { field.focus(); }
+    }
+  }
+  nav.addEventListener("click", function (event) {
+    var go = event.target.getAttribute && parseInt(event.target.getAttribute("data-go"), 10);
+    if (!go) { return; }
+    var open = steps.filter(asked), position = open.indexOf(steps[current]);
+    var next = open[Math.max(0, Math.min(open.length - 1, position + go))];
+    show(steps.indexOf(next), true);
+  });
+  form.addEventListener("change", function () { show(current, false); });  // an answer may add a question
+  var refused = steps.findIndex(function (step) {
+    return step.matches(".invalid, [aria-invalid=true]") || step.querySelector(".invalid, [aria-invalid=true]");
+  });
+  show(refused < 0 ? 0 : refused, refused >= 0);
+}
+if (document.documentElement.classList.contains("elder")) {
+  document.querySelectorAll("form[data-stepper]").forEach(stepper);
+}
