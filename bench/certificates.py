@@ -131,8 +131,8 @@ def verifications(data_dir: Path, count: int) -> None:
     runtime = Runtime.build(settings)
     upgrade(runtime.db)
     code = new_verification_code()
-    with runtime.db.transaction() as session:
-        now = runtime.clock.now()
+    with runtime.work().step() as step:
+        session, now = step.session, step.now
         person, _ = PersonRepository(session).upsert(
             validate("resident_id", TAXPAYER, today=now.date()), "张三", None, now=now
         )

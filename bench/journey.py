@@ -113,7 +113,8 @@ def open_sessions(env: dict[str, str], people: list[tuple[str, str]]) -> list[st
     get_settings.cache_clear()
     runtime = Runtime.build(get_settings())
     tokens = []
-    with runtime.db.transaction() as session:
+    with runtime.work().step() as step:
+        session = step.session
         for _, number in people:
             person = PersonRepository(session).by_document("resident_id", number)
             assert person is not None

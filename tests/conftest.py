@@ -31,6 +31,7 @@ from shebao.config import Settings  # noqa: E402
 from shebao.migrate import upgrade  # noqa: E402
 from shebao.models import Base  # noqa: E402
 from shebao.runtime import Runtime  # noqa: E402
+from tests.helpers import transaction  # noqa: E402
 
 jobs.huey.immediate = True
 
@@ -160,7 +161,7 @@ def set_now(runtime: Runtime):  # type: ignore[no-untyped-def]
 
     def _set(moment: str | datetime) -> datetime:
         value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-        with runtime.db.transaction() as s:
+        with transaction(runtime) as s:
             runtime.clock.start_at(s, value)
         return value
 

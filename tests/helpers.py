@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
 
 from shebao.identity.documents import validate
 from shebao.identity.models import FamilyMember, Person
@@ -16,6 +20,13 @@ LI_SI = ("李四", "370101190102039973")
 WANG_WU = ("王五", "11010519491231002X")
 
 
+@contextmanager
+def transaction(runtime: Runtime) -> Iterator[Session]:
+    """A test's own transaction: one step of a unit of work (the only way to open one), its session."""
+    with runtime.work().step() as step:
+        yield step.session
+
+
 def make_person(
     runtime: Runtime,
     name: str,
@@ -25,14 +36,14 @@ def make_person(
     phone: str | None = "13812345678",
 ) -> Person:
     document = validate(id_type, id_number, today=date(2026, 1, 1))
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         person, _ = PersonRepository(s).upsert(document, name, phone, now=runtime.clock.now())
     return person
 
 
 def bearer_for(runtime: Runtime, person: Person, *, channel: str = "h5") -> dict[str, str]:
     """Headers of a logged-in API client (a bearer session opened directly)."""
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         _, token = open_session(
             s,
             person.id,
@@ -46,7 +57,7 @@ def bearer_for(runtime: Runtime, person: Person, *, channel: str = "h5") -> dict
 
 def add_family(runtime: Runtime, payer: Person, member: Person, relation: str = "parent") -> str:
     """Link `member` to `payer`; answers the family row id (the API's `payer_id`)."""
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         row = FamilyMember(
             payer_id=payer.id, member_id=member.id, relation=relation, created_at=runtime.clock.now()
         )

@@ -116,12 +116,6 @@ class Database:
     def session(self, *, write: bool = False) -> Session:
         return (self._write if write else self._read)()
 
-    @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[Session]:
-        """One transaction in a session of its own: the step of a `UnitOfWork` without a request."""
-        with UnitOfWork(self).step(write=write) as step:
-            yield step.session
-
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -176,6 +170,15 @@ def _default(column: Column[Any]) -> Any:
     if default.is_callable:
         return default.arg(None)  # type: ignore[attr-defined]  # SQLAlchemy wraps it to take a context
     return default.arg  # type: ignore[attr-defined]
+
+
+def settle(session: Session, error: ShebaoError) -> None:
+    """For a handler that answers a refusal itself (a page showing its form again): the step's end as
+    an error would make it, now: keep what must be kept (counted failures), undo everything else."""
+    if error.commit_anyway:
+        session.commit()
+    else:
+        session.rollback()
 
 
 class TransactionOpen(RuntimeError):

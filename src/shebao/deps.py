@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from shebao.db import UnitOfWork
-from shebao.errors import ShebaoError
+from shebao.db import UnitOfWork, settle
 from shebao.kit.clock import ServiceClock
 from shebao.runtime import Runtime
 
@@ -24,14 +23,6 @@ def _session(request: Request, *, write: bool) -> Iterator[Session]:
     keeps what must be kept: counted failures)."""
     with get_runtime(request).work().step(write=write) as step:
         yield step.session
-
-
-def settle(session: Session, error: ShebaoError) -> None:
-    """After a refused request: keep what must be kept (counted failures), undo everything else."""
-    if error.commit_anyway:
-        session.commit()
-    else:
-        session.rollback()
 
 
 def read_session(request: Request) -> Iterator[Session]:
@@ -53,6 +44,8 @@ def get_clock(request: Request) -> ServiceClock:
 
 
 # scope="function": commit before the response is sent, so a failed commit is the response.
+__all__ = ["Clock", "DbSession", "RuntimeDep", "Work", "WriteSession", "settle"]
+
 DbSession = Annotated[Session, Depends(read_session, scope="function")]
 WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 Clock = Annotated[ServiceClock, Depends(get_clock)]

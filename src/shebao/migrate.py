@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.orm import Session
 
-from shebao.db import Database
+from shebao.db import Database, UnitOfWork
 
 
 def alembic_config(database_url: str) -> Config:
@@ -24,5 +23,5 @@ def upgrade(db: Database) -> int:
         command.upgrade(config, "head")
     from shebao.reference.loader import load_reference_data
 
-    with Session(db.engine) as session, session.begin():
-        return load_reference_data(session)
+    with UnitOfWork(db).step() as step:
+        return load_reference_data(step.session)

@@ -36,6 +36,7 @@ from shebao.sandbox.wechat import notifier as wechat_notifier
 from shebao.sandbox.wechat.models import SandboxWechatTrade
 from shebao.settlement.open import PaymentOpener, PaymentRequest
 from shebao.settlement.query import settle_due
+from tests.helpers import transaction
 
 FINAL = (SUCCEEDED, CLOSED, FAILED)
 PAID_AT_PROVIDER = {"alipay": "TRADE_SUCCESS", "wechat": "SUCCESS"}
@@ -203,7 +204,7 @@ class Simulation:
         """Time passes: the sandboxes retry and send delayed copies; the query job runs."""
         minutes = minutes if minutes is not None else self.rng.randint(1, 40)
         self.steps.append(f"tick {minutes} min")
-        with self.runtime.db.transaction() as s:
+        with transaction(self.runtime) as s:
             self.runtime.clock.move_to(s, self.runtime.clock.now() + timedelta(minutes=minutes))
         alipay_notifier.deliver_due(self.runtime)
         wechat_notifier.deliver_due(self.runtime)

@@ -23,7 +23,7 @@ from shebao.payables.models import Payable
 from shebao.runtime import Runtime
 from tests.agreements.support import ZHANG_CARD, next_day, open_account, signed
 from tests.fixtures.world import World, payable_ids
-from tests.helpers import add_family, bearer_for, make_person
+from tests.helpers import add_family, bearer_for, make_person, transaction
 
 ZHAO_LIU = ("赵六", "11010219850612" + "031")
 ZHAO_LIU = (ZHAO_LIU[0], ZHAO_LIU[1] + check_character(ZHAO_LIU[1]))
@@ -87,7 +87,7 @@ def callers(runtime: Runtime, world: World, client: TestClient) -> dict[str, dic
     stranger = make_person(runtime, *ZHAO_LIU, phone="13600003333")
     now = runtime.clock.now()
     idle = timedelta(minutes=runtime.settings.session_idle_minutes)
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         _, expired = open_session(
             s, world.zhang.id, kind="bearer", channel="h5", now=now - idle - timedelta(minutes=1), idle=idle
         )

@@ -9,7 +9,7 @@ import pytest
 from shebao.audit.service import Actor, record
 from shebao.kit.ids import new_id
 from tests.adversarial import plaintext
-from tests.helpers import ZHANG_SAN, make_person
+from tests.helpers import ZHANG_SAN, make_person, transaction
 
 pytestmark = pytest.mark.adversarial
 
@@ -22,7 +22,7 @@ def no_plaintext_left() -> None:
 def test_the_scan_finds_a_name_in_a_row_a_file_and_the_logs(runtime) -> None:  # type: ignore[no-untyped-def]
     make_person(runtime, *ZHANG_SAN)  # stored encrypted: not found
     assert plaintext.leaks(runtime, logs="") == []
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         record(
             s,
             actor=Actor.system(),

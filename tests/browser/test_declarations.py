@@ -4,11 +4,12 @@ from datetime import timedelta
 
 from shebao.identity.deps import SESSION_COOKIE
 from shebao.identity.sessions import open_session
+from tests.helpers import transaction
 
 
 def _log_in(page, runtime, person, live_server: str) -> None:  # type: ignore[no-untyped-def]
     """A browser session opened directly (the login pages have their own browser test)."""
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         _, token = open_session(
             s, person.id, kind="cookie", channel="h5", now=runtime.clock.now(), idle=timedelta(minutes=30)
         )

@@ -12,6 +12,7 @@ from shebao.certificates.generation import LEASE, generate
 from shebao.certificates.models import Certificate, CertificateFile
 from shebao.certificates.tasks import resume_stale
 from tests.certificates.support import _paid
+from tests.helpers import transaction
 
 
 def _left_generating(
@@ -24,7 +25,7 @@ def _left_generating(
 ) -> uuid.UUID:  # type: ignore[no-untyped-def]
     """A request as a worker killed mid-generation leaves it: generating, claimed `claimed_ago`."""
     now = runtime.clock.now()
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         row = Certificate(
             certificate_no="SBZM20251120" + uuid.uuid4().hex[:10].upper(),
             requested_by_id=person.id,
@@ -67,8 +68,8 @@ def test_a_killed_workers_request_is_picked_up_exactly_once(client, world, runti
     assert _state(runtime, live) == ("generating", 1, 0)
     assert resume_stale() == 0
     # The killed worker wakes up and finishes late: its claim is gone, nothing is stored twice.
-    assert generation._finish(runtime, dead, "dead-worker", None) == "lost"  # type: ignore[arg-type]
-    assert generation._fail(runtime, dead, "dead-worker") == "lost"
+    assert generation._finish(runtime.work(), dead, "dead-worker", None) == "lost"  # type: ignore[arg-type]
+    assert generation._fail(runtime.work(), dead, "dead-worker") == "lost"
     assert _state(runtime, dead) == ("ready", 2, 1)
     # Running the task again for a ready request does nothing.
     assert generate(runtime, dead) == "skipped"
@@ -87,12 +88,12 @@ def test_two_workers_on_one_request_make_it_once(client, world, runtime, routed)
     request_id = _left_generating(runtime, world.zhang, claimed_ago=None)
     # The first worker claims and renders; a second arriving meanwhile finds the claim live.
     token = "first"
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         from shebao.certificates.repository import CertificateRepository
 
         now = runtime.clock.now()
         assert CertificateRepository(s).claim(request_id, token, now, now - LEASE) is True
     assert generate(runtime, request_id) == "skipped"
-    rendered = generation._render(runtime, request_id)
-    assert generation._finish(runtime, request_id, token, rendered) == "ready"
+    rendered = generation._render(runtime, runtime.work(), request_id)
+    assert generation._finish(runtime.work(), request_id, token, rendered) == "ready"
     assert _state(runtime, request_id) == ("ready", 1, 1)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from shebao.certificates.models import Certificate
 from tests.certificates.support import _paid, certificate, request
 from tests.declarations.test_pages import _browser_login
+from tests.helpers import transaction
 
 SAME = "校验未通过：纳税人识别号、证明校验码或验证码有误，请核对后重新输入"
 
@@ -108,7 +109,7 @@ def test_failed_shows_the_reason_and_retry(client, world, runtime, routed) -> No
 
 def test_generating_refreshes_itself(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     _browser_login(client, runtime, world.zhang)
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         s.add(
             Certificate(
                 certificate_no="SBZM202511200000000009",

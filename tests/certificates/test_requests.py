@@ -17,6 +17,7 @@ from shebao.identity.models import RateCounter
 from shebao.kit.money import amount_in_words
 from tests.certificates.support import _paid, certificate, pdf_text, request
 from tests.elsewhere.test_feed import _feed, _row
+from tests.helpers import transaction
 from tests.payments.test_core import _declare, _pay
 
 
@@ -240,7 +241,7 @@ def test_failure_then_retry(client, world, runtime, routed) -> None:  # type: ig
 
 def test_asking_again_while_generating_answers_that_one(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     _paid(client, world.zhang_headers)
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         live = Certificate(
             certificate_no="SBZM202511200000000001",
             requested_by_id=world.zhang.id,

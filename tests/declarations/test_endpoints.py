@@ -12,7 +12,7 @@ from shebao.kit.ids import new_id
 from shebao.settlement.declaration import DeadlinePassed, check_can_pay
 from shebao.settlement.settle import do_mark_paid
 from tests.fixtures.world import payable_ids
-from tests.helpers import bearer_for
+from tests.helpers import bearer_for, transaction
 
 TAX_OFFICE, AGENCY = "11101020001", "SB110102"
 
@@ -79,7 +79,7 @@ def test_declaring_twice_or_after_payment_is_409(client, world, runtime) -> None
         "code": "payable_already_declared",
         "message": "所选缴费数据已申报，请勿重复申报",
     }
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         do_mark_paid(s, s.get(Declaration, __import__("uuid").UUID(first["id"])), at=runtime.clock.now())
     paid = _declare(client, world.zhang_headers, ids)
     assert paid.status_code == 409
@@ -210,7 +210,7 @@ def test_mixed_selection_is_refused(client, world) -> None:  # type: ignore[no-u
 
 def test_outside_the_window_says_when_it_opens(client, world, runtime) -> None:  # type: ignore[no-untyped-def]
     ids = payable_ids(client, world.zhang_headers, "resident_medical")
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         runtime.clock.move_to(s, datetime.fromisoformat("2026-01-05T09:00:00+08:00"))
     answer = _declare(client, bearer_for(runtime, world.zhang), ids)  # the old session idled out
     assert answer.status_code == 409
@@ -314,7 +314,7 @@ class TestPaging:
             )
             for index in range(count)
         ]
-        with runtime.db.transaction() as session:
+        with transaction(runtime) as session:
             session.add_all(rows)
         return sorted(rows, key=lambda d: (d.declared_at, d.id), reverse=True)
 

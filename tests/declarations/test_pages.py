@@ -7,13 +7,14 @@ from fastapi.testclient import TestClient
 from shebao.identity.deps import SESSION_COOKIE
 from shebao.identity.sessions import open_session
 from tests.fixtures.world import World, payable_ids
+from tests.helpers import transaction
 
 
 def _browser_login(client: TestClient, runtime, person) -> str:  # type: ignore[no-untyped-def]
     """Log a browser in (cookie session) and answer its CSRF token."""
     from datetime import timedelta
 
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         _, token = open_session(
             s, person.id, kind="cookie", channel="h5", now=runtime.clock.now(), idle=timedelta(minutes=30)
         )

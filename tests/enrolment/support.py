@@ -20,6 +20,7 @@ from shebao.enrolment.rows import COLUMNS
 from shebao.payables.models import Payable
 from shebao.runtime import Runtime
 from tests.conftest import TEST_SECRET
+from tests.helpers import transaction
 
 # Valid resident ID numbers (GB 11643 check characters).
 ZHANG_SAN = ("张三", "110101199003071823")  # born 1990: working age
@@ -113,7 +114,7 @@ def payables_of(runtime: Runtime, **filters: object) -> list[Payable]:
 
 
 def move(runtime: Runtime, moment: str) -> None:
-    with runtime.db.transaction() as session:
+    with transaction(runtime) as session:
         runtime.clock.move_to(session, datetime.fromisoformat(moment))
 
 

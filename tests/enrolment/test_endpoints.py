@@ -12,6 +12,7 @@ from shebao.audit.service import Actor
 from shebao.enrolment.models import AgencyKey, Enrolment
 from shebao.runtime import Runtime
 from tests.enrolment.support import XIAO_MING, count, flexible_row, medical_row, payables_of
+from tests.helpers import transaction
 
 URL = "/api/v1/agency/enrolments"
 HIDDEN = "：零宽、文字方向控制等字符无法输入，请删除后重新提交"
@@ -23,7 +24,7 @@ def _clock(set_now) -> None:  # type: ignore[no-untyped-def]
 
 
 def new_key(runtime: Runtime, agency_code: str = "SB110102") -> dict[str, str]:
-    with runtime.db.transaction() as session:
+    with transaction(runtime) as session:
         key = create_key(session, agency_code, now=runtime.clock.now(), actor=Actor.system())
     return {"X-Agency-Key": key.secret}
 
@@ -48,7 +49,7 @@ class TestKeys:
 
     def test_a_revoked_key_is_401(self, client: TestClient, runtime: Runtime) -> None:
         headers = new_key(runtime)
-        with runtime.db.transaction() as session:
+        with transaction(runtime) as session:
             session.scalars(select(AgencyKey)).one().revoked_at = runtime.clock.now()
         assert client.post(URL, json={"rows": [medical_row()]}, headers=headers).status_code == 401
 

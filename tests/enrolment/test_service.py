@@ -24,6 +24,7 @@ from tests.enrolment.support import (
     payables_of,
     pension_row,
 )
+from tests.helpers import transaction
 
 NOW = "2025-11-20T09:00:00+08:00"
 
@@ -38,7 +39,7 @@ def statuses(report) -> list[tuple[int, str, str]]:  # type: ignore[no-untyped-d
 
 
 def set_status(runtime: Runtime, status: str, **filters: object) -> None:
-    with runtime.db.transaction() as session:
+    with transaction(runtime) as session:
         for payable in session.scalars(select(Payable).filter_by(**filters)):
             payable.status = status
 

@@ -7,6 +7,7 @@ from sqlalchemy.exc import DatabaseError
 from shebao.audit.models import AuditEntry
 from shebao.audit.service import Actor, entries_for, record
 from shebao.runtime import Runtime
+from tests.helpers import transaction
 
 
 def _count(runtime: Runtime) -> int:
@@ -15,7 +16,7 @@ def _count(runtime: Runtime) -> int:
 
 
 def test_audit_row_commits_with_its_change(runtime: Runtime) -> None:
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         record(
             s,
             actor=Actor("payer", "p1", "h5"),
@@ -40,7 +41,7 @@ def test_audit_row_commits_with_its_change(runtime: Runtime) -> None:
 
 
 def test_audit_row_rolls_back_with_its_change(runtime: Runtime) -> None:
-    with pytest.raises(RuntimeError, match="boom"), runtime.db.transaction() as s:  # noqa: PT012
+    with pytest.raises(RuntimeError, match="boom"), transaction(runtime) as s:  # noqa: PT012
         record(s, actor=Actor.system(), action="x", object_type="t", object_id="1", at=runtime.clock.now())
         s.flush()
         raise RuntimeError("boom")
@@ -49,8 +50,8 @@ def test_audit_row_rolls_back_with_its_change(runtime: Runtime) -> None:
 
 @pytest.mark.parametrize("statement", ["UPDATE audit_log SET action = 'changed'", "DELETE FROM audit_log"])
 def test_audit_log_is_append_only(runtime: Runtime, statement: str) -> None:
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         record(s, actor=Actor.system(), action="x", object_type="t", object_id="1", at=runtime.clock.now())
-    with pytest.raises(DatabaseError, match="append-only"), runtime.db.transaction() as s:
+    with pytest.raises(DatabaseError, match="append-only"), transaction(runtime) as s:
         s.execute(text(statement))
     assert _count(runtime) == 1

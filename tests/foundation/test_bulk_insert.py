@@ -11,6 +11,7 @@ from shebao.audit.models import AuditEntry
 from shebao.db import insert_rows
 from shebao.identity.models import Person
 from shebao.runtime import Runtime
+from tests.helpers import transaction
 
 NOW = datetime(2025, 11, 20, 1, 2, 3, tzinfo=UTC)
 
@@ -36,7 +37,7 @@ def _person(number: int) -> dict[str, object]:
 
 
 def test_rows_round_trip_with_encryption_defaults_and_json(runtime: Runtime) -> None:
-    with runtime.db.transaction() as session:
+    with transaction(runtime) as session:
         insert_rows(session, Person, [_person(n) for n in range(3)])
         insert_rows(
             session,
@@ -80,7 +81,7 @@ def test_rows_round_trip_with_encryption_defaults_and_json(runtime: Runtime) -> 
 
 
 def test_no_rows_writes_nothing(runtime: Runtime) -> None:
-    with runtime.db.transaction() as session:
+    with transaction(runtime) as session:
         insert_rows(session, Person, [])
     with runtime.db.session() as session:
         assert session.scalars(select(Person)).all() == []

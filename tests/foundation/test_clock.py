@@ -7,6 +7,7 @@ import pytest
 from shebao.clockstore import DatabaseClockStore
 from shebao.kit.clock import ClockError, ServiceClock, start_of_local_day
 from shebao.runtime import Runtime
+from tests.helpers import transaction
 
 
 def test_rehearsal_clock_starts_at_the_configured_moment_and_runs(runtime: Runtime, set_now) -> None:  # type: ignore[no-untyped-def]
@@ -20,7 +21,7 @@ def test_clock_is_shared_by_every_process_through_the_database(runtime: Runtime,
     set_now("2025-11-20T23:59:00+08:00")
     other_process = ServiceClock(DatabaseClockStore(runtime.db.session), frozen_real_time=False)
     assert other_process.today() == date(2025, 11, 20)
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         runtime.clock.move_to(s, datetime.fromisoformat("2025-11-21T00:30:00+08:00"))
     other_process._read_at = float("-inf")  # its one-second cache has run out
     assert other_process.today() == date(2025, 11, 21)
@@ -29,7 +30,7 @@ def test_clock_is_shared_by_every_process_through_the_database(runtime: Runtime,
 def test_restarting_with_the_same_start_keeps_the_moved_clock(runtime: Runtime, set_now) -> None:  # type: ignore[no-untyped-def]
     start = datetime.fromisoformat("2025-11-20T09:00:00+08:00")
     set_now(start)
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         runtime.clock.move_to(s, datetime.fromisoformat("2025-12-01T09:00:00+08:00"))
     set_now(start)  # a second process starting with the same SHEBAO_CLOCK
     assert runtime.clock.today() == date(2025, 12, 1)
@@ -37,7 +38,7 @@ def test_restarting_with_the_same_start_keeps_the_moved_clock(runtime: Runtime, 
 
 def test_clock_never_moves_back(runtime: Runtime, set_now) -> None:  # type: ignore[no-untyped-def]
     set_now("2025-11-20T09:00:00+08:00")
-    with pytest.raises(ClockError, match="只能向前"), runtime.db.transaction() as s:
+    with pytest.raises(ClockError, match="只能向前"), transaction(runtime) as s:
         runtime.clock.move_to(s, datetime.fromisoformat("2025-11-19T09:00:00+08:00"))
 
 
@@ -67,7 +68,7 @@ def test_sandbox_clock_endpoint_moves_forward_only(client, set_now) -> None:  # 
 def test_a_process_started_without_a_clock_setting_follows_the_deployments_clock(runtime, set_now) -> None:  # type: ignore[no-untyped-def]
     set_now("2025-11-20T09:00:00+08:00")
     worker_process = ServiceClock(DatabaseClockStore(runtime.db.session), frozen_real_time=False)
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         worker_process.start_at(s, None)  # `shebao worker` without SHEBAO_CLOCK
     assert runtime.clock.today() == date(2025, 11, 20)
     assert worker_process.today() == date(2025, 11, 20)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.helpers import ZHANG_SAN, bearer_for, make_person
+from tests.helpers import ZHANG_SAN, bearer_for, make_person, transaction
 
 BODIES = [None, b"not json", b"{}", b'{"x": [1, {"y": null}]}', b"[]", b'{"rows": "x", "payable_ids": 7}']
 
@@ -45,7 +45,7 @@ def test_every_page_with_nonsense_answers_without_a_server_error(client, app, ru
     person = make_person(runtime, *ZHANG_SAN)
     from datetime import timedelta
 
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         _, token = open_session(
             s, person.id, kind="cookie", channel="h5", now=runtime.clock.now(), idle=timedelta(minutes=30)
         )

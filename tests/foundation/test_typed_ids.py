@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import ZHANG_SAN, bearer_for, make_person
+from tests.helpers import ZHANG_SAN, bearer_for, make_person, transaction
 
 ID_FIELDS = {
     "declaration_id": "申报编号",
@@ -97,7 +97,7 @@ def test_pages_say_which_id_is_malformed(client, runtime) -> None:  # type: igno
     from shebao.identity.sessions import open_session
 
     person = make_person(runtime, *ZHANG_SAN)
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         _, token = open_session(
             s, person.id, kind="cookie", channel="h5", now=runtime.clock.now(), idle=timedelta(minutes=30)
         )

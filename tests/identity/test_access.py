@@ -21,7 +21,7 @@ from shebao.payments.models import SUCCEEDED as PAYMENT_SUCCEEDED
 from shebao.payments.models import Payment
 from shebao.payments.repository import PaymentRepository
 from shebao.runtime import Runtime
-from tests.helpers import LI_SI, WANG_WU, ZHANG_SAN, make_person
+from tests.helpers import LI_SI, WANG_WU, ZHANG_SAN, make_person, transaction
 
 ZHAO_LIU = ("赵六", "110101198001010010")
 SUN_QI = ("孙七", "110102197505050026")
@@ -72,7 +72,7 @@ def small(runtime: Runtime) -> Small:
     now = runtime.clock.now()
     declarations: dict[tuple[str, str, str], uuid.UUID] = {}
     payments: dict[tuple[str, str], uuid.UUID] = {}
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         payer = people["payer"]
         member_row = _link(s, payer, people["member"], now)
         consenting_row = _link(s, payer, people["consenting"], now)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from shebao.audit.models import AuditEntry
 from shebao.identity.models import LoginSession, SmsCode
-from tests.helpers import LI_SI, ZHANG_SAN, make_person
+from tests.helpers import LI_SI, ZHANG_SAN, make_person, transaction
 from tests.identity.flows import face_token, login, sms_code, start_login
 
 PHONE = "13812345678"
@@ -135,7 +135,7 @@ def test_expired_face_token_is_refused(client, zhang, runtime, set_now) -> None:
     set_now("2025-11-20T09:00:00+08:00")
     verification_id = start_login(client, *ZHANG_SAN, PHONE).json()["verification_id"]
     token = face_token(client, verification_id)
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         runtime.clock.move_to(s, datetime.fromisoformat("2025-11-20T09:07:30+08:00"))
     late = client.post(
         "/api/v1/auth/face/complete", json={"verification_id": verification_id, "result_token": token}
@@ -152,16 +152,16 @@ def test_sms_code_is_single_use_and_expires(client, zhang, runtime, set_now) -> 
     reused = client.post("/api/v1/auth/login", json=body)
     assert reused.status_code == 422
     assert reused.json()["error"]["message"] == "短信验证码错误或已失效，请重新获取"
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         runtime.clock.move_to(s, datetime.fromisoformat("2025-11-20T09:02:00+08:00"))
     fresh = sms_code(client, PHONE)
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         runtime.clock.move_to(s, datetime.fromisoformat("2025-11-20T09:13:30+08:00"))
     expired = client.post("/api/v1/auth/login", json={**body, "sms_code": fresh})
     assert expired.status_code == 422
     # Ten minutes (the helper sends a minute on): time to read the code out to an elderly citizen.
     slow = sms_code(client, PHONE)
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         runtime.clock.move_to(s, datetime.fromisoformat("2025-11-20T09:24:00+08:00"))
     assert client.post("/api/v1/auth/login", json={**body, "sms_code": slow}).status_code == 200
 
@@ -179,13 +179,13 @@ def test_sms_codes_are_stored_hashed_and_the_outbox_encrypted(client, runtime) -
 def test_idle_expiry_ends_the_session(client, zhang, runtime, set_now) -> None:  # type: ignore[no-untyped-def]
     set_now("2025-11-20T09:00:00+08:00")
     headers = login(client, *ZHANG_SAN, PHONE)
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         runtime.clock.move_to(s, datetime.fromisoformat("2025-11-20T09:29:00+08:00"))
     assert client.get("/api/v1/me", headers=headers).status_code == 200  # slides the idle expiry
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         runtime.clock.move_to(s, datetime.fromisoformat("2025-11-20T09:58:00+08:00"))
     assert client.get("/api/v1/me", headers=headers).status_code == 200
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         runtime.clock.move_to(s, datetime.fromisoformat("2025-11-20T10:29:00+08:00"))
     expired = client.get("/api/v1/me", headers=headers)
     assert expired.status_code == 401
@@ -237,7 +237,7 @@ def test_failures_across_a_window_boundary_still_add_up(client, zhang, runtime, 
         return status
 
     assert [attempt() for _ in range(3)] == [422] * 3
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         runtime.clock.move_to(s, datetime.fromisoformat("2025-11-20T09:16:00+08:00"))
     assert [attempt() for _ in range(2)] == [422] * 2
     assert attempt() == 429

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from shebao.identity.models import SmsCode
 from shebao.identity.ratelimit import LOGIN_FAILURES_PER_ADDRESS, RateLimiter, key_of
-from tests.helpers import LI_SI, WANG_WU, ZHANG_SAN, make_person
+from tests.helpers import LI_SI, WANG_WU, ZHANG_SAN, make_person, transaction
 from tests.identity.flows import face_token, wait
 
 PHONE = "13812345678"
@@ -239,7 +239,7 @@ def test_failures_from_one_address_ask_for_a_captcha_not_a_lockout(zhang, at) ->
 def test_an_address_is_locked_only_past_the_hard_limit_and_for_what_it_says(runtime) -> None:  # type: ignore[no-untyped-def]
     now = datetime.fromisoformat(START)
     key = key_of("ip", "203.0.113.1")
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         limiter = RateLimiter(s)
         for _ in range(99):
             limiter.fail(LOGIN_FAILURES_PER_ADDRESS, key, now)

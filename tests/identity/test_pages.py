@@ -6,7 +6,7 @@ import pytest
 
 from shebao.identity.deps import SESSION_COOKIE
 from shebao.web.urls import local_path
-from tests.helpers import LI_SI, ZHANG_SAN, make_person
+from tests.helpers import LI_SI, ZHANG_SAN, make_person, transaction
 from tests.identity.flows import wait
 
 PHONE = "13812345678"
@@ -258,7 +258,7 @@ def test_get_code_counts_down_the_true_wait(client, runtime, set_now, monkeypatc
 def test_the_login_page_shows_a_captcha_when_one_is_needed(client, runtime) -> None:  # type: ignore[no-untyped-def]
     from shebao.identity.ratelimit import LOGIN_FAILURES_BEFORE_CAPTCHA, RateLimiter, key_of
 
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         for _ in range(10):
             RateLimiter(s).hit(LOGIN_FAILURES_BEFORE_CAPTCHA, key_of("ip", "testclient"), runtime.clock.now())
     csrf = _csrf(client)

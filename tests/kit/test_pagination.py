@@ -19,6 +19,7 @@ from shebao.kit.pagination import (
     encode_cursor,
     fetch_scalars,
 )
+from tests.helpers import transaction
 
 PAGED = [
     "/api/v1/declarations",
@@ -62,7 +63,7 @@ def test_keyset_pages_250_rows_exactly_once_in_order(runtime, world) -> None:  #
     """Every row once, in (created_at, id) order, with equal created_at across page boundaries."""
     payer = world.wang
     moment = datetime(2025, 11, 20, 1, 0, tzinfo=UTC)
-    with runtime.db.transaction() as session:
+    with transaction(runtime) as session:
         rows = [
             FamilyMember(
                 id=new_id(), payer_id=payer.id, member_id=payer.id, relation="other", created_at=moment
@@ -76,7 +77,7 @@ def test_keyset_pages_250_rows_exactly_once_in_order(runtime, world) -> None:  #
     seen: list[uuid.UUID] = []
     sizes = []
     page = PageRequest(limit=100)
-    with runtime.db.transaction(write=False) as session:
+    with runtime.work().read() as session:
         while True:
             found, cursor = fetch_scalars(session, query, order, page)
             sizes.append(len(found))

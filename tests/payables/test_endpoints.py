@@ -20,7 +20,7 @@ from tests.enrolment.support import (
     medical_row,
     pension_row,
 )
-from tests.helpers import add_family, bearer_for, make_person
+from tests.helpers import add_family, bearer_for, make_person, transaction
 
 URL = "/api/v1/payables"
 
@@ -213,7 +213,7 @@ class TestPaging:
         runtime: Runtime,
         world,  # type: ignore[no-untyped-def]
     ) -> None:
-        with runtime.db.transaction() as session:
+        with transaction(runtime) as session:
             model = session.scalars(select(Payable).where(Payable.person_id == world.zhang.id)).one()
             rows = [
                 Payable(

@@ -103,5 +103,5 @@ class TestSweep:
         ]
         do_import(runtime, rows)
         move(runtime, "2026-02-01T09:00:00+08:00")
-        result = sweep(runtime.db, runtime.clock, batch=2)
+        result = sweep(runtime.work(), runtime.clock, batch=2)
         assert (result.enrolments, result.created) == (3, 9)

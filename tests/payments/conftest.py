@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from shebao.channels.alipay import AlipayAdapter, alipay_adapter
 from shebao.kit import http
 from shebao.runtime import Runtime
+from tests.helpers import transaction
 
 MERCHANT_NOTIFY_PATH = "/test/merchant/alipay-notify"
 MERCHANT_NOTIFY_URL = f"http://testserver{MERCHANT_NOTIFY_PATH}"
@@ -54,7 +55,7 @@ class Merchant:
 
 def move_clock(runtime: Runtime, by: timedelta) -> datetime:
     """Move the service clock forward (as POST /sandbox/clock does)."""
-    with runtime.db.transaction() as session:
+    with transaction(runtime) as session:
         return runtime.clock.move_to(session, runtime.clock.now() + by)
 
 

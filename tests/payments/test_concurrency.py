@@ -19,6 +19,7 @@ from shebao.sandbox.alipay.notifier import notification_params
 from shebao.settlement import notify
 from shebao.settlement.declaration import void_declaration
 from shebao.settlement.settle import apply_success
+from tests.helpers import transaction
 from tests.payments.test_core import _declare, _pay
 
 pytestmark = pytest.mark.postgres_only
@@ -52,7 +53,7 @@ def _signed_success(runtime, out_trade_no: str) -> bytes:  # type: ignore[no-unt
 
     from shebao.channels.alipay.keys import sandbox_private_key
 
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         trade = s.scalars(
             select(SandboxAlipayTrade).where(SandboxAlipayTrade.out_trade_no == out_trade_no)
         ).one()
@@ -137,10 +138,10 @@ def test_a_payment_read_before_its_lock_is_settled_from_the_fresh_row(client, wo
     declared = _declare(client, world.zhang_headers)
     body = _pay(client, world.zhang_headers, declared["id"]).json()
     key = uuid.UUID(body["id"])
-    with runtime.db.transaction() as first:
+    with transaction(runtime) as first:
         seen = first.get(Payment, key)
         assert seen is not None and seen.status == "pending"
-        with runtime.db.transaction() as other:
+        with transaction(runtime) as other:
             apply_success(
                 other, other.get(Payment, key), provider_trade_no="T1", paid_at=None, now=runtime.clock.now()
             )

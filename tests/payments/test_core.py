@@ -19,6 +19,7 @@ from shebao.payments.registry import adapter_for
 from shebao.settlement.query import settle_due
 from shebao.settlement.settle import apply_end
 from tests.fixtures.world import payable_ids
+from tests.helpers import transaction
 from tests.payments.conftest import move_clock
 
 
@@ -181,9 +182,7 @@ def test_a_late_success_after_close_pays_an_unpaid_declaration(client, world, ru
     declared = _declare(client, world.zhang_headers)
     body = _pay(client, world.zhang_headers, declared["id"]).json()
     client.post(f"/sandbox/alipay/trades/{body['out_trade_no']}/pay", json={"notify": False})
-    with (
-        runtime.db.transaction() as s
-    ):  # closed here (say, expired) while the provider's success was in flight
+    with transaction(runtime) as s:  # closed here (say, expired) while the provider's success was in flight
         apply_end(s, s.get(Payment, uuid.UUID(body["id"])), "closed", now=runtime.clock.now())
     client.post(f"/sandbox/alipay/trades/{body['out_trade_no']}/notify", json={"copies": 1})
     found = _payment(runtime, body["id"])
@@ -197,7 +196,7 @@ def test_a_late_success_on_a_paid_declaration_is_a_duplicate_to_refund(
     declared = _declare(client, world.zhang_headers)
     first = _pay(client, world.zhang_headers, declared["id"]).json()
     client.post(f"/sandbox/alipay/trades/{first['out_trade_no']}/pay", json={"notify": False})
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         apply_end(s, s.get(Payment, uuid.UUID(first["id"])), "closed", now=runtime.clock.now())
     second = _pay(client, world.zhang_headers, declared["id"]).json()
     client.post(f"/sandbox/alipay/trades/{second['out_trade_no']}/pay")
@@ -294,7 +293,7 @@ def test_a_notification_with_another_amount_is_refused(client, world, runtime, r
 
     declared = _declare(client, world.zhang_headers)
     body = _pay(client, world.zhang_headers, declared["id"]).json()
-    with runtime.db.transaction() as s:  # the provider's record says another amount (tampering upstream)
+    with transaction(runtime) as s:  # the provider's record says another amount (tampering upstream)
         trade = s.scalars(
             select(SandboxAlipayTrade).where(SandboxAlipayTrade.out_trade_no == body["out_trade_no"])
         ).one()

@@ -22,6 +22,7 @@ from shebao.sandbox.wechat import notifier as wechat_notifier
 from shebao.sandbox.wechat.models import SandboxWechatTrade
 from shebao.settlement.query import settle_due
 from tests.fixtures.world import payable_ids
+from tests.helpers import transaction
 from tests.payments.conftest import move_clock
 
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
@@ -275,7 +276,7 @@ def test_a_notification_with_another_amount_is_refused(client, world, runtime, r
     body = _pay(client, world.zhang_headers, declared["id"], method).json()
     model = MODELS[method]
     column = model.out_trade_no if method == "wechat" else model.order_id
-    with runtime.db.transaction() as s:  # the provider's record says another amount (tampering upstream)
+    with transaction(runtime) as s:  # the provider's record says another amount (tampering upstream)
         s.scalars(select(model).where(column == body["out_trade_no"])).one().amount_fen = 1
     client.post(f"/sandbox/{method}/trades/{body['out_trade_no']}/pay")
     trade = client.get(f"/sandbox/{method}/trades/{body['out_trade_no']}").json()

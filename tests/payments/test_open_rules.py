@@ -13,6 +13,7 @@ from shebao.payments.models import Payment
 from shebao.payments.registry import adapter_for
 from shebao.settlement.open import PaymentOpener, PaymentRequest
 from shebao.settlement.query import settle_due
+from tests.helpers import transaction
 from tests.payments.conftest import move_clock
 from tests.payments.test_core import _declaration, _declare, _pay, _payment
 
@@ -58,7 +59,7 @@ def test_a_created_payment_of_an_older_release_without_a_query_time_is_settled(
 ) -> None:  # type: ignore[no-untyped-def]
     declared = _declare(client, world.zhang_headers)
     left = _crash_before_the_provider_call(runtime, world.zhang, declared["id"], monkeypatch)
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         found = s.get(Payment, left.id)
         assert found is not None
         found.next_query_at = None

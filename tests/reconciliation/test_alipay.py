@@ -14,13 +14,14 @@ from shebao.payments.registry import adapter_for
 from shebao.reconciliation.models import ReconciliationIssue, StatementRun
 from shebao.reconciliation.service import ReconcileRefused, reconcile
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
+from tests.helpers import transaction
 from tests.payments.test_core import _declare, _pay
 
 DAY = date(2025, 11, 20)
 
 
 def _next_day(runtime) -> None:  # type: ignore[no-untyped-def]
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         runtime.clock.move_to(s, datetime.fromisoformat("2025-11-21T09:00:00+08:00"))
 
 
@@ -54,7 +55,7 @@ def test_a_mismatch_and_an_unknown_payment_are_reported_and_nothing_changes(
     client, world, runtime, routed
 ) -> None:  # type: ignore[no-untyped-def]
     body = _paid_without_notification(client, world)
-    with runtime.db.transaction() as s:  # the provider's record says another amount
+    with transaction(runtime) as s:  # the provider's record says another amount
         trade = s.scalars(
             select(SandboxAlipayTrade).where(SandboxAlipayTrade.out_trade_no == body["out_trade_no"])
         ).one()
@@ -91,11 +92,11 @@ def test_the_same_statement_twice_changes_nothing_and_a_later_one_is_processed(
     body = _paid_without_notification(client, world)
     _next_day(runtime)
     first = reconcile(runtime, "alipay", DAY)
-    with runtime.db.transaction() as s:  # downloaded again later: a new export time, the same lines
+    with transaction(runtime) as s:  # downloaded again later: a new export time, the same lines
         runtime.clock.move_to(s, datetime.fromisoformat("2025-11-21T10:30:00+08:00"))
     again = reconcile(runtime, "alipay", DAY)
     assert (first.settled, again.already_processed) == (1, True)
-    with runtime.db.transaction() as s:  # a corrected statement of the same day: another content
+    with transaction(runtime) as s:  # a corrected statement of the same day: another content
         trade = s.scalars(
             select(SandboxAlipayTrade).where(SandboxAlipayTrade.out_trade_no == body["out_trade_no"])
         ).one()
@@ -110,7 +111,7 @@ def test_a_success_the_statement_does_not_list_is_reported(client, world, runtim
     declared = _declare(client, world.zhang_headers)
     body = _pay(client, world.zhang_headers, declared["id"]).json()
     client.post(f"/sandbox/alipay/trades/{body['out_trade_no']}/pay")
-    with runtime.db.transaction() as s:  # the provider lost it (or it was never theirs)
+    with transaction(runtime) as s:  # the provider lost it (or it was never theirs)
         trade = s.scalars(
             select(SandboxAlipayTrade).where(SandboxAlipayTrade.out_trade_no == body["out_trade_no"])
         ).one()
@@ -160,7 +161,7 @@ def test_operators_see_issues_and_refunds(client, world, runtime, routed, monkey
     from shebao.config import get_settings
 
     body = _paid_without_notification(client, world)
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         trade = s.scalars(
             select(SandboxAlipayTrade).where(SandboxAlipayTrade.out_trade_no == body["out_trade_no"])
         ).one()

@@ -18,6 +18,7 @@ from shebao.payments.registry import adapter_for
 from shebao.reconciliation.models import ReconciliationIssue, StatementRun
 from shebao.reconciliation.service import ReconcileRefused, reconcile, statement_channels
 from shebao.sandbox.wechat.models import SandboxWechatTrade
+from tests.helpers import transaction
 from tests.payments.test_core_wechat_unionpay import _declare, _pay
 
 DAY = date(2025, 11, 20)
@@ -25,7 +26,7 @@ METHOD = "wechat"
 
 
 def _next_day(runtime) -> None:  # type: ignore[no-untyped-def]
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         runtime.clock.move_to(s, datetime.fromisoformat("2025-11-21T09:00:00+08:00"))
 
 
@@ -47,7 +48,7 @@ def _status(runtime, payment_id: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def _set_amount(runtime, out_trade_no: str, amount_fen: int) -> None:  # type: ignore[no-untyped-def]
-    with runtime.db.transaction() as s:
+    with transaction(runtime) as s:
         trade = s.scalars(
             select(SandboxWechatTrade).where(SandboxWechatTrade.out_trade_no == out_trade_no)
         ).one()
@@ -122,7 +123,7 @@ def test_the_same_statement_twice_changes_nothing_and_a_later_one_is_processed(
 def test_a_success_the_statement_does_not_list_is_reported(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     body = _paid(client, world, notify=True)
     assert _status(runtime, body["id"]) == "succeeded"
-    with runtime.db.transaction() as s:  # the provider lost it (or it was never theirs)
+    with transaction(runtime) as s:  # the provider lost it (or it was never theirs)
         s.delete(
             s.scalars(
                 select(SandboxWechatTrade).where(SandboxWechatTrade.out_trade_no == body["out_trade_no"])

@@ -47,8 +47,8 @@ def add_key(agency_code: Annotated[str, typer.Argument(help="社保经办机构�
 
     with cli_runtime() as runtime:
         try:
-            with runtime.db.transaction() as session:
-                key = create_key(session, agency_code.strip(), now=runtime.clock.now(), actor=operator())
+            with runtime.work().step() as step:
+                key = create_key(step.session, agency_code.strip(), now=step.now, actor=operator())
         except UnknownAgency as exc:
             typer.echo(f"{exc.detail}（可用代码见 GET /api/v1/reference/agencies）", err=True)
             raise typer.Exit(2) from exc

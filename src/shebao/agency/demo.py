@@ -21,6 +21,7 @@ from shebao.audit.service import Actor
 from shebao.identity.documents import ID_TYPE_LABELS, IdType, check_character
 from shebao.identity.models import FamilyMember, Person
 from shebao.identity.repository import document_index
+from shebao.kit.clock import to_shanghai
 from shebao.payables.models import Payable
 from shebao.runtime import Runtime
 
@@ -177,8 +178,9 @@ def enrol_demo_payers(runtime: Runtime) -> list[str]:
     rejected = [result for result in report.results if result.status == REJECTED]
     if rejected:
         raise RuntimeError(f"demo enrolment rejected: {rejected}")
-    today, now = runtime.clock.today(), runtime.clock.now()
-    with runtime.db.transaction() as session:
+    with runtime.work().step() as step:
+        session, now = step.session, step.now
+        today = to_shanghai(now).date()
         indexes = {p.key: document_index(IdType(p.id_type), p.id_number) for p in PAYERS}
         persons = {
             person.document_index: person

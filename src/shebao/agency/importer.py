@@ -113,7 +113,7 @@ def new_importer(
     session: Session | None = None,
 ) -> Importer:
     """An importer for one file or request: today's date, the policy, the known codes."""
-    with nullcontext(session) if session is not None else runtime.db.session() as current:
+    with nullcontext(session) if session is not None else runtime.work().read() as current:
         references = ReferenceRepository(current)
         tax_offices = frozenset(office.code for office in references.tax_offices())
         agencies = frozenset(agency.code for agency in references.agencies())
@@ -146,8 +146,8 @@ def _import_chunk(runtime: Runtime, importer: Importer, chunk: list[RawRow]) -> 
     for attempt in range(1, _RETRIES + 1):
         snapshot = importer.snapshot()
         try:
-            with runtime.db.transaction() as session:
-                return importer.import_chunk(session, chunk, now=runtime.clock.now())
+            with runtime.work().step() as step:
+                return importer.import_chunk(step.session, chunk, now=step.now)
         except IntegrityError:
             importer.restore(snapshot)
             log.warning("enrolment_import_conflict", attempt=attempt, first_line=chunk[0].line)

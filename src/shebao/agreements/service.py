@@ -16,9 +16,11 @@ from shebao.agreements.rules import effective_from, status_on
 from shebao.audit.service import Actor, record
 from shebao.channels.bank import AgreementCheck, BankAdapter, BankAnswer, codes
 from shebao.channels.base import ChannelError, ChannelTimeout
+from shebao.db import UnitOfWork
 from shebao.errors import MisconfiguredChannel, RateLimited
 from shebao.identity.models import Person
 from shebao.identity.ratelimit import Limit, RateLimiter
+from shebao.kit.clock import to_shanghai
 from shebao.kit.ids import random_code
 from shebao.logging import log
 from shebao.payments.registry import adapter_for
@@ -51,8 +53,11 @@ def _audit_view(agreement: Agreement) -> dict[str, object]:
 
 
 class AgreementService:
-    def __init__(self, runtime: Runtime, payer: Person, *, channel: str) -> None:
+    def __init__(
+        self, runtime: Runtime, payer: Person, *, channel: str, work: UnitOfWork | None = None
+    ) -> None:
         self.runtime = runtime
+        self.work = work or runtime.work()
         self.payer = payer
         self.actor = Actor("payer", str(payer.id), channel)
 
@@ -68,7 +73,7 @@ class AgreementService:
         """新增协议: checked, no live twin, the bank's verification, then stored (pending or rejected)."""
         checked = check_form(form, self.payer)
         bank = bank_of(self.runtime)
-        with self.runtime.db.session() as session:
+        with self.work.read() as session:
             if AgreementRepository(session).live(checked.account_index, checked.tax_office_code):
                 raise errors.AgreementExists()
         self._count_verification()
@@ -83,9 +88,9 @@ class AgreementService:
             raise errors.AgreementExists() from None
 
     def _count_verification(self) -> None:
-        now, key = self.runtime.clock.now(), str(self.payer.id)
-        with self.runtime.db.transaction() as session:
-            limiter = RateLimiter(session)
+        key = str(self.payer.id)
+        with self.work.step() as step:
+            limiter, now = RateLimiter(step.session), step.now
             if limiter.exceeded(VERIFICATIONS_PER_PAYER_DAY, key, now):
                 raise RateLimited("今日签约次数过多，请明天再试")
             limiter.hit(VERIFICATIONS_PER_PAYER_DAY, key, now)
@@ -100,7 +105,8 @@ class AgreementService:
             tax_office_code=checked.tax_office_code,
         )
         try:
-            answer = bank.verify_agreement(check)
+            with self.work.between():
+                answer = bank.verify_agreement(check)
         except (ChannelTimeout, ChannelError) as exc:
             log.warning("agreement_verify_unanswered", error=str(exc))
             raise errors.BankUnavailable() from exc
@@ -109,8 +115,8 @@ class AgreementService:
         return answer
 
     def _store(self, checked: CheckedForm, agreement_no: str, answer: BankAnswer) -> Agreement:
-        now = self.runtime.clock.now()
-        with self.runtime.db.transaction() as session:
+        with self.work.step() as step:
+            session, now = step.session, step.now
             agreement = Agreement(
                 agreement_no=agreement_no,
                 payer_id=self.payer.id,
@@ -148,8 +154,9 @@ class AgreementService:
     # revoke ------------------------------------------------------------------------------------
     def revoke(self, agreement_id: uuid.UUID) -> Agreement:
         """撤销: stops the agreement's use at once; deductions already sent settle as they come."""
-        now, today = self.runtime.clock.now(), self.runtime.clock.today()
-        with self.runtime.db.transaction() as session:
+        with self.work.step() as step:
+            session, now = step.session, step.now
+            today = to_shanghai(now).date()
             agreement = self.own(session, agreement_id, for_update=True)
             if agreement.status == REVOKED:
                 raise errors.AlreadyRevoked()
@@ -168,44 +175,48 @@ class AgreementService:
                 before={"status": before},
                 after={"status": REVOKED},
             )
-        confirm_revocation(self.runtime, agreement)
+        confirm_revocation(self.runtime, agreement, self.work)
         return agreement
 
     def _tell_bank_revoked(self, bank: BankAdapter, agreement_no: str, bank_code: str) -> None:
         try:
-            bank.revoke_agreement(agreement_no, bank_code)
+            with self.work.between():
+                bank.revoke_agreement(agreement_no, bank_code)
         except (ChannelTimeout, ChannelError) as exc:
             log.warning("agreement_orphan_at_bank", agreement_no=agreement_no, error=str(exc))
 
 
-def confirm_revocation(runtime: Runtime, agreement: Agreement) -> bool:
+def confirm_revocation(runtime: Runtime, agreement: Agreement, work: UnitOfWork | None = None) -> bool:
     """Tell the bank (best effort: the sweep retries until it confirms)."""
+    work = work or runtime.work()
     try:
-        answer = bank_of(runtime).revoke_agreement(agreement.agreement_no, agreement.bank_code)
+        with work.between():
+            answer = bank_of(runtime).revoke_agreement(agreement.agreement_no, agreement.bank_code)
     except (ChannelTimeout, ChannelError, errors.AgreementsDisabled) as exc:
         log.warning("agreement_revoke_unconfirmed", agreement=str(agreement.id), error=str(exc))
         return False
     if answer.code not in (codes.SUCCESS, codes.NO_AGREEMENT):
         return False
-    with runtime.db.transaction() as session:
-        current = AgreementRepository(session).get(agreement.id, for_update=True)
+    with work.step() as step:
+        current = AgreementRepository(step.session).get(agreement.id, for_update=True)
         if current is not None and current.bank_revoked_at is None:
-            current.bank_revoked_at = runtime.clock.now()
+            current.bank_revoked_at = step.now
     return True
 
 
 def confirm_revocations(runtime: Runtime) -> int:
     """The sweep: revocations the bank has not confirmed yet. Answers how many it confirmed."""
-    with runtime.db.session() as session:
+    work = runtime.work()
+    with work.read() as session:
         pending = AgreementRepository(session).revoked_unconfirmed()
-    return sum(confirm_revocation(runtime, agreement) for agreement in pending)
+    return sum(confirm_revocation(runtime, agreement, work) for agreement in pending)
 
 
 def take_effect(runtime: Runtime) -> int:
     """The sweep: persist 已生效 for pending agreements whose day has come (status_on already reads so)."""
-    now, today = runtime.clock.now(), runtime.clock.today()
-    with runtime.db.transaction() as session:
-        due = AgreementRepository(session).due_to_take_effect(today)
+    with runtime.work().step() as step:
+        session, now = step.session, step.now
+        due = AgreementRepository(session).due_to_take_effect(to_shanghai(now).date())
         for agreement in due:
             agreement.status, agreement.updated_at = ACTIVE, now
             record(

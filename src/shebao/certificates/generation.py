@@ -28,6 +28,7 @@ from shebao.certificates.repository import CertificateRepository
 from shebao.certificates.service import CertificateAsk, paid_for
 from shebao.certificates.signing import material, sign
 from shebao.certificates.verification import verification_index, verify_url
+from shebao.db import UnitOfWork
 from shebao.enrolment.models import Enrolment
 from shebao.enrolment.terms import scheme_label
 from shebao.identity.access import Viewer
@@ -65,24 +66,25 @@ class Rendered:
 
 def generate(runtime: Runtime, certificate_id: uuid.UUID) -> Outcome:
     token = secrets.token_hex(16)
-    with runtime.db.transaction() as session:
-        now = runtime.clock.now()
-        repository = CertificateRepository(session)
+    work = runtime.work()
+    with work.step() as step:
+        now = step.now
+        repository = CertificateRepository(step.session)
         if not repository.claim(certificate_id, token, now, now - LEASE):
             return "skipped"  # ready, failed, or a live worker has it
         fault = runtime.settings.sandboxes_enabled and repository.take_render_fault()
     try:
         if fault:
             raise RendererUnavailable("sandbox: injected renderer outage")
-        rendered = _render(runtime, certificate_id)
+        rendered = _render(runtime, work, certificate_id)
     except Exception:
         log.exception("certificate_generation_failed", certificate_id=str(certificate_id))
-        return _fail(runtime, certificate_id, token)
-    return _finish(runtime, certificate_id, token, rendered)
+        return _fail(work, certificate_id, token)
+    return _finish(work, certificate_id, token, rendered)
 
 
-def _render(runtime: Runtime, certificate_id: uuid.UUID) -> Rendered:
-    with runtime.db.session() as session:
+def _render(runtime: Runtime, work: UnitOfWork, certificate_id: uuid.UUID) -> Rendered:
+    with work.read() as session:
         certificate = session.get(Certificate, certificate_id)
         if certificate is None:
             raise CertificateNotFound()
@@ -158,12 +160,12 @@ def _channel(payment: Payment) -> str:
     return where if payment.method == "elsewhere" else f"{where}（{payment.method_label}）"
 
 
-def _finish(runtime: Runtime, certificate_id: uuid.UUID, token: str, rendered: Rendered) -> Outcome:
-    with runtime.db.transaction() as session:
+def _finish(work: UnitOfWork, certificate_id: uuid.UUID, token: str, rendered: Rendered) -> Outcome:
+    with work.step() as step:
+        session, now = step.session, step.now
         certificate = CertificateRepository(session).holding(certificate_id, token)
         if certificate is None:
             return "lost"  # the lease ran out and another worker took over: keep its result only
-        now = runtime.clock.now()
         content = rendered.content
         certificate.status = READY
         certificate.issued_at = now
@@ -181,15 +183,16 @@ def _finish(runtime: Runtime, certificate_id: uuid.UUID, token: str, rendered: R
     return "ready"
 
 
-def _fail(runtime: Runtime, certificate_id: uuid.UUID, token: str) -> Outcome:
-    with runtime.db.transaction() as session:
+def _fail(work: UnitOfWork, certificate_id: uuid.UUID, token: str) -> Outcome:
+    with work.step() as step:
+        session = step.session
         certificate = CertificateRepository(session).holding(certificate_id, token)
         if certificate is None:
             return "lost"
         certificate.status = FAILED
         certificate.failure_reason = BUSY_REASON
         certificate.claim_token = None
-        _audit(session, certificate, "certificate.failed", runtime.clock.now())
+        _audit(session, certificate, "certificate.failed", step.now)
     return "failed"
 
 
@@ -213,7 +216,8 @@ def _audit(session: Session, certificate: Certificate, action: str, now: object)
 
 def sweep(runtime: Runtime) -> list[uuid.UUID]:
     """Generating requests nobody works on (a lost task, a killed worker): generate them again."""
-    with runtime.db.session() as session:
-        now = runtime.clock.now()
+    work = runtime.work()
+    now = runtime.clock.now()
+    with work.read() as session:
         stale = CertificateRepository(session).stale(now - UNCLAIMED_GRACE, now - LEASE)
     return stale

@@ -63,14 +63,14 @@ def optional_principal(request: Request) -> Principal | None:
     token, via_cookie = _token(request)
     principal: Principal | None = None
     if token:
-        now = runtime.clock.now()
         idle = timedelta(minutes=runtime.settings.session_idle_minutes)
-        with runtime.db.session() as session:
+        # Not a write step: most requests only read the login; a touch upgrades the transaction.
+        with runtime.work().step(write=False) as step:
+            session, now = step.session, step.now
             found = live_session(session, token, now=now)
             if found is not None:  # a session outlives no person: else logged out
                 login, person = found
                 touch(session, login, now=now, idle=idle)
-                session.commit()
                 principal = Principal(person, login, via_cookie, request_channel(request))
     request.state.principal = principal
     request.state.payer = principal.person if principal else None

@@ -18,7 +18,7 @@ def refunds() -> None:
     from shebao.identity.models import Person
     from shebao.payments.models import Payment
 
-    with cli_runtime() as runtime, runtime.db.session() as session:
+    with cli_runtime() as runtime, runtime.work().read() as session:
         query = select(Payment).where(Payment.duplicate.is_(True), Payment.refund_status == "to_refund")
         found = list(session.scalars(query.order_by(Payment.succeeded_at)))
         for payment in found:
@@ -38,7 +38,7 @@ def issues() -> None:
     from shebao.reconciliation.models import ReconciliationIssue
     from shebao.reconciliation.service import KIND_LABELS
 
-    with cli_runtime() as runtime, runtime.db.session() as session:
+    with cli_runtime() as runtime, runtime.work().read() as session:
         query = select(ReconciliationIssue).where(ReconciliationIssue.status == "open")
         found = list(
             session.scalars(query.order_by(ReconciliationIssue.bill_date, ReconciliationIssue.channel))

@@ -35,7 +35,7 @@ def generate(
         if until is not None and until > current:
             typer.echo(f"不能生成当前费款所属期（{current}）之后的应缴费：{period}", err=True)
             raise typer.Exit(2)
-        result = sweep(runtime.db, runtime.clock, until=until)
+        result = sweep(runtime.work(), runtime.clock, until=until)
     details = "，".join(f"{scheme_label(s)}{n}条" for s, n in result.by_scheme.items() if n)
     typer.echo(
         f"已检查参保信息{result.enrolments}条，生成应缴费{result.created}条"

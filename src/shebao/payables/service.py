@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shebao.db import Database
+from shebao.db import UnitOfWork
 from shebao.enrolment.models import Enrolment
 from shebao.enrolment.repository import EnrolmentRepository
 from shebao.enrolment.terms import (
@@ -222,7 +222,7 @@ def sweep_targets(policy: PolicyTables, today: date, until: Period | None = None
 
 
 def sweep(
-    db: Database,
+    work: UnitOfWork,
     clock: ServiceClock,
     *,
     until: Period | None = None,
@@ -242,7 +242,7 @@ def sweep(
         result.by_scheme[scheme] = 0
         while True:
             looked_at, after, created = _sweep_batch(
-                db, scheme, target, after, policy=tables, today=today, now=now, batch=batch
+                work, scheme, target, after, policy=tables, today=today, now=now, batch=batch
             )
             if not looked_at:
                 break
@@ -253,7 +253,7 @@ def sweep(
 
 
 def _sweep_batch(
-    db: Database,
+    work: UnitOfWork,
     scheme: str,
     target: Period,
     after: uuid.UUID | None,
@@ -267,7 +267,8 @@ def _sweep_batch(
     A batch that lost a race to an import or another sweep is done again."""
     for attempt in range(1, _RETRIES + 1):
         try:
-            with db.transaction() as session:
+            with work.step() as step:
+                session = step.session
                 enrolments = EnrolmentRepository(session).behind(
                     scheme, str(target), after=after, limit=batch
                 )

@@ -14,7 +14,7 @@ from shebao.runtime import Runtime
 def generate_due_payables(runtime: Runtime) -> SweepResult:
     """Add the payables that became due (new flexible-employment months, a collection window that
     opened); idempotent. The periodic task runs it; tests call it directly."""
-    return sweep(runtime.db, runtime.clock)
+    return sweep(runtime.work(), runtime.clock)
 
 
 @jobs.huey.periodic_task(crontab(minute="*/5"), name="payables.generate_due")  # type: ignore[untyped-decorator]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from shebao.audit.service import Actor, record
 from shebao.channels.base import ChannelError, ChannelTimeout, TradeState
 from shebao.channels.statements import Statement, StatementLine, StatementSource
+from shebao.db import UnitOfWork
 from shebao.errors import MisconfiguredChannel, ValidationFailed
 from shebao.kit.clock import start_of_local_day
 from shebao.logging import log
@@ -80,8 +81,8 @@ def check_day(runtime: Runtime, day: date) -> None:
         raise ReconcileRefused("只能对已结束的日期对账（北京时间今天之前）")
 
 
-def _already(runtime: Runtime, statement: Statement) -> bool:
-    with runtime.db.session() as session:
+def _already(work: UnitOfWork, statement: Statement) -> bool:
+    with work.read() as session:
         query = select(StatementRun.id).where(
             StatementRun.channel == statement.channel,
             StatementRun.bill_date == statement.bill_date,
@@ -101,11 +102,13 @@ def _unique_lines(statement: Statement) -> list[StatementLine]:
     return lines
 
 
-def _compare(runtime: Runtime, channel: str, lines: list[StatementLine], summary: RunSummary) -> None:
+def _compare(
+    runtime: Runtime, work: UnitOfWork, channel: str, lines: list[StatementLine], summary: RunSummary
+) -> None:
     for line in lines:
         if line.kind != "payment":
             continue
-        with runtime.db.session() as session:
+        with work.read() as session:
             payment = PaymentRepository(session).by_trade(channel, line.out_trade_no)
         if payment is None:
             summary.findings.append(
@@ -128,15 +131,15 @@ def _compare(runtime: Runtime, channel: str, lines: list[StatementLine], summary
             state = TradeState(
                 line.out_trade_no, "succeeded", line.amount_fen, line.provider_trade_no, line.completed_at
             )
-            settled = record_state(runtime, payment, state)
+            settled = record_state(runtime, payment, state, work)
             summary.settled += settled.status == SUCCEEDED
             summary.matched += settled.status == SUCCEEDED
 
 
-def _missing(runtime: Runtime, channel: str, day: date, lines: list[StatementLine]) -> list[Finding]:
+def _missing(work: UnitOfWork, channel: str, day: date, lines: list[StatementLine]) -> list[Finding]:
     listed = {line.out_trade_no for line in lines}
     start = start_of_local_day(day)
-    with runtime.db.session() as session:
+    with work.read() as session:
         ours = session.scalars(
             select(Payment).where(
                 Payment.method == channel,
@@ -152,9 +155,9 @@ def _missing(runtime: Runtime, channel: str, day: date, lines: list[StatementLin
         ]
 
 
-def _store(runtime: Runtime, statement: Statement, summary: RunSummary) -> None:
-    now = runtime.clock.now()
-    with runtime.db.transaction() as session:
+def _store(work: UnitOfWork, statement: Statement, summary: RunSummary) -> None:
+    with work.step() as step:
+        session, now = step.session, step.now
         run = StatementRun(
             channel=statement.channel,
             bill_date=statement.bill_date,
@@ -244,19 +247,21 @@ def reconcile(runtime: Runtime, channel: str, day: date) -> RunSummary:
     adapter = adapter_for(channel, runtime)
     if not isinstance(adapter, StatementSource):
         raise MisconfiguredChannel(f"渠道 {channel} 不提供对账单")
+    work = runtime.work()
     try:
-        statement = adapter.statement(day)
+        with work.between():
+            statement = adapter.statement(day)
     except (ChannelError, ChannelTimeout) as exc:
         raise ReconcileRefused(f"对账单下载失败：{exc}") from exc
     summary = RunSummary(channel=channel, bill_date=day)
-    if _already(runtime, statement):
+    if _already(work, statement):
         summary.already_processed = True
         return summary
     lines = _unique_lines(statement)
     summary.lines = len(lines)
-    _compare(runtime, channel, lines, summary)
-    summary.findings += _missing(runtime, channel, day, lines)
-    _store(runtime, statement, summary)
+    _compare(runtime, work, channel, lines, summary)
+    summary.findings += _missing(work, channel, day, lines)
+    _store(work, statement, summary)
     summary.report_path = write_report(runtime, summary)
     log.info(
         "reconciled",
@@ -273,8 +278,9 @@ def reconcile_due(runtime: Runtime) -> list[RunSummary]:
     """The daily job, as a sweep on the service clock: yesterday's statement of each channel, once."""
     day = runtime.clock.today() - timedelta(days=1)
     done = []
+    work = runtime.work()
     for channel in statement_channels(runtime):
-        with runtime.db.session() as session:
+        with work.read() as session:
             ran = session.scalar(
                 select(StatementRun.id).where(StatementRun.channel == channel, StatementRun.bill_date == day)
             )

@@ -21,7 +21,7 @@ import httpx
 from sqlalchemy import Integer, String, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from shebao.db import UTCDateTime
+from shebao.db import UnitOfWork, UTCDateTime
 from shebao.kit import http
 from shebao.logging import log
 from shebao.runtime import Runtime
@@ -96,12 +96,14 @@ def _locked(session: Session, provider: Provider, trade_id: uuid.UUID) -> Any:
     return session.scalars(select(model).where(model.id == trade_id).with_for_update()).first()
 
 
-def _prepare(runtime: Runtime, provider: Provider, trade_id: uuid.UUID, *, retry: bool) -> _Delivery | None:
+def _prepare(
+    runtime: Runtime, work: UnitOfWork, provider: Provider, trade_id: uuid.UUID, *, retry: bool
+) -> _Delivery | None:
     """Build the trade's notification; for a retry only when due, counting the attempt up front (so two
     sweeps never send the same attempt) and setting when the next one falls due."""
-    with runtime.db.transaction() as session:
+    with work.step() as step:
+        session, now = step.session, step.now
         trade = _locked(session, provider, trade_id)
-        now = runtime.clock.now()
         if trade is None or trade.notify_url is None or trade.event_id is None:
             return None
         if retry:
@@ -130,44 +132,48 @@ def _send(provider: Provider, delivery: _Delivery) -> bool:
     return acknowledged
 
 
-def _record(runtime: Runtime, provider: Provider, delivery: _Delivery, *, acknowledged: bool) -> None:
-    with runtime.db.transaction() as session:
-        trade = _locked(session, provider, delivery.trade_id)
+def _record(work: UnitOfWork, provider: Provider, delivery: _Delivery, *, acknowledged: bool) -> None:
+    with work.step() as step:
+        trade = _locked(step.session, provider, delivery.trade_id)
         if trade is None or trade.event_id != delivery.event_id or trade.notify_state != PENDING:
             return  # a newer event took over, or the state was settled meanwhile
         if acknowledged:
             trade.notify_state, trade.notify_next_at = DELIVERED, None
-            trade.notified_at = runtime.clock.now()
+            trade.notified_at = step.now
         elif trade.notify_next_at is None:
             trade.notify_state = ABANDONED
 
 
 def deliver(runtime: Runtime, provider: Provider, trade_id: uuid.UUID) -> bool | None:
     """Send the trade's notification if due: True acknowledged, False not, None nothing was due."""
-    delivery = _prepare(runtime, provider, trade_id, retry=True)
+    work = runtime.work()
+    delivery = _prepare(runtime, work, provider, trade_id, retry=True)
     if delivery is None:
         return None
-    acknowledged = _send(provider, delivery)
-    _record(runtime, provider, delivery, acknowledged=acknowledged)
+    with work.between():
+        acknowledged = _send(provider, delivery)
+    _record(work, provider, delivery, acknowledged=acknowledged)
     return acknowledged
 
 
 def send_copies(runtime: Runtime, provider: Provider, trade_id: uuid.UUID, copies: int) -> int:
     """The current notification `copies` more times, at once and in parallel; answers how many were
     acknowledged. Copies change nothing in the delivery state."""
-    delivery = _prepare(runtime, provider, trade_id, retry=False)
+    work = runtime.work()
+    delivery = _prepare(runtime, work, provider, trade_id, retry=False)
     if delivery is None or copies <= 0:
         return 0
-    with ThreadPoolExecutor(
-        max_workers=min(copies, 16), thread_name_prefix=f"{provider.name}-notify"
-    ) as pool:
+    with (
+        work.between(),
+        ThreadPoolExecutor(max_workers=min(copies, 16), thread_name_prefix=f"{provider.name}-notify") as pool,
+    ):
         return sum(pool.map(lambda d: _send(provider, d), [delivery] * copies))
 
 
 def _take_delayed(runtime: Runtime, provider: Provider, trade_id: uuid.UUID) -> int:
-    with runtime.db.transaction() as session:
-        trade = _locked(session, provider, trade_id)
-        now = runtime.clock.now()
+    with runtime.work().step() as step:
+        now = step.now
+        trade = _locked(step.session, provider, trade_id)
         if (
             trade is None
             or not trade.delayed_copies
@@ -182,7 +188,7 @@ def _take_delayed(runtime: Runtime, provider: Provider, trade_id: uuid.UUID) -> 
 def deliver_due(runtime: Runtime, provider: Provider, *, limit: int = 200) -> int:
     """Every retry and every delayed copy due by the service clock, once; answers how many trades sent."""
     model, now = provider.model, runtime.clock.now()
-    with runtime.db.session() as session:
+    with runtime.work().read() as session:
         due = session.scalars(
             select(model.id)
             .where(

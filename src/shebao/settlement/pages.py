@@ -151,33 +151,30 @@ def result(
     payment_id: PaymentID,
     request: Request,
     runtime: RuntimeDep,
-    session: DbSession,
     work: Work,
     payer: CurrentPayer,
 ) -> HTMLResponse:
-    repository = PaymentRepository(session)
-    found = repository.seen_by(Viewer.of(session, payer.person), parse_id(payment_id))
+    with work.read() as session:
+        found = PaymentRepository(session).seen_by(Viewer.of(session, payer.person), payment_id)
     if found is None:
         raise PaymentNotFound()
     waited = (runtime.clock.now() - found.updated_at).total_seconds()
     if found.status in (CREATED, PENDING, UNKNOWN) and waited >= QUERY_AFTER_SECONDS:
-        # No notification yet: ask the provider (the return URL proves nothing).
+        # No notification yet: ask the provider (the return URL proves nothing), with no read open.
         settle_one(runtime, found.id, work)
-        session.rollback()  # end the read snapshot (SQLite WAL): the settle wrote in other transactions
-        found = repository.get(found.id)
-        if found is None:
+    with work.read() as session:  # a fresh snapshot: the settle wrote in steps of its own
+        current = PaymentRepository(session).get(found.id)
+        if current is None:
             raise PaymentNotFound()
-    row = _summary(session, str(found.declaration_id), payer, runtime)
-    waiting = found.status in (CREATED, PENDING, UNKNOWN)
-    context = {
-        "title": "缴费结果",
-        "p": found,
-        "row": row,
-        "waiting": waiting,
-        "waited": max(0, int(waited)),
-        "query_after": QUERY_AFTER_SECONDS,
-    }
-    return render(request, "payments/result.html", context)
+        context = {
+            "title": "缴费结果",
+            "p": current,
+            "row": _summary(session, current.declaration_id, payer, runtime),
+            "waiting": current.status in (CREATED, PENDING, UNKNOWN),
+            "waited": max(0, int(waited)),
+            "query_after": QUERY_AFTER_SECONDS,
+        }
+        return render(request, "payments/result.html", context)
 
 
 @router.post("/declarations/{declaration_id}/void", response_class=HTMLResponse)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from shebao import jobs
 from shebao.channels.alipay import fields, keys, signing
-from shebao.db import after_commit
+from shebao.db import UnitOfWork, after_commit
 from shebao.kit import http
 from shebao.logging import log
 from shebao.runtime import Runtime
@@ -94,13 +94,13 @@ class Delivery:
     body: bytes
 
 
-def _prepare(runtime: Runtime, trade_id: uuid.UUID, *, retry: bool) -> Delivery | None:
+def _prepare(runtime: Runtime, work: UnitOfWork, trade_id: uuid.UUID, *, retry: bool) -> Delivery | None:
     """Build the trade's notification; for a retry, only when due, counting the attempt up front (so two
     sweeps never send the same attempt) and setting when the next one falls due."""
-    with runtime.db.transaction() as session:
+    with work.step() as step:
+        session, now = step.session, step.now
         query = select(SandboxAlipayTrade).where(SandboxAlipayTrade.id == trade_id)
         trade = session.scalars(query.with_for_update()).first()
-        now = runtime.clock.now()
         if trade is None or trade.notify_url is None or trade.notify_id is None:
             return None
         if retry:
@@ -130,32 +130,34 @@ def _send(delivery: Delivery) -> bool:
     return acknowledged
 
 
-def _record(runtime: Runtime, delivery: Delivery, *, acknowledged: bool) -> None:
-    with runtime.db.transaction() as session:
+def _record(work: UnitOfWork, delivery: Delivery, *, acknowledged: bool) -> None:
+    with work.step() as step:
         query = select(SandboxAlipayTrade).where(SandboxAlipayTrade.id == delivery.trade_id)
-        trade = session.scalars(query.with_for_update()).first()
+        trade = step.session.scalars(query.with_for_update()).first()
         if trade is None or trade.notify_id != delivery.notify_id or trade.notify_state != NOTIFY_PENDING:
             return  # a newer event took over, or the state was settled meanwhile
         if acknowledged:
             trade.notify_state, trade.notify_next_at = NOTIFY_DELIVERED, None
-            trade.notified_at = runtime.clock.now()
+            trade.notified_at = step.now
         elif trade.notify_next_at is None:
             trade.notify_state = NOTIFY_ABANDONED
 
 
 def deliver(runtime: Runtime, trade_id: uuid.UUID) -> bool | None:
     """Send the trade's notification if due: True acknowledged, False not, None nothing was due."""
-    delivery = _prepare(runtime, trade_id, retry=True)
+    work = runtime.work()
+    delivery = _prepare(runtime, work, trade_id, retry=True)
     if delivery is None:
         return None
-    acknowledged = _send(delivery)
-    _record(runtime, delivery, acknowledged=acknowledged)
+    with work.between():
+        acknowledged = _send(delivery)
+    _record(work, delivery, acknowledged=acknowledged)
     return acknowledged
 
 
 def deliver_due(runtime: Runtime, *, limit: int = 200) -> int:
     """Every notification due by the service clock, once; answers how many were sent."""
-    with runtime.db.session() as session:
+    with runtime.work().read() as session:
         due = session.scalars(
             select(SandboxAlipayTrade.id)
             .where(SandboxAlipayTrade.notify_state == NOTIFY_PENDING)
@@ -168,10 +170,14 @@ def deliver_due(runtime: Runtime, *, limit: int = 200) -> int:
 
 def send_copies(runtime: Runtime, trade_id: uuid.UUID, copies: int) -> int:
     """The current notification `copies` more times, at once; answers how many were acknowledged."""
-    delivery = _prepare(runtime, trade_id, retry=False)
+    work = runtime.work()
+    delivery = _prepare(runtime, work, trade_id, retry=False)
     if delivery is None or copies <= 0:
         return 0
-    with ThreadPoolExecutor(max_workers=min(copies, 16), thread_name_prefix="alipay-notify") as pool:
+    with (
+        work.between(),
+        ThreadPoolExecutor(max_workers=min(copies, 16), thread_name_prefix="alipay-notify") as pool,
+    ):
         return sum(pool.map(_send, [delivery] * copies))
 
 

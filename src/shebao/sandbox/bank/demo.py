@@ -26,9 +26,9 @@ ACCOUNTS: tuple[tuple[str, str, str, int], ...] = (
 def open_demo_accounts(runtime: Runtime) -> list[str]:
     """Open the accounts; answers the lines `shebao demo` prints."""
     catalog = load_catalog()
-    now = runtime.clock.now()
     lines = ["  沙箱银行账户（新增协议时填写本人账户；协议次日生效，可 POST /sandbox/clock 调到次日）："]
-    with runtime.db.transaction() as session:
+    with runtime.work().step() as step:
+        session, now = step.session, step.now
         for holder, bank_code, account_no, balance_fen in ACCOUNTS:
             open_account(
                 session,

@@ -221,7 +221,8 @@ def _handle(runtime: Any, message: messages.Message, now: datetime) -> Response:
 
 
 def _process(runtime: Any, message: messages.Message, now: datetime) -> tuple[str, bank.Answer | None]:
-    with runtime.db.transaction() as session:
+    with runtime.work().step() as step:
+        session = step.session
         row = accounts.control(session)
         mode, reason = (row.mode, row.reason) if row else ("normal", None)
         if mode == "lost":
