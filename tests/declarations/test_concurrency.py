@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from shebao.declarations.errors import AlreadyDeclared
 from shebao.declarations.models import Declaration
-from shebao.declarations.service import DeclarationService
 from shebao.identity.models import Person
+from shebao.settlement.declare import Declarer
 from tests.fixtures.world import payable_ids
 
 
@@ -25,9 +25,9 @@ def test_parallel_declarations_of_one_payable_give_exactly_one(client, world, ru
         session = runtime.db.session(write=True)
         try:
             payer = session.get(Person, world.zhang.id)
-            service = DeclarationService(runtime, session, payer, channel="h5")
+            declarer = Declarer(session, payer, channel="h5", now=runtime.clock.now())
             barrier.wait(timeout=10)
-            service.declare(ids, payer)
+            declarer.declare(ids, payer)
             session.commit()
             result = "declared"
         except AlreadyDeclared:

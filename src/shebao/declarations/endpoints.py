@@ -1,17 +1,17 @@
-"""`/api/v1/declarations` (API.md, Fees): declare, list, get; voiding is in settlement/endpoints.py."""
+"""`/api/v1/declarations` (API.md, Fees): list, get; declaring and voiding are in settlement/endpoints.py."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Query, status
+from fastapi import APIRouter, FastAPI, Query
 
 from shebao.declarations import presenters, schemas
 from shebao.declarations.service import DeclarationService
-from shebao.deps import DbSession, RuntimeDep, WriteSession
+from shebao.deps import DbSession, RuntimeDep
 from shebao.errors import ValidationFailed
-from shebao.identity.access import MINE, Viewer, insured_for
+from shebao.identity.access import MINE, Viewer
 from shebao.identity.deps import CurrentPayer
 from shebao.kit.clock import start_of_local_day
 from shebao.kit.pagination import PageParams
@@ -20,16 +20,6 @@ from shebao.kit.params import DeclarationID, PayerFilter
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
 
 SchemeFilter = Annotated[schemas.Scheme | None, Query(description="险种")]
-
-
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Declaration, summary="申报")
-def declare(
-    body: schemas.DeclarationCreate, payer: CurrentPayer, runtime: RuntimeDep, session: WriteSession
-) -> schemas.Declaration:
-    insured = insured_for(session, payer.person, body.payer_id)
-    service = DeclarationService(runtime, session, payer.person, channel=payer.channel)
-    found = service.declare(body.payable_ids, insured, annual_amount_fen=body.annual_amount_fen)
-    return presenters.declaration(session, found)
 
 
 @router.get("", response_model=schemas.DeclarationList, summary="已申报查询（全渠道，含代他人申报）")

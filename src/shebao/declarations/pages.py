@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,7 @@ from shebao.declarations import presenters
 from shebao.declarations.models import STATUS_TAGS, Declaration
 from shebao.declarations.repository import DeclarationRepository
 from shebao.declarations.service import DeclarationService
-from shebao.deps import DbSession, RuntimeDep, WriteSession, settle
+from shebao.deps import DbSession, RuntimeDep
 from shebao.enrolment.terms import FLEXIBLE_EMPLOYMENT, RESIDENT_MEDICAL, RESIDENT_PENSION, scheme_label
 from shebao.errors import NotFound, ShebaoError, ValidationFailed
 from shebao.identity.access import Viewer, insured_for, parse_id
@@ -200,10 +200,10 @@ def flexible(
     )
 
 
-# --- confirmation and declaring ------------------------------------------------------------------
+# --- what declaring (settlement/pages.py) shows of the fee pages -------------------------------------
 
 
-def _chosen_amount(amount: str, other_amount: str) -> int | None:
+def chosen_amount(amount: str, other_amount: str) -> int | None:
     """The pension amount the payer picked, whole yuan → fen; None when the page offers no choice.
     One choice at a time: a tier and a typed 其他金额 together are refused, never silently resolved."""
     other = other_amount.strip()
@@ -232,7 +232,7 @@ def _chosen_amount(amount: str, other_amount: str) -> int | None:
     return int(text) * 100
 
 
-def _refused(
+def refused(
     request: Request,
     runtime: Runtime,
     session: Session,
@@ -267,7 +267,7 @@ def _refused(
     )
 
 
-def _payable_ids(raw: list[str]) -> list[uuid.UUID]:
+def payable_ids_of(raw: list[str]) -> list[uuid.UUID]:
     # 1.9 ticks a whole month: its insurance types' ids travel comma-joined in one value.
     values = [part for value in raw for part in value.split(",")]
     keys = (parse_id(value, name="payable_ids", label="应缴费编号") for value in values)
@@ -276,79 +276,6 @@ def _payable_ids(raw: list[str]) -> list[uuid.UUID]:
 
 Ids = Annotated[list[str], Form(default_factory=list, max_length=500)]
 Text = Annotated[str, Form(max_length=40)]
-
-
-@router.post("/declare/confirm", response_class=HTMLResponse)
-def confirm(
-    request: Request,
-    runtime: RuntimeDep,
-    session: DbSession,
-    payer: CurrentPayer,
-    payable_ids: Ids,
-    scheme: Text = "",
-    payer_id: Text = "",
-    amount: Text = "",
-    other_amount: Text = "",
-) -> Response:
-    back = PAGES.get(scheme, ("/fees", ""))[0] + (f"?payer_id={payer_id}" if payer_id else "")
-    insured = insured_for(session, payer.person, payer_id or None)
-    service = DeclarationService(runtime, session, payer.person, channel=payer.channel)
-    try:
-        chosen = _chosen_amount(amount, other_amount)
-        items = service.preview(_payable_ids(payable_ids), insured, annual_amount_fen=chosen)
-    except ShebaoError as error:
-        kept = {"amount": amount, "other_amount": other_amount, "payable_ids": payable_ids}
-        return _refused(request, runtime, session, payer, error, scheme=scheme, payer_id=payer_id, kept=kept)
-    first = service.repository.payables([items[0].payable_id])[0]
-    office = session.get(TaxOffice, first.tax_office_code)
-    context = {
-        "title": "确认申报信息",
-        "insured": person_view(insured),
-        "items": items,
-        "back": back,
-        "total": sum(i.amount_fen for i in items),
-        "late": sum(i.late_fee_fen for i in items),
-        "tax_office": office.full_name if office else "",
-        "scheme_label": scheme_label(first.scheme),
-        "payable_ids": [str(i.payable_id) for i in items],
-        "payer_id": payer_id,
-        "scheme": scheme,
-        "amount": amount,
-        "other_amount": other_amount,
-        "subsidy": (
-            presenters.pension_subsidy(default_policy(), int(first.period_start[:4]), chosen)
-            if chosen is not None
-            else None
-        ),
-    }
-    return render(request, "declarations/confirm.html", context)
-
-
-@router.post("/declare", response_class=HTMLResponse)
-def declare(
-    request: Request,
-    runtime: RuntimeDep,
-    session: WriteSession,
-    payer: CurrentPayer,
-    payable_ids: Ids,
-    scheme: Text = "",
-    payer_id: Text = "",
-    amount: Text = "",
-    other_amount: Text = "",
-) -> Response:
-    try:
-        insured = insured_for(session, payer.person, payer_id or None)
-        service = DeclarationService(runtime, session, payer.person, channel=payer.channel)
-        found = service.declare(
-            _payable_ids(payable_ids), insured, annual_amount_fen=_chosen_amount(amount, other_amount)
-        )
-    except ShebaoError as error:
-        settle(session, error)
-        kept = {"amount": amount, "other_amount": other_amount, "payable_ids": payable_ids}
-        return _refused(request, runtime, session, payer, error, scheme=scheme, payer_id=payer_id, kept=kept)
-    return RedirectResponse(f"/pay/{found.id}", status_code=303)
-
-
 # --- 已申报查询 (1.2) and 城乡居民养老保险申报记录查询 (1.5) --------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """The tax core adapter (DESIGN.md): the system of record that accepts or refuses declarations.
 
 The built-in one accepts at once. A deployment that forwards declarations to an external tax core
-answers `processing` until the core calls back (`declarations.service.DeclarationService.decide`).
+answers `processing` until the core calls back (the settlement core's `declare` submits).
 """
 
 from __future__ import annotations

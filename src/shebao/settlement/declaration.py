@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from shebao.audit.service import Actor, record
+from shebao.db import UnitOfWork
 from shebao.declarations import errors
 from shebao.declarations.models import FAILED, PAID, PROCESSING, VOIDED, Declaration
 from shebao.declarations.repository import DeclarationRepository
@@ -83,11 +84,16 @@ def do_void(session: Session, declaration: Declaration, *, actor: Actor, now: da
 
 
 def void_declaration(
-    runtime: Runtime, payer: Person, declaration_id: uuid.UUID, *, channel: str
+    runtime: Runtime,
+    payer: Person,
+    declaration_id: uuid.UUID,
+    *,
+    channel: str,
+    work: UnitOfWork | None = None,
 ) -> Declaration:
     """作废: close the declaration's open payments at their provider first (between steps), then void it
     in one step with the declaration locked, every rule checked again."""
-    work = runtime.work()
+    work = work or runtime.work()
     with work.read() as session:
         found = DeclarationService(runtime, session, payer, channel=channel).get(declaration_id)
         check_may_void(payer, found)

@@ -14,12 +14,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from shebao.audit.service import Actor, record
-from shebao.declarations.models import BACK_PAYMENT, NORMAL, SUCCEEDED, UNPAID, Declaration, DeclarationItem
+from shebao.declarations.models import SUCCEEDED, Declaration
 from shebao.identity.models import Person
 from shebao.kit.clock import to_shanghai
 from shebao.payables import states as payable_states
 from shebao.payables.models import Payable
 from shebao.payments.models import CREATED, Payment
+from shebao.settlement.declare import build_declaration, declaration_item
 from shebao.settlement.settle import apply_success
 
 METHOD = "elsewhere"
@@ -39,44 +40,25 @@ class FedPayment:
 def do_declare_elsewhere(
     session: Session, person: Person, fed: FedPayment, paid: Sequence[tuple[Payable, int]]
 ) -> Declaration:
-    """A declaration made elsewhere, of these payables at the fed amounts (each at least its base)."""
+    """A declaration made elsewhere, of these payables at the fed amounts (each at least its base),
+    built as declaring here builds one (`declare.build_declaration`), decided when it was paid."""
     items = [
-        DeclarationItem(
-            payable_id=payable.id,
-            position=position,
-            levy_item=payable.levy_item,
-            insurance_type=payable.insurance_type,
-            period_start=payable.period_start,
-            period_end=payable.period_end,
-            base_amount_fen=payable.base_amount_fen,
-            late_fee_fen=amount_fen - payable.base_amount_fen,
-            amount_fen=amount_fen,
-        )
+        declaration_item(position, payable, payable.base_amount_fen, amount_fen - payable.base_amount_fen)
         for position, (payable, amount_fen) in enumerate(paid)
     ]
     payables = [payable for payable, _ in paid]
-    late = sum(item.late_fee_fen for item in items)
-    declaration = Declaration(
+    declaration = build_declaration(
+        session,
         person_id=person.id,
         declared_by_id=person.id,
-        scheme=payables[0].scheme,
-        kind=BACK_PAYMENT if late else NORMAL,
         channel=fed.channel,
-        tax_office_code=payables[0].tax_office_code,
-        agency_code=payables[0].agency_code,
-        period_start=min(p.period_start for p in payables),
-        period_end=max(p.period_end for p in payables),
-        total_fen=sum(item.amount_fen for item in items),
-        late_fee_fen=late,
-        status=SUCCEEDED,
-        payment_status=UNPAID,
+        payables=payables,
+        items=items,
+        overdue=False,  # 补缴 only when the fed amounts carry a late fee
         deadline=to_shanghai(fed.paid_at).date(),
         declared_at=fed.paid_at,
         decided_at=fed.paid_at,
-        items=items,
     )
-    session.add(declaration)
-    session.flush()
     for payable in payables:
         payable_states.declare(payable, declaration.id, fed.paid_at)
     record(

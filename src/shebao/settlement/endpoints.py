@@ -1,5 +1,5 @@
-"""The settlement core's API: `/api/v1/payment-methods`, `/api/v1/payments`, voiding a declaration, and
-the providers' notification callbacks. Thin: each calls one settlement function."""
+"""The settlement core's API: declaring and voiding (`/api/v1/declarations`), `/api/v1/payment-methods`,
+`/api/v1/payments`, and the providers' notification callbacks. Thin: each calls one settlement function."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from fastapi import APIRouter, FastAPI, Header, Request, Response, status
 
 from shebao.declarations import presenters as declaration_presenters
 from shebao.declarations import schemas as declaration_schemas
-from shebao.deps import DbSession, RuntimeDep, Work
-from shebao.identity.access import Viewer
+from shebao.deps import DbSession, RuntimeDep, Work, WriteSession
+from shebao.identity.access import Viewer, insured_for
 from shebao.identity.deps import CurrentPayer
 from shebao.kit.params import DeclarationID, PaymentID
 from shebao.payments import presenters, schemas
@@ -20,6 +20,7 @@ from shebao.payments.registry import methods_for
 from shebao.payments.repository import PaymentRepository
 from shebao.settlement import notify
 from shebao.settlement.declaration import void_declaration
+from shebao.settlement.declare import Declarer
 from shebao.settlement.open import PaymentOpener, PaymentRequest
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
@@ -65,13 +66,29 @@ def get_payment(payment_id: PaymentID, payer: CurrentPayer, session: DbSession) 
 
 
 @declarations.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=declaration_schemas.Declaration, summary="申报"
+)
+def declare(
+    body: declaration_schemas.DeclarationCreate,
+    payer: CurrentPayer,
+    runtime: RuntimeDep,
+    session: WriteSession,
+) -> declaration_schemas.Declaration:
+    insured = insured_for(session, payer.person, body.payer_id)
+    declarer = Declarer(session, payer.person, channel=payer.channel, now=runtime.clock.now())
+    found = declarer.declare(body.payable_ids, insured, annual_amount_fen=body.annual_amount_fen)
+    return declaration_presenters.declaration(session, found)
+
+
+@declarations.post(
     "/{declaration_id}/void", response_model=declaration_schemas.Declaration, summary="作废申报（仅限未缴款）"
 )
 def void(
-    declaration_id: DeclarationID, payer: CurrentPayer, runtime: RuntimeDep, session: DbSession
+    declaration_id: DeclarationID, payer: CurrentPayer, runtime: RuntimeDep, work: Work
 ) -> declaration_schemas.Declaration:
-    voided = void_declaration(runtime, payer.person, declaration_id, channel=payer.channel)
-    return declaration_presenters.declaration(session, voided)
+    voided = void_declaration(runtime, payer.person, declaration_id, channel=payer.channel, work=work)
+    with work.read() as session:  # no read held open across the providers' closes
+        return declaration_presenters.declaration(session, voided)
 
 
 @callbacks.post("/{method}/notify", summary="支付渠道异步通知（验签后入库，只处理一次）")

@@ -9,11 +9,13 @@ SQLite a write step holds the single write lock from its first statement (BEGIN 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
 from shebao.declarations.models import Declaration
 from shebao.declarations.repository import DeclarationRepository
+from shebao.payables.models import Payable
 from shebao.payments.models import Payment
 from shebao.payments.repository import PaymentRepository
 
@@ -23,6 +25,12 @@ class Missing(LookupError):
 
     def __init__(self, what: str, key: uuid.UUID) -> None:
         super().__init__(f"{what} {key} is gone")
+
+
+def payables(session: Session, payable_ids: Sequence[uuid.UUID]) -> list[Payable]:
+    """Lock payables to declare them, in id order (two declarers of overlapping sets never deadlock),
+    re-read as the database holds them now."""
+    return DeclarationRepository(session).payables_for_update(payable_ids)
 
 
 def payment(session: Session, payment_id: uuid.UUID) -> Payment:

@@ -1,5 +1,6 @@
-"""选择支付方式 → 确认缴费 → the provider's cashier → the result page (which waits for the outcome); 作废.
-Thin: each handler calls one settlement function."""
+"""确认申报信息 → 申报 → 选择支付方式 → 确认缴费 → the provider's cashier → the result page (which waits for
+the outcome); 作废. Thin: each handler calls one settlement function; a refused declaration shows its
+fee page again (declarations/pages.py)."""
 
 from __future__ import annotations
 
@@ -12,22 +13,28 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from shebao.agreements.models import REJECTED
 from shebao.agreements.presenters import choice as agreement_choice
 from shebao.agreements.repository import AgreementRepository
+from shebao.declarations import presenters as declaration_presenters
 from shebao.declarations.errors import DeclarationNotFound
 from shebao.declarations.models import STATUS_TAGS
+from shebao.declarations.pages import PAGES as FEE_PAGES
+from shebao.declarations.pages import Ids, Text, chosen_amount, payable_ids_of, refused
 from shebao.declarations.service import DeclarationService
-from shebao.deps import DbSession, RuntimeDep, Work
+from shebao.deps import DbSession, RuntimeDep, Work, WriteSession, settle
 from shebao.enrolment.terms import scheme_label
 from shebao.errors import ShebaoError
-from shebao.identity.access import Viewer, parse_id
+from shebao.identity.access import Viewer, insured_for, parse_id
 from shebao.identity.deps import CurrentPayer
 from shebao.identity.models import Person
+from shebao.identity.presenters import person_view
 from shebao.kit.params import DeclarationID, PaymentID
 from shebao.payments.errors import PaymentNotFound
 from shebao.payments.models import CREATED, METHOD_LABELS, PENDING, UNKNOWN
 from shebao.payments.registry import methods_for
 from shebao.payments.repository import PaymentRepository
+from shebao.policy.tables import default_policy
 from shebao.reference.models import TaxOffice
 from shebao.settlement.declaration import void_declaration
+from shebao.settlement.declare import Declarer
 from shebao.settlement.open import PaymentOpener, PaymentRequest
 from shebao.settlement.query import settle_one
 from shebao.web.security import csrf_protect
@@ -37,6 +44,80 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 
 # The result page asks the provider itself when no notification came within this many seconds.
 QUERY_AFTER_SECONDS = 5
+
+
+# --- 确认申报信息 and 申报 ----------------------------------------------------------------------------
+
+
+@router.post("/declare/confirm", response_class=HTMLResponse)
+def confirm_declaration(
+    request: Request,
+    runtime: RuntimeDep,
+    session: DbSession,
+    payer: CurrentPayer,
+    payable_ids: Ids,
+    scheme: Text = "",
+    payer_id: Text = "",
+    amount: Text = "",
+    other_amount: Text = "",
+) -> Response:
+    back = FEE_PAGES.get(scheme, ("/fees", ""))[0] + (f"?payer_id={payer_id}" if payer_id else "")
+    insured = insured_for(session, payer.person, payer_id or None)
+    declarer = Declarer(session, payer.person, channel=payer.channel, now=runtime.clock.now())
+    try:
+        chosen = chosen_amount(amount, other_amount)
+        items = declarer.preview(payable_ids_of(payable_ids), insured, annual_amount_fen=chosen)
+    except ShebaoError as error:
+        kept = {"amount": amount, "other_amount": other_amount, "payable_ids": payable_ids}
+        return refused(request, runtime, session, payer, error, scheme=scheme, payer_id=payer_id, kept=kept)
+    first = declarer.repository.payables([items[0].payable_id])[0]
+    office = session.get(TaxOffice, first.tax_office_code)
+    context = {
+        "title": "确认申报信息",
+        "insured": person_view(insured),
+        "items": items,
+        "back": back,
+        "total": sum(i.amount_fen for i in items),
+        "late": sum(i.late_fee_fen for i in items),
+        "tax_office": office.full_name if office else "",
+        "scheme_label": scheme_label(first.scheme),
+        "payable_ids": [str(i.payable_id) for i in items],
+        "payer_id": payer_id,
+        "scheme": scheme,
+        "amount": amount,
+        "other_amount": other_amount,
+        "subsidy": (
+            declaration_presenters.pension_subsidy(default_policy(), int(first.period_start[:4]), chosen)
+            if chosen is not None
+            else None
+        ),
+    }
+    return render(request, "declarations/confirm.html", context)
+
+
+@router.post("/declare", response_class=HTMLResponse)
+def declare(
+    request: Request,
+    runtime: RuntimeDep,
+    session: WriteSession,
+    payer: CurrentPayer,
+    payable_ids: Ids,
+    scheme: Text = "",
+    payer_id: Text = "",
+    amount: Text = "",
+    other_amount: Text = "",
+) -> Response:
+    try:
+        insured = insured_for(session, payer.person, payer_id or None)
+        declarer = Declarer(session, payer.person, channel=payer.channel, now=runtime.clock.now())
+        found = declarer.declare(
+            payable_ids_of(payable_ids), insured, annual_amount_fen=chosen_amount(amount, other_amount)
+        )
+    except ShebaoError as error:
+        settle(session, error)
+        kept = {"amount": amount, "other_amount": other_amount, "payable_ids": payable_ids}
+        return refused(request, runtime, session, payer, error, scheme=scheme, payer_id=payer_id, kept=kept)
+    return RedirectResponse(f"/pay/{found.id}", status_code=303)
 
 
 def _summary(
