@@ -242,83 +242,87 @@ class Simulation:
 
     # --- invariants ---------------------------------------------------------------------------
     def violations(self, *, final: bool = False) -> list[str]:
-        found: list[str] = []
-        with self.runtime.db.session() as s:
-            payments = list(s.scalars(select(Payment)))
-            declarations = {d.id: d for d in s.scalars(select(Declaration))}
-            audited = {
-                (row.object_id, row.action)
-                for row in s.execute(select(AuditEntry.object_id, AuditEntry.action))
-            }
-            debited = {
-                (method, trade.out_trade_no): trade.amount_fen
-                for method, model in (("alipay", SandboxAlipayTrade), ("wechat", SandboxWechatTrade))
-                for trade in s.scalars(select(model))
-                if trade.status == PAID_AT_PROVIDER[method]
-            }
-            bank_debited = s.scalar(
-                select(func.coalesce(func.sum(SandboxBankEntry.amount_fen), 0)).where(
-                    SandboxBankEntry.serial_no.is_not(None)
-                )
+        return violations(self.runtime, final=final)
+
+
+def violations(runtime: Runtime, *, final: bool = False) -> list[str]:
+    """The money invariants, as the database holds them: no declaration paid twice, no real payment
+    flagged duplicate, every fen debited at a provider paid or marked for refund exactly once, every
+    change with its audit row; `final`: every payment has ended."""
+    found: list[str] = []
+    with runtime.db.session() as s:
+        payments = list(s.scalars(select(Payment)))
+        declarations = {d.id: d for d in s.scalars(select(Declaration))}
+        audited = {
+            (row.object_id, row.action) for row in s.execute(select(AuditEntry.object_id, AuditEntry.action))
+        }
+        debited = {
+            (method, trade.out_trade_no): trade.amount_fen
+            for method, model in (("alipay", SandboxAlipayTrade), ("wechat", SandboxWechatTrade))
+            for trade in s.scalars(select(model))
+            if trade.status == PAID_AT_PROVIDER[method]
+        }
+        bank_debited = s.scalar(
+            select(func.coalesce(func.sum(SandboxBankEntry.amount_fen), 0)).where(
+                SandboxBankEntry.serial_no.is_not(None)
             )
-        by_trade = {(p.method, p.out_trade_no): p for p in payments}
-        for declaration_id, declaration in declarations.items():
-            real = [
-                p
-                for p in payments
-                if p.declaration_id == declaration_id and p.status == SUCCEEDED and not p.duplicate
-            ]
-            if len(real) > 1:
-                found.append(f"declaration {declaration_id} paid {len(real)} times")
-            if (declaration.payment_status == "paid") != (len(real) == 1):
-                found.append(
-                    f"declaration {declaration_id} is {declaration.payment_status} with {len(real)} payments"
-                )
-            if declaration.payment_status == "paid" and (str(declaration_id), "declaration.paid") not in {
-                (str(o), a) for o, a in audited
-            }:
-                found.append(f"declaration {declaration_id} paid without an audit row")
-        for p in payments:
-            key = f"payment {p.method} {p.out_trade_no} ({p.status}{', duplicate' if p.duplicate else ''})"
-            if p.duplicate and not any(
-                q.declaration_id == p.declaration_id and q.status == SUCCEEDED and not q.duplicate
-                for q in payments
-            ):
-                found.append(f"{key}: flagged duplicate, yet nothing else paid its declaration")
-            if p.duplicate and p.refund_status not in ("to_refund", "refunded"):
-                found.append(f"{key}: a duplicate not marked for refund")
-            if (
-                p.status == SUCCEEDED
-                and p.method in PAID_AT_PROVIDER
-                and debited.get((p.method, p.out_trade_no)) != p.amount_fen
-            ):
-                found.append(
-                    f"{key}: succeeded, but the provider holds {debited.get((p.method, p.out_trade_no))}"
-                )
-            actions = {a for o, a in audited if str(o) == str(p.id)}
-            if "payment.created" not in actions:
-                found.append(f"{key}: no audit row for its creation")
-            wanted = {
-                SUCCEEDED: {"payment.succeeded", "payment.duplicate"},
-                CLOSED: {"payment.closed"},
-                FAILED: {"payment.failed"},
-            }
-            if p.status in wanted and not actions & wanted[p.status]:
-                found.append(f"{key}: no audit row for becoming {p.status}")
-            if final and p.status not in FINAL:
-                found.append(f"{key}: still open after the query job ran for hours")
-        if final:
-            for method, out_trade_no in debited:
-                payment = by_trade.get((method, out_trade_no))
-                if payment is None or payment.status != SUCCEEDED:
-                    found.append(
-                        f"{method} {out_trade_no}: debited, its payment {payment and payment.status}"
-                    )
-            agreement_paid = sum(
-                p.amount_fen for p in payments if p.method == "agreement" and p.status == SUCCEEDED
+        )
+    by_trade = {(p.method, p.out_trade_no): p for p in payments}
+    for declaration_id, declaration in declarations.items():
+        real = [
+            p
+            for p in payments
+            if p.declaration_id == declaration_id and p.status == SUCCEEDED and not p.duplicate
+        ]
+        if len(real) > 1:
+            found.append(f"declaration {declaration_id} paid {len(real)} times")
+        if (declaration.payment_status == "paid") != (len(real) == 1):
+            found.append(
+                f"declaration {declaration_id} is {declaration.payment_status} with {len(real)} payments"
             )
-            if agreement_paid != bank_debited:
-                found.append(
-                    f"bank debited {bank_debited} fen, agreement payments succeeded for {agreement_paid}"
-                )
-        return found
+        if declaration.payment_status == "paid" and (str(declaration_id), "declaration.paid") not in {
+            (str(o), a) for o, a in audited
+        }:
+            found.append(f"declaration {declaration_id} paid without an audit row")
+    for p in payments:
+        key = f"payment {p.method} {p.out_trade_no} ({p.status}{', duplicate' if p.duplicate else ''})"
+        if p.duplicate and not any(
+            q.declaration_id == p.declaration_id and q.status == SUCCEEDED and not q.duplicate
+            for q in payments
+        ):
+            found.append(f"{key}: flagged duplicate, yet nothing else paid its declaration")
+        if p.duplicate and p.refund_status not in ("to_refund", "refunded"):
+            found.append(f"{key}: a duplicate not marked for refund")
+        if (
+            p.status == SUCCEEDED
+            and p.method in PAID_AT_PROVIDER
+            and debited.get((p.method, p.out_trade_no)) != p.amount_fen
+        ):
+            found.append(
+                f"{key}: succeeded, but the provider holds {debited.get((p.method, p.out_trade_no))}"
+            )
+        actions = {a for o, a in audited if str(o) == str(p.id)}
+        if "payment.created" not in actions:
+            found.append(f"{key}: no audit row for its creation")
+        wanted = {
+            SUCCEEDED: {"payment.succeeded", "payment.duplicate"},
+            CLOSED: {"payment.closed"},
+            FAILED: {"payment.failed"},
+        }
+        if p.status in wanted and not actions & wanted[p.status]:
+            found.append(f"{key}: no audit row for becoming {p.status}")
+        if final and p.status not in FINAL:
+            found.append(f"{key}: still open after the query job ran for hours")
+    if final:
+        for method, out_trade_no in debited:
+            payment = by_trade.get((method, out_trade_no))
+            if payment is None or payment.status != SUCCEEDED:
+                found.append(f"{method} {out_trade_no}: debited, its payment {payment and payment.status}")
+        agreement_paid = sum(
+            p.amount_fen for p in payments if p.method == "agreement" and p.status == SUCCEEDED
+        )
+        if agreement_paid != bank_debited:
+            found.append(
+                f"bank debited {bank_debited} fen, agreement payments succeeded for {agreement_paid}"
+            )
+    return found

@@ -1,8 +1,9 @@
 """A victim payer with one of each kind of object, and the callers who must not reach them (issue 19).
 
 Zhang San (the victim) has paid his own medical fees and his family member Li Si's pension, holds a
-bank agreement, and links Li Si. Wang Wu links Li Si too (a family member's other payer); Zhao Liu
-is a stranger. Zhang's own sessions are there in every dead state: forged, expired and logged out.
+certificate of each (缴费证明), a bank agreement, and links Li Si. Wang Wu links Li Si too (a family
+member's other payer); Zhao Liu is a stranger. Zhang's own sessions are there in every dead state:
+forged, expired and logged out.
 """
 
 from __future__ import annotations
@@ -54,11 +55,32 @@ def declare_and_pay(
     return declaration, opened.json()["id"]
 
 
+def certificate_of(
+    client: TestClient, headers: dict[str, str], declaration_id: str, payer_id: str | None = None
+) -> str:
+    """A 缴费证明 of a paid declaration's scheme and fee periods, made (the worker runs inline here)."""
+    declared = client.get(f"/api/v1/declarations/{declaration_id}", headers=headers).json()
+    body = {
+        "scheme": declared["scheme"],
+        "period_from": declared["period_start"],
+        "period_to": declared["period_end"],
+    } | ({"payer_id": payer_id} if payer_id else {})
+    made = client.post("/api/v1/certificates", json=body, headers=headers)
+    assert made.status_code == 201, made.text
+    found = client.get(f"/api/v1/certificates/{made.json()['id']}", headers=headers).json()
+    assert found["status"] == "ready", found
+    return str(found["id"])
+
+
 def victim_objects(client: TestClient, runtime: Runtime, world: World) -> Victim:
     own_declaration, own_payment = declare_and_pay(client, world.zhang_headers, "resident_medical")
     li_declaration, li_payment = declare_and_pay(
         client, world.zhang_headers, "resident_pension", payer_id=world.li_family_id
     )
+    certificates = [
+        certificate_of(client, world.zhang_headers, own_declaration),
+        certificate_of(client, world.zhang_headers, li_declaration, payer_id=world.li_family_id),
+    ]
     open_account(client, ZHANG_CARD, "张三")
     agreement = signed(client, world.zhang_headers)["id"]
     next_day(runtime)
@@ -75,7 +97,7 @@ def victim_objects(client: TestClient, runtime: Runtime, world: World) -> Victim
             "agreement": [agreement],
             "family": [world.li_family_id],
             "payable": payables,
-            "certificate": [],
+            "certificate": certificates,
             "contribution_setting": [str(setting.id)],
         }
     )

@@ -31,7 +31,6 @@ KINDS = {
     "payment_id": "payment",
     "agreement_id": "agreement",
     "payable_ids": "payable",
-    # Not yet: the victim has no certificate here, so certificate routes are listed but not called.
     "certificate_id": "certificate",
     "setting_id": "contribution_setting",
 }
@@ -192,6 +191,14 @@ def test_nobody_but_the_owner_reaches_an_object_by_its_id(client, app, runtime, 
     who = callers(runtime, world, client)
     routes = list(id_routes(app))
     assert len(routes) >= 30, [f"{r.method} {r.path}" for r in routes]
+    assert {f"{r.method} {r.path}" for r in routes if "certificate_id" in r.ids()} == {
+        "GET /api/v1/certificates/{certificate_id}",
+        "GET /api/v1/certificates/{certificate_id}/pdf",
+        "POST /api/v1/certificates/{certificate_id}/retry",
+        "GET /certificates/{certificate_id}",
+        "GET /certificates/{certificate_id}/image.png",
+        "POST /certificates/{certificate_id}/retry",
+    }
     before = snapshot(runtime)
     leaks = []
     calls = 0
