@@ -169,3 +169,28 @@ def test_elder_mode_asks_one_question_per_screen(page, shot, runtime, world, liv
     page.get_by_role("button", name="下一步").click()
     page.get_by_role("button", name="提交").click()
     assert page.get_by_text("签订成功").is_visible()
+
+
+def test_elder_mode_contribution_setting_in_steps(page, shot, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
+    """长辈模式 on 缴费金额设置 (1.7): 切换 stays with its question; refused, it reopens at 缴费协议."""
+    page.context.add_cookies([{"name": "shebao_display", "value": "elder", "url": live_server}])
+    _log_in(page, runtime, world.zhang, live_server)
+    page.goto("/contribution-settings/new")
+    count, forward = page.locator(".stepper-count"), page.get_by_role("button", name="下一步")
+    assert count.inner_text() == "第1步，共5步"
+    assert page.get_by_role("button", name="切换").is_visible()  # belongs to 险种, not the last step
+    assert not page.get_by_role("button", name="提交").is_visible()
+    forward.click()
+    page.get_by_text("3000元").click()
+    for _ in range(3):
+        forward.click()
+    assert count.inner_text() == "第5步，共5步"
+    assert page.get_by_text("您还没有可用的缴费协议").is_visible()
+    page.get_by_role("button", name="提交").click()
+    assert page.locator(".stepper-count").inner_text() == "第5步，共5步"  # reopened at what is missing
+    assert page.locator("#agreement_id-error").inner_text() == "请选择缴费协议"
+    shot("elder-setting-refused")
+    page.get_by_role("button", name="上一步").click()
+    page.get_by_role("button", name="上一步").click()
+    page.get_by_role("button", name="上一步").click()
+    assert page.get_by_label("3000元").is_checked()  # every answer kept

@@ -156,7 +156,8 @@ class SettingService:
         check_scheme(request.scheme)
         insured = insured_for(self.session, self.payer, request.family_id)  # a stranger's member: 404
         if request.agreement_id is None:
-            raise errors.AgreementUnusable("请选择缴费协议")  # the pages' form; the API requires one
+            # The pages' form (the API requires one): said beside the question of 缴费协议.
+            raise errors.AgreementUnusable("请选择缴费协议", fields={"agreement_id": "请选择缴费协议"})
         agreement = check_own_agreement(
             AgreementRepository(self.session).get(request.agreement_id, for_update=True), self.payer
         )

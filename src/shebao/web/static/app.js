@@ -96,8 +96,9 @@ function stepper(form) {
     return members;
   });
   var cards = Array.prototype.slice.call(form.querySelectorAll("section.card"));
+  // The form's own submit (提交), not a button that belongs to one question (获取验证码, 切换).
   var submits = Array.prototype.slice.call(document.querySelectorAll('[type="submit"]')).filter(function (b) {
-    return b.form === form && !b.closest("noscript") && b.getAttribute("formaction") === null;
+    return b.form === form && !b.closest("noscript") && !b.closest("[data-step]");
   });
   var nav = document.createElement("div");
   nav.className = "stepper";
@@ -145,8 +146,9 @@ function stepper(form) {
     show(steps.indexOf(next), true);
   });
   form.addEventListener("change", function () { show(current, false); });  // an answer may add a question
-  var refused = steps.findIndex(function (step) {
-    return step.matches(".invalid, [aria-invalid=true]") || step.querySelector(".invalid, [aria-invalid=true]");
+  var wrong = ".invalid, [aria-invalid=true], .field-error";
+  var refused = groups.findIndex(function (members) {
+    return members.some(function (el) { return el.matches(wrong) || el.querySelector(wrong); });
   });
   show(refused < 0 ? 0 : refused, refused >= 0);
 }
