@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
 import shebao.registrations  # noqa: F401 - what registers with the layers below, before any runtime
@@ -23,6 +24,7 @@ from shebao.errors import NotFound, NotLoggedIn, RateLimited, ShebaoError, Valid
 from shebao.kit import http
 from shebao.logging import configure_logging, log
 from shebao.runtime import Runtime
+from shebao.web import openapi
 from shebao.web.security import MIB, BodyLimitMiddleware, SecurityMiddleware, body_limit_message
 from shebao.web.templating import STATIC_DIR, render
 from shebao.web.validation import validation_failed
@@ -66,6 +68,30 @@ class BodyTooLarge(ShebaoError):
     message = "请求内容过大，请减少内容后重试"
 
 
+class MethodNotAllowed(ShebaoError):
+    status_code = 405
+    code = "method_not_allowed"
+    message = "不支持该请求方式"
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at this path (RFC 9110: a 405 carries `Allow`)."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
+def _allow_header(exc: StarletteHTTPException) -> list[str]:
+    given = (exc.headers or {}).get("Allow", "")
+    return [method.strip() for method in given.split(",") if method.strip()]
+
+
 async def _refuse_body(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
     response = _error_response(Request(scope, receive), BodyTooLarge(body_limit_message(limit)))
     response.headers["connection"] = "close"  # the unread body is not worth waiting for
@@ -99,12 +125,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
             return _error_response(request, NotFound("页面不存在或已下线"))
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI could not read the body as the declared JSON or form: the client's input.
+            return _error_response(request, ValidationFailed("请求内容格式不正确：应为有效的 JSON 或表单"))
         if exc.status_code == 413:
             return _error_response(request, BodyTooLarge(str(exc.detail)))
         if exc.status_code == 405:
-            error = ShebaoError("不支持该请求方式")
-            error.status_code = 405  # type: ignore[misc]
-            return _error_response(request, error)
+            response = _error_response(request, MethodNotAllowed())
+            response.headers["Allow"] = ", ".join(_allowed_methods(request) or _allow_header(exc))
+            return response
         generic = ShebaoError(str(exc.detail) if isinstance(exc.detail, str) else "请求有误")
         generic.status_code = exc.status_code  # type: ignore[misc]
         return _error_response(request, generic)
@@ -166,6 +195,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for include in _routers(settings):
         include(app)
+    openapi.install(app)
     return app
 
 

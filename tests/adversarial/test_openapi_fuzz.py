@@ -132,10 +132,6 @@ def test_no_operation_answers_a_server_error_or_breaks_its_schema(app, caller) -
     assert found.keys() >= KNOWN_SERVER_ERRORS[kind], "fixed: remove it from KNOWN_SERVER_ERRORS"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="401/404/400 and text/plain answers not yet declared in the OpenAPI document (issue 19, defect 8)",
-)
 def test_every_status_code_and_media_type_answered_is_documented(app, caller) -> None:  # type: ignore[no-untyped-def]
     kind, headers = caller
     assert _results(kind, app, headers)["documented"] == {}

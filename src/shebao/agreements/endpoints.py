@@ -16,6 +16,7 @@ from shebao.identity.deps import CurrentPayer
 from shebao.kit.ids import OptionalId
 from shebao.kit.pagination import PageParams
 from shebao.kit.params import AgreementID
+from shebao.web.openapi import errors
 
 router = APIRouter(prefix="/api/v1/agreements", tags=["agreements"])
 
@@ -47,6 +48,7 @@ def list_agreements(
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.Agreement,
     summary="新增协议（银行验证后签订：待生效，次日生效；银行拒绝则为签约失败）",
+    responses=errors(429),
 )
 def sign(body: schemas.AgreementCreate, payer: CurrentPayer, runtime: RuntimeDep) -> schemas.Agreement:
     form = AgreementForm(**body.model_dump())

@@ -17,6 +17,7 @@ from shebao.identity.deps import CurrentPayer
 from shebao.kit.pagination import PageParams
 from shebao.kit.params import CertificateID, PayerFilter
 from shebao.web.clients import client_address as client_ip
+from shebao.web.openapi import errors
 
 router = APIRouter(prefix="/api/v1", tags=["certificates"])
 
@@ -103,14 +104,22 @@ def retry_certificate(
 
 
 @router.get(
-    "/captcha", response_model=schemas.Captcha, summary="图片验证码（缴费证明查验；5分钟内有效，一次有效）"
+    "/captcha",
+    response_model=schemas.Captcha,
+    summary="图片验证码（缴费证明查验；5分钟内有效，一次有效）",
+    responses=errors(429),
 )
 def captcha(request: Request, runtime: RuntimeDep, session: WriteSession) -> schemas.Captcha:
     made = Verifier(runtime, session, client_ip=client_ip(request)).new_captcha()
     return schemas.Captcha(captcha_id=str(made.captcha_id), image=made.data_url)
 
 
-@router.post("/certificates/verify", response_model=schemas.Verification, summary="缴费证明查验（无需登录）")
+@router.post(
+    "/certificates/verify",
+    response_model=schemas.Verification,
+    summary="缴费证明查验（无需登录）",
+    responses=errors(429),
+)
 def verify(
     body: schemas.VerificationRequest, request: Request, runtime: RuntimeDep, session: WriteSession
 ) -> schemas.Verification:

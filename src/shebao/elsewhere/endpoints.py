@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shebao.deps import RuntimeDep
 from shebao.elsewhere.feed import run_feed
 from shebao.errors import NotLoggedIn
+from shebao.web.openapi import errors
 
 router = APIRouter(prefix="/api/v1/taxcore", tags=["tax core feed"])
 
@@ -41,7 +42,12 @@ def _check_key(expected_sha256: str | None, sent: str | None) -> None:
         raise NotLoggedIn("税务核心系统密钥无效")
 
 
-@router.post("/payments", response_model=FeedAnswer, summary="其他渠道缴款推送（全渠道，幂等）")
+@router.post(
+    "/payments",
+    response_model=FeedAnswer,
+    summary="其他渠道缴款推送（全渠道，幂等）",
+    responses=errors(s401="缺少或错误的税务核心系统密钥（X-TaxCore-Key）"),
+)
 def feed(
     body: FeedRequest,
     runtime: RuntimeDep,

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from shebao.errors import CsrfFailed, NotLoggedIn
 from shebao.identity.models import LoginSession, Person
@@ -77,7 +78,25 @@ def optional_principal(request: Request) -> Principal | None:
     return principal
 
 
-def current_principal(request: Request) -> Principal:
+# How a payer proves the login, as the OpenAPI document shows it (either one; the checks are above).
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="PayerToken",
+    description="缴费人登录凭证：POST /api/v1/auth/face/complete 返回的 access_token",
+)
+_session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="PayerSessionCookie",
+    description="H5 页面的登录 Cookie（值与 access_token 相同）；改变状态的请求另需 CSRF 令牌",
+)
+
+
+def current_principal(
+    request: Request,
+    _token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
+    _cookie: Annotated[str | None, Depends(_session_cookie)] = None,
+) -> Principal:
     principal = optional_principal(request)
     if principal is None:
         raise NotLoggedIn()

@@ -13,6 +13,7 @@ from shebao.kit.pagination import PageParams
 from shebao.kit.params import FamilyID
 from shebao.web.clients import address_bucket
 from shebao.web.clients import client_address as client_ip
+from shebao.web.openapi import errors
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
@@ -30,7 +31,12 @@ def _login(
     )
 
 
-@router.get("/auth/captcha", response_model=schemas.CaptchaOut, summary="图形验证码（单次有效，5分钟内）")
+@router.get(
+    "/auth/captcha",
+    response_model=schemas.CaptchaOut,
+    summary="图形验证码（单次有效，5分钟内）",
+    responses=errors(429),
+)
 def new_captcha(runtime: RuntimeDep, session: WriteSession, request: Request) -> schemas.CaptchaOut:
     issued = captcha.issue_for(session, address_bucket(client_ip(request)), runtime.clock.now())
     return schemas.CaptchaOut(captcha_id=str(issued.id), image=issued.image)
@@ -41,6 +47,7 @@ def new_captcha(runtime: RuntimeDep, session: WriteSession, request: Request) ->
     status_code=status.HTTP_200_OK,
     response_model=schemas.SmsCodeSent,
     summary="发送登录短信验证码（浏览器客户端）",
+    responses=errors(429),
 )
 def send_sms_code(
     body: schemas.SmsCodeRequest, runtime: RuntimeDep, session: WriteSession, request: Request
@@ -49,7 +56,12 @@ def send_sms_code(
     return schemas.SmsCodeSent(resend_after_seconds=wait)
 
 
-@router.post("/auth/login", response_model=schemas.LoginStarted, summary="实人认证：手机号 + 姓名 + 证件号码")
+@router.post(
+    "/auth/login",
+    response_model=schemas.LoginStarted,
+    summary="实人认证：手机号 + 姓名 + 证件号码",
+    responses=errors(429),
+)
 def login(
     body: schemas.LoginCreate, runtime: RuntimeDep, session: WriteSession, request: Request
 ) -> schemas.LoginStarted:
@@ -62,7 +74,12 @@ def login(
     )
 
 
-@router.post("/auth/face/complete", response_model=schemas.AccessToken, summary="人脸认证完成，换取访问令牌")
+@router.post(
+    "/auth/face/complete",
+    response_model=schemas.AccessToken,
+    summary="人脸认证完成，换取访问令牌",
+    responses=errors(429),
+)
 def face_complete(
     body: schemas.FaceComplete, runtime: RuntimeDep, session: WriteSession, request: Request
 ) -> schemas.AccessToken:
@@ -100,6 +117,7 @@ def family(
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.FamilyMemberOut,
     summary="添加家庭成员（须与登记信息一致）",
+    responses=errors(429),
 )
 def add_family(
     body: schemas.FamilyCreate, payer: CurrentPayer, runtime: RuntimeDep, session: WriteSession

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Request, Response, status
+from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from shebao.declarations import presenters as declaration_presenters
 from shebao.declarations import schemas as declaration_schemas
@@ -18,6 +20,7 @@ from shebao.payments.errors import PaymentNotFound
 from shebao.payments.models import METHOD_LABELS
 from shebao.payments.registry import methods_for
 from shebao.payments.repository import PaymentRepository
+from shebao.runtime import Runtime
 from shebao.settlement import notify
 from shebao.settlement.declaration import void_declaration
 from shebao.settlement.declare import Declarer
@@ -91,15 +94,73 @@ def void(
         return declaration_presenters.declaration(session, voided)
 
 
-@callbacks.post("/{method}/notify", summary="支付渠道异步通知（验签后入库，只处理一次）")
-async def provider_notify(method: str, request: Request, runtime: RuntimeDep) -> Response:
-    if method not in METHOD_LABELS or method == "agreement":
-        return Response("unknown channel", status_code=404, media_type="text/plain")
-    body = await request.body()
-    from starlette.concurrency import run_in_threadpool
+_FORM = {"type": "object", "additionalProperties": {"type": "string"}}
+_WECHAT_ANSWER = {
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {"code": {"type": "string", "enum": ["FAIL"]}, "message": {"type": "string"}},
+}
 
+
+def _text(description: str, example: str) -> dict[str, Any]:
+    plain = {"schema": {"type": "string"}, "example": example}
+    return {"description": description, "content": {"text/plain": plain}}
+
+
+def _notification(media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {media_type: {"schema": schema}}}}
+
+
+async def _notify(method: str, request: Request, runtime: Runtime) -> Response:
+    body = await request.body()
     answer = await run_in_threadpool(notify.handle, runtime, method, body, dict(request.headers))
     return Response(answer.body, status_code=answer.status_code, media_type=answer.content_type)
+
+
+@callbacks.post(
+    "/alipay/notify",
+    summary="支付宝异步通知（验签后入库，只处理一次；收到答复 success）",
+    response_class=PlainTextResponse,
+    openapi_extra=_notification("application/x-www-form-urlencoded", _FORM),
+    responses={
+        200: _text("已收到：success", "success"),
+        400: _text("验签失败或内容不符：支付宝将重发", "invalid notification"),
+    },
+)
+async def alipay_notify(request: Request, runtime: RuntimeDep) -> Response:
+    return await _notify("alipay", request, runtime)
+
+
+@callbacks.post(
+    "/wechat/notify",
+    summary="微信支付 APIv3 回调通知（验签、解密后入库，只处理一次；收到答复 204）",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    openapi_extra=_notification("application/json", {"type": "object"}),
+    responses={
+        204: {"description": "已收到"},
+        400: {
+            "description": "验签失败或内容不符：微信支付将重发（APIv3 的失败应答）",
+            "content": {"application/json": {"schema": _WECHAT_ANSWER}},
+        },
+    },
+)
+async def wechat_notify(request: Request, runtime: RuntimeDep) -> Response:
+    return await _notify("wechat", request, runtime)
+
+
+@callbacks.post(
+    "/unionpay/notify",
+    summary="银联后台通知（验签后入库，只处理一次；收到答复 HTTP 200）",
+    response_class=PlainTextResponse,
+    openapi_extra=_notification("application/x-www-form-urlencoded", _FORM),
+    responses={
+        200: _text("已收到：ok", "ok"),
+        400: _text("验签失败或内容不符：银联将重发", "invalid notification"),
+    },
+)
+async def unionpay_notify(request: Request, runtime: RuntimeDep) -> Response:
+    return await _notify("unionpay", request, runtime)
 
 
 def include(app: FastAPI) -> None:

@@ -24,6 +24,13 @@ class Answer:
 
 
 REFUSED = Answer(400, "text/plain", "invalid notification")
+# WeChat Pay API v3 reads a refusal as 4XX/5XX with `{"code": "FAIL", "message": …}`; Alipay and UnionPay
+# read anything but their acknowledgement as "not received" and send again.
+REFUSALS = {"wechat": Answer(400, "application/json", '{"code":"FAIL","message":"invalid notification"}')}
+
+
+def refused(method: str) -> Answer:
+    return REFUSALS.get(method, REFUSED)
 
 
 def _store(runtime: Runtime, method: str, note: ChannelNotification) -> bool:
@@ -83,8 +90,8 @@ def handle(runtime: Runtime, method: str, body: bytes, headers: Mapping[str, str
         note = adapter.parse_notification(body, headers)
     except InvalidNotification as exc:
         log.warning("notification_refused", method=method, reason=exc.reason)
-        return REFUSED
+        return refused(method)
     status, content_type, ack = adapter.ack_body()
     if _store(runtime, method, note) and _apply(runtime, method, note) == "amount_mismatch":
-        return REFUSED
+        return refused(method)
     return Answer(status, content_type, ack)

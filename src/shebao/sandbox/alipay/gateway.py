@@ -21,6 +21,7 @@ from shebao.kit.clock import ServiceClock
 from shebao.sandbox.alipay import bills, protocol, trades
 from shebao.sandbox.alipay.cashier import cashier_page
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
+from shebao.web.openapi import errors
 
 router = APIRouter()
 
@@ -48,7 +49,11 @@ def _open_wap(session: Session, request: protocol.GatewayRequest, now: datetime)
 
 
 @router.post(
-    "/orders", status_code=201, response_model=OrderReceived, summary="接收适配器转交的手机网站支付订单"
+    "/orders",
+    status_code=201,
+    response_model=OrderReceived,
+    summary="接收适配器转交的手机网站支付订单",
+    responses=errors(400),
 )
 def receive_order(params: Params, session: WriteSession, runtime: RuntimeDep, clock: Clock) -> OrderReceived:
     """The signed `alipay.trade.wap.pay` parameters the browser would carry to the gateway: the sandbox

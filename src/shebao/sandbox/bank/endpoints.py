@@ -21,6 +21,7 @@ from shebao.kit.text import PlainText
 from shebao.reference.catalog import load_catalog
 from shebao.sandbox.bank import accounts, bank
 from shebao.sandbox.bank.models import SandboxBankAccount, SandboxBankAgreement
+from shebao.web.openapi import errors
 
 router = APIRouter(prefix="/sandbox/bank", tags=["sandbox"])
 
@@ -185,7 +186,17 @@ def _signed(runtime: Any, request_message: messages.Message, answer: bank.Answer
     return Response(raw, media_type="application/json", headers={messages.SIGNATURE_HEADER: signature})
 
 
-@router.post("/gateway", summary="沙箱银行前置：接收签名报文（协议验证、撤销、实时扣款、查询）")
+@router.post(
+    "/gateway",
+    summary="沙箱银行前置：接收签名报文（协议验证、撤销、实时扣款、查询）",
+    responses={
+        **errors(400),
+        504: {
+            "description": "模拟超时（/sandbox/bank/controls）",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+    },
+)
 async def gateway(request: Request, runtime: RuntimeDep, clock: Clock) -> Response:
     raw = await request.body()
     now = clock.now()

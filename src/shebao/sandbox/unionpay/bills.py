@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -122,7 +122,12 @@ def _answer(settings: Settings, params: dict[str, str], extra: dict[str, str]) -
     return protocol.answer(settings, common | echo | extra)
 
 
-@router.post("/gateway/api/fileTransfer.do", summary="银联文件传输（对账文件下载）", response_model=None)
+@router.post(
+    "/gateway/api/fileTransfer.do",
+    summary="银联文件传输（对账文件下载；应答为 key=value& 报文）",
+    response_model=None,
+    response_class=PlainTextResponse,
+)
 def file_transfer(params: Params, session: DbSession, runtime: RuntimeDep, clock: Clock) -> Response:
     settings = runtime.settings
     try:

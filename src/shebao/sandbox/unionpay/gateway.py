@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from shebao.channels.unionpay import fields
@@ -19,6 +19,7 @@ from shebao.deps import Clock, RuntimeDep, WriteSession
 from shebao.errors import BadRequest
 from shebao.sandbox.unionpay import protocol, trades
 from shebao.sandbox.unionpay.cashier import cashier_page
+from shebao.web.openapi import errors
 
 router = APIRouter()
 Params = Annotated[dict[str, str], Depends(protocol.form_params)]
@@ -31,7 +32,11 @@ class OrderReceived(BaseModel):
 
 
 @router.post(
-    "/orders", status_code=201, response_model=OrderReceived, summary="接收适配器转交的银联前台交易表单"
+    "/orders",
+    status_code=201,
+    response_model=OrderReceived,
+    summary="接收适配器转交的银联前台交易表单",
+    responses=errors(400),
 )
 def receive_order(params: Params, session: WriteSession, runtime: RuntimeDep, clock: Clock) -> OrderReceived:
     """The signed front form the browser would post to the gateway: the sandbox records the order at
@@ -45,7 +50,16 @@ def receive_order(params: Params, session: WriteSession, runtime: RuntimeDep, cl
 
 
 @router.post(
-    "/gateway/api/frontTransReq.do", summary="银联前台交易（浏览器提交签名表单）", response_model=None
+    "/gateway/api/frontTransReq.do",
+    summary="银联前台交易（浏览器提交签名表单）",
+    response_model=None,
+    responses={
+        303: {"description": "转到收银台"},
+        400: {
+            "description": "报文有误：收银台页面说明原因",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+    },
 )
 def front(
     request: Request, params: Params, session: WriteSession, runtime: RuntimeDep, clock: Clock
@@ -58,7 +72,12 @@ def front(
     return RedirectResponse(f"/sandbox/unionpay/cashier/{trade.order_id}", status_code=303)
 
 
-@router.post("/gateway/api/queryTrans.do", summary="银联交易状态查询", response_model=None)
+@router.post(
+    "/gateway/api/queryTrans.do",
+    summary="银联交易状态查询（应答为 key=value& 报文）",
+    response_model=None,
+    response_class=PlainTextResponse,
+)
 def query(params: Params, session: WriteSession, runtime: RuntimeDep, clock: Clock) -> Response:
     settings = runtime.settings
     try:

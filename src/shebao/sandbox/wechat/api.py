@@ -19,7 +19,7 @@ from shebao.sandbox.wechat import protocol, trades
 from shebao.sandbox.wechat.models import SandboxWechatTrade
 from shebao.sandbox.wechat.trades import OrderRefused
 
-router = APIRouter(prefix="/v3/pay/transactions")
+router = APIRouter(prefix="/v3/pay/transactions", responses=protocol.ERROR_RESPONSES)
 RawBody = Annotated[bytes, Depends(protocol.raw_body)]
 Action = Callable[[dict[str, Any] | None], tuple[int, dict[str, Any] | None]]
 

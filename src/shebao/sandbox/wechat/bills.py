@@ -35,7 +35,7 @@ from shebao.sandbox.wechat import protocol
 from shebao.sandbox.wechat.models import SandboxWechatTrade
 from shebao.sandbox.wechat.trades import OrderRefused
 
-router = APIRouter(prefix="/v3")
+router = APIRouter(prefix="/v3", responses=protocol.ERROR_RESPONSES)
 RawBody = Annotated[bytes, Depends(protocol.raw_body)]
 BILL_TYPE = "ALL"
 

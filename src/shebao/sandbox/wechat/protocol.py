@@ -92,3 +92,19 @@ def signed_headers(settings: Settings, now: datetime, text: str) -> dict[str, st
         "Wechatpay-Serial": keys.sandbox_platform_serial(settings),
         "Wechatpay-Signature-Type": signing.SCHEMA,
     }
+
+
+# How the sandbox's APIv3 answers a refused request, as the OpenAPI document shows it (WeChat's own shape).
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
+    for status, text in (
+        (400, "参数错误（PARAM_ERROR 等）"),
+        (401, "签名错误（SIGN_ERROR）"),
+        (404, "订单不存在（ORDER_NOT_EXIST）"),
+    )
+}
