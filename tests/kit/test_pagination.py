@@ -29,6 +29,7 @@ PAGED = [
     "/api/v1/certificates",
     "/api/v1/family",
     "/api/v1/consents",
+    "/api/v1/contribution-settings",
 ]
 
 

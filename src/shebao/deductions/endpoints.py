@@ -12,6 +12,7 @@ from shebao.deductions.settings import SettingRequest, SettingService
 from shebao.deps import Work
 from shebao.identity.access import Viewer
 from shebao.identity.deps import CurrentPayer
+from shebao.kit.pagination import PageParams
 from shebao.kit.params import PayerFilter, SettingID
 
 router = APIRouter(prefix="/api/v1/contribution-settings", tags=["contribution-settings"])
@@ -23,6 +24,7 @@ router = APIRouter(prefix="/api/v1/contribution-settings", tags=["contribution-s
 def list_settings(
     payer: CurrentPayer,
     work: Work,
+    page: PageParams,
     payer_id: PayerFilter = None,
     scheme: Annotated[str | None, Query(max_length=24, description="险种")] = None,
     setting_status: Annotated[
@@ -31,11 +33,15 @@ def list_settings(
 ) -> schemas.ContributionSettingList:
     with work.read() as session:
         person_id = Viewer.of(session, payer.person).member_person(payer_id) if payer_id else None
-        found = SettingRepository(session).visible(
-            payer.person.id, person_id=person_id, scheme=scheme or None, status=setting_status or None
+        found, next_cursor = SettingRepository(session).visible(
+            payer.person.id,
+            person_id=person_id,
+            scheme=scheme or None,
+            status=setting_status or None,
+            page=page,
         )
         return schemas.ContributionSettingList(
-            items=[presenters.setting(session, s, payer.person) for s in found]
+            items=[presenters.setting(session, s, payer.person) for s in found], next_cursor=next_cursor
         )
 
 

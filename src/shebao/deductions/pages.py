@@ -64,7 +64,7 @@ def _list_page(
 ) -> HTMLResponse:
     with runtime.work().read() as session:
         context = _whom(runtime, session, payer, payer_id)
-        found = SettingRepository(session).visible(
+        found, _ = SettingRepository(session).visible(
             payer.person.id, person_id=context["insured_id"], status=ACTIVE if voiding else None
         )
         cards = presenters.cards(session, found, payer.person)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from shebao.deductions.models import ACTIVE, ContributionSetting
 from shebao.identity.models import Person
+from shebao.kit.pagination import PageRequest, desc, fetch_scalars
 
 
 class SettingRepository:
@@ -44,8 +45,10 @@ class SettingRepository:
         person_id: uuid.UUID | None = None,
         scheme: str | None = None,
         status: str | None = None,
-    ) -> list[ContributionSetting]:
-        """The settings a payer sees: those they made and those for them; narrowed to one insured person."""
+        page: PageRequest | None = None,
+    ) -> tuple[list[ContributionSetting], str | None]:
+        """The settings a payer sees: those they made and those for them; narrowed to one insured person.
+        Newest first, with the cursor of the next page (all of them, and no cursor, without `page`)."""
         terms: list[ColumnElement[bool]] = [
             or_(ContributionSetting.payer_id == payer_id, ContributionSetting.person_id == payer_id)
         ]
@@ -55,9 +58,5 @@ class SettingRepository:
             terms.append(ContributionSetting.scheme == scheme)
         if status is not None:
             terms.append(ContributionSetting.status == status)
-        query = (
-            select(ContributionSetting)
-            .where(*terms)
-            .order_by(ContributionSetting.created_at.desc(), ContributionSetting.id.desc())
-        )
-        return list(self.session.scalars(query))
+        order = (desc(ContributionSetting.created_at), desc(ContributionSetting.id))
+        return fetch_scalars(self.session, select(ContributionSetting).where(*terms), order, page)

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shebao.kit.pagination import Paged
+
 
 class ContributionSettingCreate(BaseModel):
     """缴费金额设置. The amounts are the server's: medical at the policy amount, pension within the range."""
@@ -59,5 +61,5 @@ class ContributionSetting(BaseModel):
     deductions: list[Deduction]
 
 
-class ContributionSettingList(BaseModel):
+class ContributionSettingList(Paged):
     items: list[ContributionSetting]
