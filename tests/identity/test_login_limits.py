@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from shebao.identity.models import SmsCode
+from shebao.identity.models import LoginVerification, SmsCode
 from shebao.identity.ratelimit import LOGIN_FAILURES_PER_ADDRESS, RateLimiter, key_of
 from tests.helpers import LI_SI, WANG_WU, ZHANG_SAN, make_person, transaction
 from tests.identity.flows import face_token, wait
@@ -258,3 +259,28 @@ def test_the_captcha_is_an_image_checked_server_side(client) -> None:  # type: i
     assert base64.b64decode(image.removeprefix("data:image/png;base64,"))[:8] == b"\x89PNG\r\n\x1a\n"
     answer = client.get(f"/sandbox/auth/captcha/{issued.json()['captcha_id']}").json()["answer"]
     assert len(answer) == 4 and answer.isalnum() and answer.isupper()
+
+
+@pytest.mark.postgres_only
+def test_one_code_starts_one_login_however_many_race_with_it(zhang, at, runtime) -> None:  # type: ignore[no-untyped-def]
+    """Eight logins with the same right code at once (a double tap, a replayed request): one goes on to
+    the face step, the others are told the code is spent."""
+    clients = [at(CITIZEN) for _ in range(8)]
+    assert ask_code(clients[0]).status_code == 200
+    code = code_for(clients[0])
+    barrier, answers, lock = threading.Barrier(len(clients)), [], threading.Lock()
+
+    def log_in(client: TestClient) -> None:
+        barrier.wait(timeout=20)
+        answer = try_login(client, code)
+        with lock:
+            answers.append((answer.status_code, answer.json().get("error", {}).get("message")))
+
+    threads = [threading.Thread(target=log_in, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(answers, key=str) == [(200, None)] + [(422, "短信验证码错误或已失效，请重新获取")] * 7
+    with transaction(runtime) as s:
+        assert len(s.scalars(select(LoginVerification)).all()) == 1

@@ -119,6 +119,18 @@ class SmsCodes:
         query = select(SmsCode).where(self._usable(), SmsCode.code_hash == code_hash(self.phone, code))
         return self.session.scalars(query.order_by(SmsCode.created_at.desc()).limit(1)).first()
 
+    def use(self, found: SmsCode) -> bool:
+        """Spend the code: true for exactly one of several logins racing with it (a conditional UPDATE,
+        not the copy each of them loaded)."""
+        spent = self.session.execute(
+            update(SmsCode)
+            .where(SmsCode.id == found.id, SmsCode.used_at.is_(None))
+            .values(used_at=self.now)
+            .returning(SmsCode.id)
+            .execution_options(synchronize_session=False)
+        )
+        return spent.first() is not None
+
     def count_wrong_code(self) -> None:
         """A wrong code was tried against every usable code of the phone: one try off each."""
         self._count(self._usable())

@@ -184,8 +184,8 @@ class LoginService:
                 codes.count_failure(sms)
             self._failed(pair)
             raise errors.NameMismatch().counted()
-        if sms is not None:
-            sms.used_at = self.now
+        if sms is not None and not codes.use(sms):
+            raise errors.SmsCodeInvalid()  # another login took this code a moment ago
         verification = LoginVerification(
             person_id=person.id,
             phone=phone,
