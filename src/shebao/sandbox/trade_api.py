@@ -89,13 +89,12 @@ def trade_router(desk: TradeDesk) -> APIRouter:
         body: PayOptions | None = Body(default=None),  # type: ignore[valid-type]
     ) -> Any:
         chosen: Any = body or PayOptions()
-        trade = desk.trade(session, out_trade_no, for_update=True)
-        try:
+
+        def pay(trade: Any) -> None:
             desk.trades.pay(trade, clock.now(), notify=chosen.notify, force=chosen.force)
-        except desk.refused as refused:
-            raise Conflict(str(refused)).counted() from refused  # counted: keep a time-out close it found
-        desk.notifier.deliver_after_commit(session, trade)
-        return view(trade)
+            desk.notifier.deliver_after_commit(session, trade)
+
+        return view(_act(desk, session, out_trade_no, pay))
 
     @router.post(
         "/trades/{out_trade_no}/cancel", response_model=desk.view, summary=f"{desk.name}：{cancel_summary}"
@@ -107,15 +106,14 @@ def trade_router(desk: TradeDesk) -> APIRouter:
         body: CancelOptions | None = Body(default=None),  # type: ignore[valid-type]
     ) -> Any:
         chosen = body or CancelOptions()
-        trade = desk.trade(session, out_trade_no, for_update=True)
-        try:
+
+        def cancel(trade: Any) -> None:
             if desk.cancel is None:
                 desk.trades.cancel(trade, clock.now())  # type: ignore[attr-defined]
             else:
                 desk.cancel(session, trade, clock.now(), chosen)
-        except desk.refused as refused:
-            raise Conflict(str(refused)).counted() from refused
-        return view(trade)
+
+        return view(_act(desk, session, out_trade_no, cancel))
 
     @router.post(
         "/trades/{out_trade_no}/notify",
@@ -134,6 +132,17 @@ def trade_router(desk: TradeDesk) -> APIRouter:
         return desk.resend(session, trade, body, clock.now())
 
     return router
+
+
+def _act(desk: TradeDesk, session: Session, out_trade_no: str, act: Callable[[Any], None]) -> Any:
+    """`act` on the trade, locked; the provider's refusal is a 409 that keeps what the step found (a
+    trade closed for its time-out stays closed)."""
+    trade = desk.trade(session, out_trade_no, for_update=True)
+    try:
+        act(trade)
+    except desk.refused as refused:
+        raise Conflict(str(refused)).counted() from refused
+    return trade
 
 
 E = TypeVar("E", bound=deliveries.Notified)
