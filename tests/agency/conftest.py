@@ -1,0 +1,1 @@
+from tests.enrolment.support import cli  # noqa: F401  (fixture)
