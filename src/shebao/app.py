@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from urllib.parse import quote
@@ -125,8 +126,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
             return _error_response(request, NotFound("页面不存在或已下线"))
-        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
-            # FastAPI could not read the body as the declared JSON or form: the client's input.
+        if exc.status_code == 400:
+            # FastAPI or Starlette could not read the body as the declared JSON or form ("There was an
+            # error parsing the body", "Missing boundary in multipart."): the client's input.
             return _error_response(request, ValidationFailed("请求内容格式不正确：应为有效的 JSON 或表单"))
         if exc.status_code == 413:
             return _error_response(request, BodyTooLarge(str(exc.detail)))
@@ -134,7 +136,8 @@ def install_error_handlers(app: FastAPI) -> None:
             response = _error_response(request, MethodNotAllowed())
             response.headers["Allow"] = ", ".join(_allowed_methods(request) or _allow_header(exc))
             return response
-        generic = ShebaoError(str(exc.detail) if isinstance(exc.detail, str) else "请求有误")
+        said = exc.detail if isinstance(exc.detail, str) and CHINESE.search(exc.detail) else "请求有误"
+        generic = ShebaoError(said)  # never a library's English sentence to a citizen
         generic.status_code = exc.status_code  # type: ignore[misc]
         return _error_response(request, generic)
 
@@ -176,6 +179,9 @@ def install_error_handlers(app: FastAPI) -> None:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     http.close()  # the pooled provider connections of this process
+
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:

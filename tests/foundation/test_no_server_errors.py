@@ -75,3 +75,17 @@ def test_every_page_with_nonsense_answers_without_a_server_error(client, app, ru
             if answer.status_code >= 500:
                 failures.append((method, route.path, answer.status_code))
     assert failures == []
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded"],
+)
+def test_a_broken_form_body_is_said_in_chinese(client, content_type: str) -> None:  # type: ignore[no-untyped-def]
+    """A form the server cannot read (a multipart without its boundary, a cut-off part) is a 4xx that a
+    citizen can read, never the parser's English sentence ("Missing boundary in multipart.")."""
+    for path in ["/login", "/login/sms", "/certificates/verify", "/agreements/new"]:
+        answer = client.post(path, content=b"--x\r\nbroken", headers={"content-type": content_type})
+        assert 400 <= answer.status_code < 500, (path, answer.status_code)
+        assert not re.search(r"[A-Za-z]{4,} [a-z]{2,} [a-z]{3,}", answer.text.split("<body", 1)[-1]), path
+        assert re.search(r"[\u4e00-\u9fff]", answer.text), path
