@@ -34,7 +34,11 @@ from shebao.web.validation import validation_failed
 RETRY_AFTER_SECONDS = 2
 # Request bodies: imports may be large, everything else (forms, JSON, notifications) is small.
 BODY_LIMIT = 64 * 1024
-BODY_LIMITS = (("/api/v1/agency/", 20 * MIB), ("/api/v1/taxcore/", 20 * MIB))
+BODY_LIMITS = (
+    ("/api/v1/agency/", 20 * MIB),
+    ("/api/v1/taxcore/", 20 * MIB),
+    ("/sandbox/bank/batches", 1024 * MIB),  # a batch deduction file: about 150 bytes an item
+)
 
 _FIELD_LABELS = {"body": "请求内容", "query": "查询条件", "path": "地址", "header": "请求头"}
 

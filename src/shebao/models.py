@@ -6,7 +6,13 @@ from shebao.certificates.models import Captcha, Certificate, CertificateFile, Re
 from shebao.clockstore import ClockState
 from shebao.db import Base
 from shebao.declarations.models import Declaration, DeclarationItem
-from shebao.deductions.models import ContributionSetting
+from shebao.deductions.models import (
+    ContributionSetting,
+    Deduction,
+    DeductionBatch,
+    DeductionResult,
+    DeductionRun,
+)
 from shebao.enrolment.models import AgencyKey, Enrolment
 from shebao.identity.models import (
     Consent,
@@ -27,6 +33,7 @@ from shebao.sandbox.alipay.models import SandboxAlipayTrade
 from shebao.sandbox.bank.models import (
     SandboxBankAccount,
     SandboxBankAgreement,
+    SandboxBankBatch,
     SandboxBankControl,
     SandboxBankEntry,
 )
@@ -45,6 +52,7 @@ __all__ = [
     "AgreementDeduction",
     "SandboxBankAccount",
     "SandboxBankAgreement",
+    "SandboxBankBatch",
     "SandboxBankControl",
     "SandboxBankEntry",
     "ChannelEvent",
@@ -52,6 +60,10 @@ __all__ = [
     "Payment",
     "Declaration",
     "ContributionSetting",
+    "Deduction",
+    "DeductionBatch",
+    "DeductionResult",
+    "DeductionRun",
     "DeclarationItem",
     "SandboxAlipayTrade",
     "SandboxPhoneCode",

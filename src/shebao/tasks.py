@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shebao.agreements.tasks  # noqa: F401
 import shebao.certificates.tasks  # noqa: F401
+import shebao.deductions.tasks  # noqa: F401
 import shebao.identity.tasks  # noqa: F401
 import shebao.payables.tasks  # noqa: F401
 import shebao.reconciliation.tasks  # noqa: F401

@@ -41,6 +41,7 @@ CHANNEL_LABELS: Final = {
     "wechat_mp": "微信小程序",
     "counter": "办税服务厅",
     "bank": "银行",
+    "batch": "批量扣款",
 }
 
 

@@ -42,7 +42,8 @@ class PaymentRepository:
     def due_for_query(self, now: datetime, *, stale_before: datetime, limit: int = 100) -> list[uuid.UUID]:
         """Payments whose outcome is open and whose next query is due (the settle job's work list), and
         open ones never scheduled (created before a crash by an older release) once `stale_before`."""
-        open_ = Payment.status.in_((CREATED, PENDING, UNKNOWN))
+        # A batch deduction's outcome comes in the bank's result file (deductions), never from a query.
+        open_ = and_(Payment.status.in_((CREATED, PENDING, UNKNOWN)), Payment.channel != "batch")
         due = Payment.next_query_at <= now
         unscheduled = and_(Payment.next_query_at.is_(None), Payment.created_at <= stale_before)
         query = (

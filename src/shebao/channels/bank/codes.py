@@ -20,6 +20,8 @@ NAME_MISMATCH: Final = "1002"
 NO_AGREEMENT: Final = "1003"
 NO_ACCOUNT: Final = "1004"
 ACCOUNT_BLOCKED: Final = "1005"
+ACCOUNT_CLOSED: Final = "1006"
+AGREEMENT_REVOKED: Final = "1007"
 REFUSED: Final = "1009"
 CLOSED: Final = "2001"  # non-working hours: nothing was done, try later
 NOT_FOUND: Final = "3001"  # query: the bank never received the original message
@@ -34,6 +36,8 @@ MESSAGES: Final = {
     NO_AGREEMENT: "协议不存在或已撤销",
     NO_ACCOUNT: "账号不存在",
     ACCOUNT_BLOCKED: "账户状态异常，不能扣款",
+    ACCOUNT_CLOSED: "账户已销户",
+    AGREEMENT_REVOKED: "协议已撤销",
     REFUSED: "银行拒绝交易",
     CLOSED: "银行系统维护中，请稍后再试",
     NOT_FOUND: "原交易不存在",

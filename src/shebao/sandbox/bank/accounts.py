@@ -71,11 +71,15 @@ def control(session: Session) -> SandboxBankControl | None:
     return session.get(SandboxBankControl, 1)
 
 
-def set_control(session: Session, mode: str, reason: str | None, now: datetime) -> SandboxBankControl:
+def set_control(
+    session: Session, mode: str, reason: str | None, now: datetime, batch_late_percent: int | None = None
+) -> SandboxBankControl:
     row = session.get(SandboxBankControl, 1, with_for_update=True)
     if row is None:
-        row = SandboxBankControl(id=1)
+        row = SandboxBankControl(id=1, batch_late_percent=0)
         session.add(row)
     row.mode, row.reason, row.updated_at = mode, reason, now
+    if batch_late_percent is not None:
+        row.batch_late_percent = batch_late_percent
     session.flush()
     return row

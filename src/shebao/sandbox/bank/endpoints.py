@@ -3,23 +3,30 @@ the ledger, the switches (time out, lose, close for the night, refuse) and revoc
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request, Response, status
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from shebao.channels.bank import codes, keys, messages
+from shebao.channels.bank.batch import BatchFileError
+from shebao.channels.bank.transfer import blocks
 from shebao.deps import Clock, DbSession, RuntimeDep, WriteSession
-from shebao.errors import BadRequest, Inconsistent, NotFound, ValidationFailed
+from shebao.errors import BadRequest, Conflict, Inconsistent, NotFound, ValidationFailed
 from shebao.kit.clock import to_shanghai
+from shebao.kit.sealed import SealedWriter
 from shebao.kit.text import PlainText
 from shebao.reference.catalog import load_catalog
-from shebao.sandbox.bank import accounts, bank
+from shebao.sandbox.bank import accounts, bank, batch
 from shebao.sandbox.bank.models import SandboxBankAccount, SandboxBankAgreement
 from shebao.web.openapi import errors
 
@@ -73,6 +80,9 @@ class Controls(BaseModel):
         "closed：非工作时间（银行系统维护中）；refuse：拒绝签约与扣款"
     )
     reason: PlainText | None = Field(default=None, max_length=100, description="refuse 时银行给出的原因")
+    batch_late_percent: int | None = Field(
+        default=None, ge=0, le=100, description="批量扣款：稍后（30分钟后）才应答的笔数百分比；不填则不变"
+    )
 
 
 def _view(account: SandboxBankAccount) -> Account:
@@ -139,13 +149,17 @@ def read_ledger(bank_code: BankCode, account_no: AccountNo, session: DbSession) 
 @router.get("/controls", response_model=Controls, summary="沙箱银行：当前开关")
 def read_controls(session: DbSession) -> Controls:
     row = accounts.control(session)
-    return Controls(mode=row.mode if row else "normal", reason=row.reason if row else None)
+    return Controls(
+        mode=row.mode if row else "normal",
+        reason=row.reason if row else None,
+        batch_late_percent=row.batch_late_percent if row else 0,
+    )
 
 
 @router.post("/controls", response_model=Controls, summary="沙箱银行：超时、丢失、日终关闭、拒绝或恢复正常")
 def set_controls(body: Controls, session: WriteSession, clock: Clock) -> Controls:
-    row = accounts.set_control(session, body.mode, body.reason, clock.now())
-    return Controls(mode=row.mode, reason=row.reason)
+    row = accounts.set_control(session, body.mode, body.reason, clock.now(), body.batch_late_percent)
+    return Controls(mode=row.mode, reason=row.reason, batch_late_percent=row.batch_late_percent)
 
 
 class AgreementState(BaseModel):
@@ -167,6 +181,97 @@ def revoke_at_counter(
         raise NotFound("沙箱银行中没有该协议")
     found.status, found.revoked_at = "revoked", found.revoked_at or clock.now()
     return AgreementState(agreement_no=found.agreement_no, status=found.status)
+
+
+# --- the batch interface (批量扣税) ------------------------------------------------------------------
+
+
+class BatchReceipt(BaseModel):
+    batch_no: str
+    bank_code: str
+    item_count: int
+    total_fen: int
+    duplicate: bool = Field(description="该批次号已接收过：按原批次处理，不重复扣款")
+
+
+class BatchResults(BaseModel):
+    batch_no: str
+    parts: list[int] = Field(description="已生成的结果文件序号")
+    outstanding: int = Field(description="尚未应答的笔数（稍后在下一个结果文件中应答）")
+
+
+@router.post(
+    "/batches",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=BatchReceipt,
+    summary="沙箱银行：接收签名的批量扣款文件（同一批次号只处理一次）",
+)
+async def receive_batch(request: Request, runtime: RuntimeDep, clock: Clock) -> BatchReceipt:
+    now = clock.now()
+    if (await run_in_threadpool(_bank_mode, runtime)) == "closed":
+        raise BankClosed()
+    inbox = batch.folder(runtime)
+    tmp = inbox / f"incoming-{uuid.uuid4().hex}.sealed"
+    buffer = b""
+    try:
+        with SealedWriter(tmp, label=batch.LABEL) as writer:
+            async for chunk in request.stream():
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    writer.write(line.decode("utf-8"))
+            if buffer:
+                writer.write(buffer.decode("utf-8"))
+        receipt = await run_in_threadpool(batch.accept, runtime, tmp, now)
+    except (UnicodeDecodeError, BatchFileError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise BadRequest(f"批量扣款文件无效：{exc}") from exc
+    return BatchReceipt(**asdict(receipt))
+
+
+def _bank_mode(runtime: Any) -> str:
+    with runtime.work().read() as session:
+        row = accounts.control(session)
+        return row.mode if row else "normal"
+
+
+class BankClosed(Conflict):
+    code = "bank_closed"
+    message = "银行系统维护中，请稍后再试"
+
+
+BatchNo = Annotated[str, Path(max_length=32, pattern=r"^[0-9A-Za-z]+$")]
+
+
+@router.get(
+    "/batches/{batch_no}/results", response_model=BatchResults, summary="沙箱银行：批次的结果文件清单"
+)
+async def batch_results(batch_no: BatchNo, runtime: RuntimeDep, clock: Clock) -> BatchResults:
+    found = await run_in_threadpool(batch.answer_late, runtime, batch_no, clock.now())
+    if found is None:
+        raise NotFound("沙箱银行没有该批次")
+    done = await run_in_threadpool(batch.answered, runtime, batch_no)
+    return BatchResults(
+        batch_no=batch_no, parts=list(range(1, found.parts + 1)), outstanding=found.item_count - done
+    )
+
+
+@router.get(
+    "/batches/{batch_no}/results/{part}",
+    response_class=StreamingResponse,
+    summary="沙箱银行：下载签名的扣款结果文件",
+)
+async def batch_result_file(
+    batch_no: BatchNo, part: Annotated[int, Path(ge=1, le=9)], runtime: RuntimeDep, clock: Clock
+) -> StreamingResponse:
+    found = await run_in_threadpool(batch.answer_late, runtime, batch_no, clock.now())
+    if found is None or part > found.parts:
+        raise NotFound("沙箱银行没有该结果文件")
+    lines = batch.result_lines(runtime, found, part, clock.now())
+    return StreamingResponse(
+        iterate_in_threadpool(blocks(lines)),
+        media_type="text/plain; charset=utf-8",
+    )
 
 
 # --- the front end ---------------------------------------------------------------------------------
@@ -211,8 +316,6 @@ async def gateway(request: Request, runtime: RuntimeDep, clock: Clock) -> Respon
         raise BadRequest(f"{codes.message(codes.BAD_SIGNATURE)}：{exc}") from exc
     if message.head.msg_type not in codes.MESSAGE_TYPES or message.head.receiver != messages.FRONT_END:
         raise BadRequest(codes.message(codes.BAD_MESSAGE))
-    from starlette.concurrency import run_in_threadpool
-
     return await run_in_threadpool(_handle, runtime, message, now)
 
 

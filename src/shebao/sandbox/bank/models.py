@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shebao.db import Base, UTCDateTime
@@ -52,6 +52,7 @@ class SandboxBankEntry(Base):
     """The ledger: one row per deduction message, whatever its result; a message id is acted on once."""
 
     __tablename__ = "sandbox_bank_ledger"
+    __table_args__ = (Index(None, "batch_no", "part", "msg_id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     msg_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -63,6 +64,9 @@ class SandboxBankEntry(Base):
     serial_no: Mapped[str | None] = mapped_column(String(32), unique=True)
     balance_after_fen: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A batch item (批量扣税): the batch file it came in, and which result file answers it.
+    batch_no: Mapped[str | None] = mapped_column(String(32))
+    part: Mapped[int | None] = mapped_column(Integer)
 
 
 class SandboxBankControl(Base):
@@ -74,3 +78,21 @@ class SandboxBankControl(Base):
     mode: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(100))  # refuse: what the bank says
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    batch_late_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class SandboxBankBatch(Base):
+    """A batch file the bank received (kept sealed in the data dir), and how far it has answered it."""
+
+    __tablename__ = "sandbox_bank_batches"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    batch_no: Mapped[str] = mapped_column(String(32), unique=True)
+    bank_code: Mapped[str] = mapped_column(String(16))
+    item_count: Mapped[int] = mapped_column(Integer)
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    file_name: Mapped[str] = mapped_column(String(200))
+    late_percent: Mapped[int] = mapped_column(Integer)
+    parts: Mapped[int] = mapped_column(Integer)  # result files ready so far
+    late_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the late share is answered
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

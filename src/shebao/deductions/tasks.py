@@ -1,0 +1,20 @@
+"""Periodic: the day's batch deduction (a sweep against the service clock: repeating it deducts nothing
+twice), and collecting the bank's late answers to batches already sent."""
+
+from __future__ import annotations
+
+from huey import crontab
+
+from shebao.deductions.run import collect_all, run
+from shebao.jobs import huey, runtime
+
+
+@huey.periodic_task(crontab(minute="15", hour="*"), name="deductions.run")  # type: ignore[untyped-decorator]
+def deductions_run() -> int:
+    current = runtime()
+    return run(current, current.clock.today()).planned_now
+
+
+@huey.periodic_task(crontab(minute="*/10"), name="deductions.collect")  # type: ignore[untyped-decorator]
+def deductions_collect() -> int:
+    return len(collect_all(runtime()))
