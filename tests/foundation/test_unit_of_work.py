@@ -68,6 +68,8 @@ ALLOWED = {
         "db.engine",
     ): "schema migrations run on a connection of their own, before any unit of work",
     ("migrate.py", "begin"): "the migrations' own connection",
+    ("deductions/lock.py", "db.engine"): "the batch run's advisory lock: a connection of its own for the run",
+    ("deductions/lock.py", "commit"): "that connection holds no transaction while it holds the lock",
 }
 
 

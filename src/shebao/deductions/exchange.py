@@ -238,9 +238,8 @@ def collect(runtime: Runtime, batch: DeductionBatch, *, notify: bool = True) -> 
             tmp.replace(path)
             stage(runtime, batch, part, path)
             if not runtime.db.is_sqlite:
-                with runtime.db.engine.connect() as connection:  # fresh statistics for applying it
-                    connection.execute(text("ANALYZE deduction_results"))
-                    connection.commit()
+                with runtime.work().step() as step:  # fresh statistics for applying it
+                    step.session.execute(text("ANALYZE deduction_results"))
         applied += apply(runtime, batch, notify=notify)
         with runtime.work().step() as step:
             found = step.session.get(DeductionBatch, batch.id, with_for_update=True)

@@ -150,10 +150,9 @@ def analyze(runtime: Runtime) -> None:
     analysed and now holds a million rows would otherwise be joined as if it were empty."""
     if runtime.db.is_sqlite:
         return
-    with runtime.db.engine.connect() as connection:
+    with runtime.work().step() as step:
         for table in ANALYZED:
-            connection.execute(text(f"ANALYZE {table}"))
-        connection.commit()
+            step.session.execute(text(f"ANALYZE {table}"))
 
 
 def lines_of(runtime: Runtime, day: date) -> list[Line]:
