@@ -45,9 +45,15 @@ def test_set_then_void_for_a_family_member(page, shot, runtime, world, live_serv
         problems[f"list-{mode}"] = _serious(page)
         page.get_by_role("link", name="新增设置").click()
         assert page.get_by_text("温馨提示：缴费金额设置只支持城乡居民").is_visible()
+        forward = page.get_by_role("button", name="下一步")
+        if elder:  # one question per screen: 险种, 缴费金额, 有效期起, 有效期止, 缴费协议
+            forward.click()
         page.get_by_text("3000元", exact=True).click()
         problems[f"new-{mode}"] = _serious(page)
         shot(f"contribution-setting-new-{mode}")
+        if elder:
+            for _ in range(3):
+                forward.click()
         page.get_by_role("button", name="提交").click()
         assert page.get_by_text("设置成功！").is_visible()
         assert page.get_by_text("¥3,000.00/年").first.is_visible()
