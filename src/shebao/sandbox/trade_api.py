@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from shebao.deps import Clock, DbSession, WriteSession
 from shebao.errors import Conflict, NotFound
+from shebao.kit.clock import ServiceClock
 from shebao.sandbox import deliveries, options
 from shebao.sandbox.options import CopiesSent, NotifyCopies
 
@@ -27,6 +28,8 @@ class Trades(Protocol):
     """A provider's `trades` module, as the trade API uses it."""
 
     def find(self, session: Session, out_trade_no: str, *, for_update: bool = False) -> Any: ...
+
+    def expire_if_due(self, trade: Any, now: datetime) -> None: ...
 
     def pay(self, trade: Any, now: datetime, *, notify: bool, force: bool = False) -> None: ...
 
@@ -65,6 +68,18 @@ class TradeDesk:
             raise NotFound(f"{self.name}中没有该{self.noun}")
         return trade
 
+    def do_pay(self, session: Session, trade: Any, now: datetime, chosen: Any) -> None:
+        """The trade is paid (`chosen`: the pay options); its notification goes once committed."""
+        self.trades.pay(trade, now, notify=chosen.notify, force=chosen.force)
+        self.notifier.deliver_after_commit(session, trade)
+
+    def do_cancel(self, session: Session, trade: Any, now: datetime, chosen: Any) -> None:
+        """The unpaid trade closes (`chosen`: the cancel options)."""
+        if self.cancel is None:
+            self.trades.cancel(trade, now)  # type: ignore[attr-defined]
+        else:
+            self.cancel(session, trade, now, chosen)
+
 
 def trade_router(desk: TradeDesk) -> APIRouter:
     """The four routes of `desk`, to include under the provider's `/sandbox/{provider}` prefix."""
@@ -88,13 +103,8 @@ def trade_router(desk: TradeDesk) -> APIRouter:
         clock: Clock,
         body: PayOptions | None = Body(default=None),  # type: ignore[valid-type]
     ) -> Any:
-        chosen: Any = body or PayOptions()
-
-        def pay(trade: Any) -> None:
-            desk.trades.pay(trade, clock.now(), notify=chosen.notify, force=chosen.force)
-            desk.notifier.deliver_after_commit(session, trade)
-
-        return view(_act(desk, session, out_trade_no, pay))
+        chosen = body or PayOptions()
+        return view(_act(desk, session, out_trade_no, clock, desk.do_pay, chosen))
 
     @router.post(
         "/trades/{out_trade_no}/cancel", response_model=desk.view, summary=f"{desk.name}：{cancel_summary}"
@@ -106,14 +116,7 @@ def trade_router(desk: TradeDesk) -> APIRouter:
         body: CancelOptions | None = Body(default=None),  # type: ignore[valid-type]
     ) -> Any:
         chosen = body or CancelOptions()
-
-        def cancel(trade: Any) -> None:
-            if desk.cancel is None:
-                desk.trades.cancel(trade, clock.now())  # type: ignore[attr-defined]
-            else:
-                desk.cancel(session, trade, clock.now(), chosen)
-
-        return view(_act(desk, session, out_trade_no, cancel))
+        return view(_act(desk, session, out_trade_no, clock, desk.do_cancel, chosen))
 
     @router.post(
         "/trades/{out_trade_no}/notify",
@@ -134,12 +137,17 @@ def trade_router(desk: TradeDesk) -> APIRouter:
     return router
 
 
-def _act(desk: TradeDesk, session: Session, out_trade_no: str, act: Callable[[Any], None]) -> Any:
-    """`act` on the trade, locked; the provider's refusal is a 409 that keeps what the step found (a
-    trade closed for its time-out stays closed)."""
+Act = Callable[[Session, Any, datetime, Any], None]
+
+
+def _act(
+    desk: TradeDesk, session: Session, out_trade_no: str, clock: ServiceClock, act: Act, chosen: Any
+) -> Any:
+    """`act` on the trade, locked, with the options `chosen`; the provider's refusal is a 409 that keeps
+    what the step found (a trade closed for its time-out stays closed)."""
     trade = desk.trade(session, out_trade_no, for_update=True)
     try:
-        act(trade)
+        act(session, trade, clock.now(), chosen)
     except desk.refused as refused:
         raise Conflict(str(refused)).counted() from refused
     return trade

@@ -7,21 +7,16 @@ merchant must not take them as proof of payment (DESIGN.md): the notification or
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import Form
 
 from shebao.channels.alipay import fields, keys, signing
 from shebao.config import Settings
-from shebao.deps import Clock, RuntimeDep, WriteSession
-from shebao.sandbox.alipay import notifier, trades
+from shebao.sandbox.alipay import trades
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
-from shebao.web.security import csrf_protect
-from shebao.web.templating import render
-
-router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+from shebao.sandbox.cashier import Cashier, nowhere
 
 STATUS_LABELS = {
     fields.WAIT_BUYER_PAY: "等待付款",
@@ -35,23 +30,11 @@ def _local(path: str | None) -> str | None:
     return path if path and path.startswith("/") and not path.startswith("//") and "\\" not in path else None
 
 
-def cashier_page(
-    request: Request,
-    trade: SandboxAlipayTrade | None,
-    *,
-    error: str | None = None,
-    status_code: int = 200,
-    back: str | None = None,
-) -> HTMLResponse:
-    context = {
-        "title": "支付宝收银台",
-        "trade": trade,
-        "status_label": STATUS_LABELS.get(trade.status, trade.status) if trade else "",
-        "error": error,
+def _links(trade: SandboxAlipayTrade | None, back: str) -> dict[str, Any]:
+    return {
         "back": _local(back),
         "back_href": (trade.return_url if trade and trade.return_url else (_local(back) or "/")),
     }
-    return render(request, "sandbox/alipay_cashier.html", context, status_code=status_code)
 
 
 def return_params(trade: SandboxAlipayTrade, settings: Settings, now: datetime) -> dict[str, str]:
@@ -73,54 +56,25 @@ def return_params(trade: SandboxAlipayTrade, settings: Settings, now: datetime) 
     return signing.signed(params, key, unsigned=signing.NOTIFICATION_UNSIGNED)
 
 
-def _with_query(url: str, params: dict[str, str]) -> str:
-    return url + ("&" if "?" in url else "?") + urlencode(params)
+def _onward(
+    trade: SandboxAlipayTrade, back: str, settings: Settings, now: datetime, paid: bool
+) -> str | None:
+    """Paid: return_url with the signed return parameters, or the mini program's page. Cancelled:
+    return_url. Else the cashier again."""
+    if trade.return_url and paid:
+        params = return_params(trade, settings, now)
+        return trade.return_url + ("&" if "?" in trade.return_url else "?") + urlencode(params)
+    return trade.return_url or (_local(back) if paid else None)
 
 
-@router.get("/cashier/{out_trade_no}", response_class=HTMLResponse)
-def cashier(
-    out_trade_no: str, request: Request, session: WriteSession, clock: Clock, back: str = ""
-) -> HTMLResponse:
-    trade = trades.find(session, out_trade_no, for_update=True)
-    if trade is None:
-        return cashier_page(request, None, error="交易不存在", status_code=404)
-    trades.expire_if_due(trade, clock.now())
-    return cashier_page(request, trade, back=back)
+def _came_from(back: str = "") -> str:
+    return back
 
 
-@router.post("/cashier/{out_trade_no}/pay")
-def cashier_pay(
-    out_trade_no: str,
-    request: Request,
-    session: WriteSession,
-    runtime: RuntimeDep,
-    clock: Clock,
-    back: Annotated[str, Form(max_length=300)] = "",
-) -> Response:
-    trade = trades.find(session, out_trade_no, for_update=True)
-    if trade is None:
-        return cashier_page(request, None, error="交易不存在", status_code=404)
-    now = clock.now()
-    try:
-        trades.pay(trade, now, notify=True)
-    except trades.TradeRefused as refused:
-        return cashier_page(request, trade, error=refused.sub_msg, status_code=409, back=back)
-    notifier.deliver_after_commit(session, trade)
-    if trade.return_url:
-        target = _with_query(trade.return_url, return_params(trade, runtime.settings, now))
-        return RedirectResponse(target, status_code=303)
-    return RedirectResponse(_local(back) or f"/sandbox/alipay/cashier/{trade.out_trade_no}", status_code=303)
+def _paid_from(back: Annotated[str, Form(max_length=300)] = "") -> str:
+    return back
 
 
-@router.post("/cashier/{out_trade_no}/cancel")
-def cashier_cancel(out_trade_no: str, request: Request, session: WriteSession, clock: Clock) -> Response:
-    trade = trades.find(session, out_trade_no, for_update=True)
-    if trade is None:
-        return cashier_page(request, None, error="交易不存在", status_code=404)
-    try:
-        trades.cancel(trade, clock.now(), notify=True)
-    except trades.TradeRefused as refused:
-        return cashier_page(request, trade, error=refused.sub_msg, status_code=409)
-    notifier.deliver_after_commit(session, trade)
-    target = trade.return_url or f"/sandbox/alipay/cashier/{trade.out_trade_no}"
-    return RedirectResponse(target, status_code=303)
+CASHIER = Cashier(
+    "alipay", "支付宝收银台", STATUS_LABELS, _links, _onward, _came_from, _paid_from, cancel_from=nowhere
+)

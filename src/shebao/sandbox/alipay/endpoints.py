@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from shebao.errors import Conflict
 from shebao.sandbox.alipay import bills, cashier, gateway, notifier, trades
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
+from shebao.sandbox.cashier import cashier_router
 from shebao.sandbox.options import TradeView
 from shebao.sandbox.trade_api import TradeDesk, trade_router
 
@@ -84,5 +85,5 @@ desk = TradeDesk(
 
 router.include_router(bills.router)
 router.include_router(gateway.router)
-router.include_router(cashier.router)
+router.include_router(cashier_router(cashier.CASHIER, desk))
 router.include_router(trade_router(desk))

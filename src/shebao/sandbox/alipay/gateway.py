@@ -19,7 +19,7 @@ from shebao.deps import Clock, RuntimeDep, WriteSession
 from shebao.errors import BadRequest
 from shebao.kit.clock import ServiceClock
 from shebao.sandbox.alipay import bills, protocol, trades
-from shebao.sandbox.alipay.cashier import cashier_page
+from shebao.sandbox.alipay.cashier import CASHIER
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
 from shebao.web.openapi import errors
 
@@ -77,10 +77,10 @@ def gateway(
         try:
             trade = _open_wap(session, protocol.check_request(params, settings), clock.now())
         except trades.TradeRefused as refused:
-            return cashier_page(
+            return CASHIER.page(
                 request, None, error=f"{refused.sub_msg}（{refused.sub_code}）", status_code=400
             )
-        return cashier_page(request, trade)
+        return CASHIER.page(request, trade)
     key_name = protocol.response_key(method) if method in _METHODS else "error_response"
     try:
         checked = protocol.check_request(params, settings)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from fastapi import APIRouter
 
+from shebao.sandbox.cashier import cashier_router
 from shebao.sandbox.options import EventTradeView
 from shebao.sandbox.trade_api import TradeDesk, resend_event, trade_router
 from shebao.sandbox.unionpay import bills, cashier, gateway, notifier, trades
@@ -37,5 +38,5 @@ desk = TradeDesk(
 
 router.include_router(gateway.router)
 router.include_router(bills.router)
-router.include_router(cashier.router)
+router.include_router(cashier_router(cashier.CASHIER, desk))
 router.include_router(trade_router(desk))

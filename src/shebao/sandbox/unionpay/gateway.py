@@ -18,7 +18,7 @@ from shebao.channels.unionpay import fields
 from shebao.deps import Clock, RuntimeDep, WriteSession
 from shebao.errors import BadRequest
 from shebao.sandbox.unionpay import protocol, trades
-from shebao.sandbox.unionpay.cashier import cashier_page
+from shebao.sandbox.unionpay.cashier import CASHIER
 from shebao.web.openapi import errors
 
 router = APIRouter()
@@ -68,7 +68,7 @@ def front(
         protocol.check_request(params, runtime.settings)
         trade = trades.open_trade(session, params, clock.now())
     except trades.TradeRefused as refused:
-        return cashier_page(request, None, error=f"{refused.message}（{refused.code}）", status_code=400)
+        return CASHIER.page(request, None, error=f"{refused.message}（{refused.code}）", status_code=400)
     return RedirectResponse(f"/sandbox/unionpay/cashier/{trade.order_id}", status_code=303)
 
 

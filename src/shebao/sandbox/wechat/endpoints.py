@@ -7,6 +7,7 @@ from datetime import datetime
 
 from fastapi import APIRouter
 
+from shebao.sandbox.cashier import cashier_router
 from shebao.sandbox.options import EventTradeView
 from shebao.sandbox.trade_api import TradeDesk, resend_event, trade_router
 from shebao.sandbox.wechat import api, bills, cashier, notifier, trades
@@ -40,4 +41,5 @@ desk = TradeDesk(
 router.include_router(api.router)
 router.include_router(bills.router)
 router.include_router(cashier.router)
+router.include_router(cashier_router(cashier.CASHIER, desk))
 router.include_router(trade_router(desk))
