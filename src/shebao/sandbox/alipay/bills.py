@@ -13,15 +13,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shebao.channels.alipay import bill, fields, keys
 from shebao.deps import Clock, DbSession, RuntimeDep
-from shebao.errors import Inconsistent, NotFound, ValidationFailed
-from shebao.kit.clock import ServiceClock, start_of_local_day, to_shanghai
+from shebao.errors import NotFound, ValidationFailed
+from shebao.kit.clock import ServiceClock, to_shanghai
 from shebao.sandbox.alipay import protocol, trades
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
+from shebao.sandbox.bills import paid_on
 
 router = APIRouter()
 METHOD = "alipay.data.dataservice.bill.downloadurl.query"
@@ -44,17 +44,7 @@ def bill_url(session: Session, request: protocol.GatewayRequest, clock: ServiceC
 
 
 def bill_bytes(session: Session, app_id: str, day: date, exported_at: datetime) -> bytes:
-    start = start_of_local_day(day)
-    query = (
-        select(SandboxAlipayTrade)
-        .where(
-            SandboxAlipayTrade.app_id == app_id,
-            SandboxAlipayTrade.paid_at >= start,
-            SandboxAlipayTrade.paid_at < start + timedelta(days=1),
-        )
-        .order_by(SandboxAlipayTrade.paid_at)
-    )
-    found = list(session.scalars(query))
+    found = paid_on(session, SandboxAlipayTrade, SandboxAlipayTrade.app_id == app_id, day)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     out.write(f"#支付宝业务明细查询\r\n#账号：[{app_id}]\r\n")
@@ -64,10 +54,8 @@ def bill_bytes(session: Session, app_id: str, day: date, exported_at: datetime) 
         "#-----------------------------------------业务明细列表----------------------------------------\r\n"
     )
     writer.writerow(bill.HEADER)
-    for trade in found:
+    for trade, paid_at in found:
         amount = fields.yuan(trade.amount_fen)
-        if trade.paid_at is None:  # the query picks paid trades
-            raise Inconsistent("沙箱交易已付款却没有付款时间")
         writer.writerow(
             [
                 trade.trade_no,
@@ -75,7 +63,7 @@ def bill_bytes(session: Session, app_id: str, day: date, exported_at: datetime) 
                 "交易",
                 trade.subject,
                 fields.format_time(trade.created_at),
-                fields.format_time(trade.paid_at),
+                fields.format_time(paid_at),
                 "",
                 "",
                 "",

@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shebao.channels.unionpay import bill, fields, keys, signing
 from shebao.config import Settings
 from shebao.deps import Clock, DbSession, RuntimeDep
-from shebao.errors import Inconsistent
-from shebao.kit.clock import ServiceClock, start_of_local_day, to_shanghai
+from shebao.kit.clock import ServiceClock, to_shanghai
+from shebao.sandbox.bills import paid_on
 from shebao.sandbox.unionpay import protocol
 from shebao.sandbox.unionpay.models import SandboxUnionpayTrade
 from shebao.sandbox.unionpay.trades import TradeRefused
@@ -59,27 +58,18 @@ def settle_day(text: str | None, clock: ServiceClock) -> date:
 
 
 def file_text(session: Session, mer_id: str, day: date) -> str:
-    start = start_of_local_day(day)
-    query = (
-        select(SandboxUnionpayTrade)
-        .where(
-            SandboxUnionpayTrade.mer_id == mer_id,
-            SandboxUnionpayTrade.paid_at >= start,
-            SandboxUnionpayTrade.paid_at < start + timedelta(days=1),
-        )
-        .order_by(SandboxUnionpayTrade.paid_at, SandboxUnionpayTrade.order_id)
-    )
+    merchant = SandboxUnionpayTrade.mer_id == mer_id
     rows = []
-    for trade in session.scalars(query):
-        if trade.paid_at is None:  # the query picks paid trades
-            raise Inconsistent("沙箱交易已付款却没有付款时间")
+    for trade, paid_at in paid_on(
+        session, SandboxUnionpayTrade, merchant, day, SandboxUnionpayTrade.order_id
+    ):
         rows.append(
             [
                 bill.CONSUME,
                 ACQUIRER,
                 SENDER,
                 trade.trace_no or "000000",
-                to_shanghai(trade.paid_at).strftime("%m%d%H%M%S"),
+                to_shanghai(paid_at).strftime("%m%d%H%M%S"),
                 MASKED_CARD,
                 f"{trade.amount_fen:012d}",
                 MCC,

@@ -17,20 +17,19 @@ import csv
 import hashlib
 import io
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shebao.channels.wechat import bill, fields, keys
 from shebao.deps import Clock, DbSession, RuntimeDep
-from shebao.errors import Inconsistent
-from shebao.kit.clock import ServiceClock, start_of_local_day, to_shanghai
+from shebao.kit.clock import ServiceClock, to_shanghai
 from shebao.kit.money import fen_to_yuan_text
 from shebao.runtime import Runtime
+from shebao.sandbox.bills import paid_on
 from shebao.sandbox.wechat import protocol
 from shebao.sandbox.wechat.models import SandboxWechatTrade
 from shebao.sandbox.wechat.trades import OrderRefused
@@ -70,26 +69,15 @@ def _yuan(amount_fen: int) -> str:
 
 def bill_bytes(session: Session, mchid: str, day: date) -> bytes:
     """The trade bill (ALL) of `day`: the merchant's orders paid that day, Beijing time."""
-    start = start_of_local_day(day)
-    query = (
-        select(SandboxWechatTrade)
-        .where(
-            SandboxWechatTrade.mchid == mchid,
-            SandboxWechatTrade.paid_at >= start,
-            SandboxWechatTrade.paid_at < start + timedelta(days=1),
-        )
-        .order_by(SandboxWechatTrade.paid_at, SandboxWechatTrade.out_trade_no)
-    )
-    found = list(session.scalars(query))
+    merchant = SandboxWechatTrade.mchid == mchid
+    found = paid_on(session, SandboxWechatTrade, merchant, day, SandboxWechatTrade.out_trade_no)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(bill.HEADER)
-    for trade in found:
-        if trade.paid_at is None:  # the query picks paid trades
-            raise Inconsistent("沙箱交易已付款却没有付款时间")
+    for trade, paid_at in found:
         amount = _yuan(trade.amount_fen)
         row = [
-            to_shanghai(trade.paid_at).strftime(bill.TIME_FORMAT),
+            to_shanghai(paid_at).strftime(bill.TIME_FORMAT),
             trade.appid,
             trade.mchid,
             "0",  # 特约商户号: none, a direct merchant
@@ -118,7 +106,7 @@ def bill_bytes(session: Session, mchid: str, day: date) -> bytes:
             "",
         ]
         writer.writerow(["`" + cell for cell in row])
-    total = _yuan(sum(t.amount_fen for t in found))
+    total = _yuan(sum(trade.amount_fen for trade, _ in found))
     writer.writerow(bill.SUMMARY_HEADER)
     writer.writerow(["`" + cell for cell in [str(len(found)), total, "0.00", "0.00", "0.00", total, "0.00"]])
     return out.getvalue().encode("utf-8")
