@@ -16,26 +16,24 @@ import binascii
 import csv
 import hashlib
 import io
-from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from shebao.channels.wechat import bill, fields, keys
-from shebao.deps import Clock, DbSession, RuntimeDep
+from shebao.deps import DbSession
 from shebao.kit.clock import ServiceClock, to_shanghai
 from shebao.kit.money import fen_to_yuan_text
-from shebao.runtime import Runtime
 from shebao.sandbox.bills import paid_on
 from shebao.sandbox.wechat import protocol
 from shebao.sandbox.wechat.models import SandboxWechatTrade
+from shebao.sandbox.wechat.protocol import Call
 from shebao.sandbox.wechat.trades import OrderRefused
 
 router = APIRouter(prefix="/v3", responses=protocol.ERROR_RESPONSES)
-RawBody = Annotated[bytes, Depends(protocol.raw_body)]
 BILL_TYPE = "ALL"
 
 
@@ -112,45 +110,29 @@ def bill_bytes(session: Session, mchid: str, day: date) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _serve(
-    request: Request, body: bytes, runtime: Runtime, clock: Clock, action: Callable[[], Response]
-) -> Response:
-    now = clock.now()
-    try:
-        protocol.check_request(request, body, runtime.settings, now)
-        return action()
-    except OrderRefused as refused:
-        return protocol.refusal(runtime.settings, now, refused)
-
-
 @router.get("/bill/tradebill", summary="微信支付沙箱：申请交易账单", response_model=None)
-def trade_bill(
-    request: Request, body: RawBody, session: DbSession, runtime: RuntimeDep, clock: Clock
-) -> Response:
-    def act() -> Response:
-        params = request.query_params
-        day = _day(params.get("bill_date"), clock)
+def trade_bill(call: Call, session: DbSession) -> Response:
+    def act(_: dict[str, Any] | None) -> tuple[int, dict[str, Any]]:
+        params, settings = call.request.query_params, call.runtime.settings
+        day = _day(params.get("bill_date"), call.clock)
         if params.get("bill_type", BILL_TYPE) != BILL_TYPE:
             raise OrderRefused(400, "PARAM_ERROR", "参数错误：沙箱仅支持 bill_type=ALL")
-        content = bill_bytes(session, keys.mchid(runtime.settings), day)
-        base = runtime.settings.base_url.rstrip("/") + keys.SANDBOX_PATH
-        answer: dict[str, Any] = {
+        content = bill_bytes(session, keys.mchid(settings), day)
+        base = settings.base_url.rstrip("/") + keys.SANDBOX_PATH
+        return 200, {
             "download_url": f"{base}/v3/billdownload/file?token={_token(day)}",
             "hash_type": bill.HASH_TYPE,
             "hash_value": hashlib.sha1(content).hexdigest(),  # noqa: S324 (WeChat's choice)
         }
-        return protocol.answer(runtime.settings, clock.now(), 200, answer)
 
-    return _serve(request, body, runtime, clock, act)
+    return call.answer(act)
 
 
 @router.get("/billdownload/file", summary="微信支付沙箱：下载账单", response_model=None)
-def download(
-    request: Request, body: RawBody, session: DbSession, runtime: RuntimeDep, clock: Clock
-) -> Response:
-    def act() -> Response:
-        day = _token_day(request.query_params.get("token"), clock)
-        content = bill_bytes(session, keys.mchid(runtime.settings), day)
+def download(call: Call, session: DbSession) -> Response:
+    def act(_: dict[str, Any] | None) -> Response:
+        day = _token_day(call.request.query_params.get("token"), call.clock)
+        content = bill_bytes(session, keys.mchid(call.runtime.settings), day)
         return Response(content, media_type="application/octet-stream")
 
-    return _serve(request, body, runtime, clock, act)
+    return call.serve(act)

@@ -4,16 +4,21 @@ Authorization over the exact request, answering JSON signed with the platform ke
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from shebao.channels.wechat import keys, signing
 from shebao.config import Settings
+from shebao.deps import Clock, RuntimeDep
 from shebao.errors import BadRequest
+from shebao.kit.clock import ServiceClock
 from shebao.kit.ids import new_id
+from shebao.runtime import Runtime
 from shebao.sandbox.wechat.trades import OrderRefused
 
 MAX_BODY = 64 * 1024
@@ -108,3 +113,35 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "订单不存在（ORDER_NOT_EXIST）"),
     )
 }
+
+
+@dataclass(frozen=True)
+class SignedCall:
+    """A v3 call as the sandbox serves it: its signature checked first, WeChat Pay's refusal answered as
+    a signed error (`Call`, a dependency)."""
+
+    request: Request
+    body: bytes
+    runtime: Runtime
+    clock: ServiceClock
+    now: datetime
+
+    def serve(self, act: Callable[[dict[str, Any] | None], Response]) -> Response:
+        """`act` on the checked body (None for a GET), or the signed refusal."""
+        try:
+            return act(check_request(self.request, self.body, self.runtime.settings, self.now))
+        except OrderRefused as refused:
+            return refusal(self.runtime.settings, self.now, refused)
+
+    def answer(self, act: Callable[[dict[str, Any] | None], tuple[int, dict[str, Any] | None]]) -> Response:
+        """`act`'s status and content, signed (or the signed refusal)."""
+        return self.serve(lambda checked: answer(self.runtime.settings, self.now, *act(checked)))
+
+
+def signed_call(
+    request: Request, body: Annotated[bytes, Depends(raw_body)], runtime: RuntimeDep, clock: Clock
+) -> SignedCall:
+    return SignedCall(request, body, runtime, clock, clock.now())
+
+
+Call = Annotated[SignedCall, Depends(signed_call)]
