@@ -144,10 +144,13 @@ def _other_agreement(runtime: Runtime) -> ChannelOrder:
     return ChannelOrder(**{**order.__dict__, "debit": debit})
 
 
+NORMAL = {"mode": "normal", "reason": None, "batch_late_percent": 0}
+
+
 def test_switches(client, runtime, bank) -> None:  # type: ignore[no-untyped-def]
     _account(client)
     bank.verify_agreement(_check())
-    assert client.get("/sandbox/bank/controls").json() == {"mode": "normal", "reason": None}
+    assert client.get("/sandbox/bank/controls").json() == NORMAL
     bank_mode(client, "closed")
     with pytest.raises(ChannelDeclined, match="银行系统维护中，请稍后再试"):
         bank.create(_order(runtime, "SB20251120090000000010", 100))
@@ -252,4 +255,4 @@ def test_a_control_character_in_a_reason_is_a_422_on_every_database(client, reas
     answer = client.post("/sandbox/bank/controls", json={"mode": "refuse", "reason": reason})
     assert answer.status_code == 422
     assert "不能含有控制字符" in answer.json()["error"]["message"]
-    assert client.get("/sandbox/bank/controls").json() == {"mode": "normal", "reason": None}
+    assert client.get("/sandbox/bank/controls").json() == NORMAL

@@ -14,7 +14,11 @@ NOTIFY = "/api/v1/channels/alipay/notify"
 
 def test_the_limits() -> None:
     assert BODY_LIMIT == 64 * 1024
-    assert dict(BODY_LIMITS) == {"/api/v1/agency/": 20 * MIB, "/api/v1/taxcore/": 20 * MIB}
+    assert dict(BODY_LIMITS) == {
+        "/api/v1/agency/": 20 * MIB,
+        "/api/v1/taxcore/": 20 * MIB,
+        "/sandbox/bank/batches": 1024 * MIB,  # the sandbox bank's batch deduction files, streamed
+    }
 
 
 def test_a_declared_body_over_the_limit_is_a_413_in_chinese(client) -> None:  # type: ignore[no-untyped-def]

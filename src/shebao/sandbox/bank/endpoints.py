@@ -205,6 +205,7 @@ class BatchResults(BaseModel):
     status_code=status.HTTP_202_ACCEPTED,
     response_model=BatchReceipt,
     summary="沙箱银行：接收签名的批量扣款文件（同一批次号只处理一次）",
+    responses=errors(s400="批量扣款文件无效（签名、格式或编码），整批拒收"),
 )
 async def receive_batch(request: Request, runtime: RuntimeDep, clock: Clock) -> BatchReceipt:
     now = clock.now()
