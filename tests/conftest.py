@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.config import TEST_SECRET
+
 _QUEUE_DIR = tempfile.mkdtemp(prefix="shebao-test-queue-")
 os.environ["SHEBAO_DATA_DIR"] = _QUEUE_DIR
 os.environ.pop("SHEBAO_REDIS_URL", None)
@@ -31,14 +33,12 @@ from shebao.config import Settings  # noqa: E402
 from shebao.migrate import upgrade  # noqa: E402
 from shebao.models import Base  # noqa: E402
 from shebao.runtime import Runtime  # noqa: E402
-from tests.helpers import transaction  # noqa: E402
+from tests.support.people import transaction  # noqa: E402
 
 jobs.huey.immediate = True
 
 # Shared arrangements (the demo-like world of payers), usable from every test package.
-pytest_plugins = ["tests.fixtures.world"]
-
-TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
+pytest_plugins = ["tests.support.world"]
 
 
 def _per_worker(url: str | None) -> str | None:
@@ -171,7 +171,7 @@ def set_now(runtime: Runtime):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def routed(app):  # type: ignore[no-untyped-def]
     """Outgoing provider calls and the sandboxes' notifications reach the app under test in-process."""
-    from tests.payments.conftest import routed_to
+    from tests.support.providers import routed_to
 
     with routed_to(app):
         yield

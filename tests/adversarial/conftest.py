@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from shebao.runtime import Runtime
-from tests.adversarial.plaintext import leaks
+from tests.support.plaintext import leaks
 
 
 @pytest.fixture(autouse=True)

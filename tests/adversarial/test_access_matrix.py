@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from shebao.models import Base
 from shebao.web.security import CSRF_COOKIE, CSRF_HEADER
-from tests.adversarial.objects import Victim, callers, victim_objects
-from tests.helpers import bearer_for
+from tests.support.access import Victim, callers, victim_objects
+from tests.support.people import bearer_for
 
 pytestmark = pytest.mark.adversarial
 

@@ -17,10 +17,10 @@ import uuid
 
 import pytest
 
-from tests.adversarial.faults import Faults, Simulation, faulty_wire
-from tests.agreements.support import ZHANG_CARD, next_day, open_account, signed
-from tests.fixtures.world import payable_ids
-from tests.helpers import add_family
+from tests.support.agreements import ZHANG_CARD, next_day, open_account, signed
+from tests.support.faults import Faults, Simulation, faulty_wire
+from tests.support.people import add_family
+from tests.support.world import payable_ids
 
 pytestmark = pytest.mark.adversarial
 

@@ -32,9 +32,9 @@ from shebao.runtime import Runtime
 from shebao.sandbox.alipay import notifier as alipay_notifier
 from shebao.sandbox.wechat import notifier as wechat_notifier
 from shebao.settlement.query import settle_due
-from tests.adversarial.faults import violations
-from tests.fixtures.world import World, payable_ids
-from tests.helpers import add_family, transaction
+from tests.support.faults import violations
+from tests.support.people import add_family, transaction
+from tests.support.world import World, payable_ids
 
 pytestmark = [
     pytest.mark.adversarial,

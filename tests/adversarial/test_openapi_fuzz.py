@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.helpers import bearer_for
+from tests.support.people import bearer_for
 
 pytestmark = pytest.mark.adversarial
 

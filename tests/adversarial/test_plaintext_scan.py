@@ -8,8 +8,8 @@ import pytest
 
 from shebao.audit.service import Actor, record
 from shebao.kit.ids import new_id
-from tests.adversarial import plaintext
-from tests.helpers import ZHANG_SAN, make_person, transaction
+from tests.support import plaintext
+from tests.support.people import ZHANG_SAN, make_person, transaction
 
 pytestmark = pytest.mark.adversarial
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from shebao.enrolment.models import AgencyKey, Enrolment
 from shebao.enrolment.rows import COLUMNS
 from shebao.runtime import Runtime
-from tests.enrolment.support import (
+from tests.support.enrolment import (
     WANG_WU,
     XIAO_MING,
     CliRunnerCall,

@@ -15,7 +15,7 @@ from shebao.identity.documents import validate
 from shebao.identity.models import FamilyMember, Person
 from shebao.payables.models import Payable
 from shebao.runtime import Runtime
-from tests.helpers import bearer_for
+from tests.support.people import bearer_for
 
 
 def test_demo_payers(runtime: Runtime, set_now, client: TestClient) -> None:  # type: ignore[no-untyped-def]

@@ -11,8 +11,8 @@ from shebao.audit.models import AuditEntry
 from shebao.audit.service import Actor
 from shebao.enrolment.models import AgencyKey, Enrolment
 from shebao.runtime import Runtime
-from tests.enrolment.support import XIAO_MING, count, flexible_row, medical_row, payables_of
-from tests.helpers import transaction
+from tests.support.enrolment import XIAO_MING, count, flexible_row, medical_row, payables_of
+from tests.support.people import transaction
 
 URL = "/api/v1/agency/enrolments"
 HIDDEN = "：零宽、文字方向控制等字符无法输入，请删除后重新提交"

@@ -12,7 +12,7 @@ from shebao.enrolment.models import Enrolment
 from shebao.identity.models import Person
 from shebao.payables.models import DECLARED, PAID, TO_DECLARE, Payable
 from shebao.runtime import Runtime
-from tests.enrolment.support import (
+from tests.support.enrolment import (
     LI_SI,
     WANG_WU,
     XIAO_MING,
@@ -24,7 +24,7 @@ from tests.enrolment.support import (
     payables_of,
     pension_row,
 )
-from tests.helpers import transaction
+from tests.support.people import transaction
 
 NOW = "2025-11-20T09:00:00+08:00"
 

@@ -8,7 +8,7 @@ from shebao.cli import DEMO_CLOCK
 from shebao.demo import load_demo
 from shebao.identity.models import Person
 from shebao.sandbox.bank.demo import ACCOUNTS
-from tests.helpers import bearer_for
+from tests.support.people import bearer_for
 
 
 def test_demo_accounts_sign_and_are_printed(client, runtime, set_now, routed) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from shebao.agreements.models import Agreement
 from shebao.agreements.service import confirm_revocations, take_effect
 from shebao.audit.models import AuditEntry
 from shebao.sandbox.bank.models import SandboxBankAgreement
-from tests.agreements.support import (
+from tests.support.agreements import (
     CHAOYANG_OFFICE,
     ZHANG_CARD,
     ZHANG_OTHER_CARD,
@@ -24,8 +24,8 @@ from tests.agreements.support import (
     sign,
     signed,
 )
-from tests.helpers import bearer_for
-from tests.payments.conftest import move_clock
+from tests.support.payments import move_clock
+from tests.support.people import bearer_for
 
 AGREEMENT_NO = re.compile(r"^[A-HJ-NP-Za-km-z2-9]{32}$")
 
@@ -281,13 +281,13 @@ def test_account_numbers_are_encrypted_and_masked(client, world, runtime, routed
 
 
 def test_list_for_a_declaration_says_which_can_pay(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    from tests.payments.test_core import _declare
+    from tests.support.payments import declare
 
     open_account(client, ZHANG_CARD, "张三")
     open_account(client, ZHANG_OTHER_CARD, "张三")
     here = signed(client, world.zhang_headers)
     there = signed(client, world.zhang_headers, account_no=ZHANG_OTHER_CARD, tax_office_code=CHAOYANG_OFFICE)
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     params = {"declaration_id": declared["id"]}
     rows = {
         a["id"]: a

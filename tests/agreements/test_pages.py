@@ -7,7 +7,7 @@ import re
 from sqlalchemy import func, select
 
 from shebao.agreements.models import Agreement
-from tests.agreements.support import (
+from tests.support.agreements import (
     CHAOYANG_OFFICE,
     ICBC,
     ICBC_XICHENG_BRANCH,
@@ -18,9 +18,9 @@ from tests.agreements.support import (
     open_account,
     signed,
 )
-from tests.declarations.test_pages import _browser_login
-from tests.helpers import bearer_for
-from tests.payments.test_core import _declare
+from tests.support.login import cookie_login
+from tests.support.payments import declare
+from tests.support.people import bearer_for
 
 
 def _form(csrf: str, **overrides: str) -> dict[str, object]:
@@ -41,7 +41,7 @@ def _form(csrf: str, **overrides: str) -> dict[str, object]:
 
 
 def test_list_is_empty_then_the_form_has_the_guides_tips_and_defaults(client, world, runtime) -> None:  # type: ignore[no-untyped-def]
-    _browser_login(client, runtime, world.zhang)
+    cookie_login(client, runtime, world.zhang)
     empty = client.get("/agreements")
     assert (
         empty.status_code == 200 and "暂无缴费协议" in empty.text and 'href="/agreements/new"' in empty.text
@@ -67,7 +67,7 @@ def test_list_is_empty_then_the_form_has_the_guides_tips_and_defaults(client, wo
 
 
 def test_choosing_a_bank_and_district_reloads_the_branches_without_script(client, world, runtime) -> None:  # type: ignore[no-untyped-def]
-    csrf = _browser_login(client, runtime, world.zhang)
+    csrf = cookie_login(client, runtime, world.zhang)
     page = client.post(
         "/agreements/new",
         data={
@@ -88,7 +88,7 @@ def test_choosing_a_bank_and_district_reloads_the_branches_without_script(client
 
 
 def test_a_holder_who_is_not_the_payer_is_refused_on_the_page(client, world, runtime) -> None:  # type: ignore[no-untyped-def]
-    csrf = _browser_login(client, runtime, world.zhang)
+    csrf = cookie_login(client, runtime, world.zhang)
     page = client.post("/agreements/new", data=_form(csrf, holder_name="李四"))
     assert page.status_code == 422
     assert "持卡人姓名与缴费人姓名不一致" in page.text and 'value="李四"' in page.text
@@ -98,7 +98,7 @@ def test_a_holder_who_is_not_the_payer_is_refused_on_the_page(client, world, run
 
 def test_sign_list_and_revoke_on_the_pages(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     open_account(client, ZHANG_CARD, "张三")
-    csrf = _browser_login(client, runtime, world.zhang)
+    csrf = cookie_login(client, runtime, world.zhang)
     done = client.post(
         "/agreements/new",
         data=_form(csrf, withhold="1", withhold_schemes=["resident_pension"]),
@@ -147,7 +147,7 @@ def test_sign_list_and_revoke_on_the_pages(client, world, runtime, routed) -> No
 
 def test_a_bank_refusal_shows_why(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     open_account(client, ZHANG_CARD, "张叁")
-    csrf = _browser_login(client, runtime, world.zhang)
+    csrf = cookie_login(client, runtime, world.zhang)
     page = client.post("/agreements/new", data=_form(csrf))
     assert page.status_code == 200
     assert "签约失败" in page.text and "账号与户名不符" in page.text and "重新签订" in page.text
@@ -156,7 +156,7 @@ def test_a_bank_refusal_shows_why(client, world, runtime, routed) -> None:  # ty
 def test_another_payers_agreement_is_not_found(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     open_account(client, ZHANG_CARD, "张三")
     body = signed(client, world.zhang_headers)
-    _browser_login(client, runtime, world.li)
+    cookie_login(client, runtime, world.li)
     assert client.get(f"/agreements/{body['id']}").status_code == 404
     assert client.get(f"/agreements/{body['id']}/revoke").status_code == 404
 
@@ -171,8 +171,8 @@ def test_choose_lists_the_payers_agreements_greyed_with_reasons(client, world, r
     next_day(runtime)
     headers = bearer_for(runtime, world.zhang)
     pending = signed(client, headers, account_no=ZHANG_OTHER_CARD)
-    declared = _declare(client, headers, payer_id=world.li_family_id)  # for a family member
-    csrf = _browser_login(client, runtime, world.zhang)
+    declared = declare(client, headers, payer_id=world.li_family_id)  # for a family member
+    csrf = cookie_login(client, runtime, world.zhang)
     page = client.get(f"/pay/{declared['id']}")
     assert page.status_code == 200 and "协议支付" in page.text
     assert f'value="agreement:{usable["id"]}" checked' not in page.text  # 支付宝 comes first on h5
@@ -198,8 +198,8 @@ def test_choose_lists_the_payers_agreements_greyed_with_reasons(client, world, r
 
 
 def test_choose_says_how_to_get_an_agreement(client, world, runtime) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    _browser_login(client, runtime, world.zhang)
+    declared = declare(client, world.zhang_headers)
+    cookie_login(client, runtime, world.zhang)
     page = client.get(f"/pay/{declared['id']}")
     assert "暂无缴费协议，可前往" in page.text and 'href="/agreements/new"' in page.text
 
@@ -208,8 +208,8 @@ def test_a_refused_deduction_says_why_on_the_result_page(client, world, runtime,
     open_account(client, ZHANG_CARD, "张三", balance_fen=100)
     agreement = signed(client, world.zhang_headers)
     next_day(runtime)
-    declared = _declare(client, bearer_for(runtime, world.zhang))
-    csrf = _browser_login(client, runtime, world.zhang)
+    declared = declare(client, bearer_for(runtime, world.zhang))
+    csrf = cookie_login(client, runtime, world.zhang)
     paid = client.post(
         f"/pay/{declared['id']}", data={"csrf_token": csrf, "method": f"agreement:{agreement['id']}"}
     )
@@ -223,13 +223,13 @@ def test_in_the_alipay_mini_program_a_usable_agreement_is_the_first_choice(
 ) -> None:  # type: ignore[no-untyped-def]
     open_account(client, ZHANG_CARD, "张三")
     agreement = signed(client, world.zhang_headers)
-    declared = _declare(client, world.zhang_headers)
-    _browser_login(client, runtime, world.zhang)
+    declared = declare(client, world.zhang_headers)
+    cookie_login(client, runtime, world.zhang)
     mini = {"X-Shebao-Channel": "alipay_mp"}
     pending = client.get(f"/pay/{declared['id']}", headers=mini).text
     assert 'value="alipay" checked' in pending  # the only agreement is not effective yet
     next_day(runtime)
-    _browser_login(client, runtime, world.zhang)
+    cookie_login(client, runtime, world.zhang)
     effective = client.get(f"/pay/{declared['id']}", headers=mini).text
     assert f'value="agreement:{agreement["id"]}" checked' in effective
     assert 'value="alipay" checked' not in effective

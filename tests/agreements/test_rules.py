@@ -11,7 +11,7 @@ from shebao.agreements.errors import AccountInvalid
 from shebao.agreements.models import Agreement
 from shebao.agreements.rules import effective_from, status_on, unusable_reason
 from shebao.reference.catalog import load_catalog
-from tests.agreements.support import card
+from tests.support.agreements import card
 
 
 @pytest.mark.parametrize(

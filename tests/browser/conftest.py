@@ -21,18 +21,23 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 
-pytestmark = pytest.mark.browser
+HERE = Path(__file__).resolve().parent
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    if CHROMIUM.exists():
-        return
-    skip = pytest.mark.skip(
-        reason="Debian chromium is not installed (./dev test installs it when run as root)"
-    )
+    """Every test in this directory, and only those, is a browser test: `-m browser` selects exactly them
+    and `-m "not browser"` the rest. Without Chromium they are skipped, saying why."""
+    skip = None
+    if not CHROMIUM.exists():
+        skip = pytest.mark.skip(
+            reason="Debian chromium is not installed (./dev test installs it when run as root)"
+        )
     for item in items:
-        if "tests/browser" in str(item.fspath):
-            item.add_marker(skip)
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+            if skip is not None:
+                item.add_marker(skip)
 
 
 def _free_port() -> int:

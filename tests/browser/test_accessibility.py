@@ -13,13 +13,10 @@ from collections import deque
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
-from tests.browser.test_declarations import _log_in
-from tests.helpers import ZHANG_SAN, enrol
+from tests.support.browser import AXE, AXE_OPTIONS, log_in
+from tests.support.people import ZHANG_SAN, enrol
 
-AXE = Axe()
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 SKIP = re.compile(r"^/(sandbox|api|docs|static|openapi|redoc|display)|/revoke$|/remove$")
 MAX_PAGES = 40
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -108,7 +105,7 @@ def declared(page, runtime, world, live_server):  # type: ignore[no-untyped-def]
         monthly_base_yuan="10000",
         period_start="2025-09",
     )
-    _log_in(page, runtime, world.zhang, live_server)
+    log_in(page, runtime, world.zhang, live_server)
     page.goto("/fees/medical")
     page.get_by_role("button", name="提交").click()
     page.get_by_role("button", name="确认提交").click()

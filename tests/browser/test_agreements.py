@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from tests.agreements.support import ZHANG_CARD
-from tests.browser.test_declarations import _log_in
-from tests.browser.test_payments import _declare_medical
+from tests.support.agreements import ZHANG_CARD
+from tests.support.browser import declare_medical, log_in
 
 
 def test_sign_pay_for_oneself_and_family_then_revoke(page, shot, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
@@ -16,7 +15,7 @@ def test_sign_pay_for_oneself_and_family_then_revoke(page, shot, runtime, world,
         data={"bank_code": "102", "account_no": ZHANG_CARD, "holder_name": "张三", "balance_fen": 2_000_000},
     )
     assert opened.status == 201
-    _log_in(page, runtime, world.zhang, live_server)
+    log_in(page, runtime, world.zhang, live_server)
     page.goto("/fees")
     page.get_by_role("link", name="缴费协议").click()
     assert page.get_by_text("暂无缴费协议").is_visible()
@@ -48,11 +47,11 @@ def test_sign_pay_for_oneself_and_family_then_revoke(page, shot, runtime, world,
     # The next day (service clock) it is effective; the old session has idled out meanwhile.
     now = runtime.clock.now() + timedelta(days=1)
     assert page.request.post("/sandbox/clock", data={"now": now.isoformat()}).status == 200
-    _log_in(page, runtime, world.zhang, live_server)
+    log_in(page, runtime, world.zhang, live_server)
     page.goto("/agreements")
     assert page.get_by_text("已生效").is_visible()
 
-    _declare_medical(page)
+    declare_medical(page)
     choice = page.get_by_label(re.compile(r"中国工商银行 622202\*{9}0117"))
     assert choice.is_enabled()
     choice.check()
@@ -64,7 +63,7 @@ def test_sign_pay_for_oneself_and_family_then_revoke(page, shot, runtime, world,
     assert page.get_by_text(re.compile(r"^3110102\d{13}$")).is_visible()
     shot("pay-agreement-success")
 
-    _declare_medical(page, "*四（父母）")
+    declare_medical(page, "*四（父母）")
     page.get_by_label(re.compile(r"中国工商银行 622202\*{9}0117")).check()
     page.get_by_role("button", name="确认缴费").click()
     page.wait_for_selector("text=支付成功", timeout=15000)
@@ -93,7 +92,7 @@ def test_agreements_that_cannot_pay_are_greyed_with_the_reason(
         "/sandbox/bank/accounts",
         data={"bank_code": "102", "account_no": ZHANG_CARD, "holder_name": "张三", "balance_fen": 100},
     )
-    _log_in(page, runtime, world.zhang, live_server)
+    log_in(page, runtime, world.zhang, live_server)
     page.goto("/agreements/new")
     page.get_by_label("开户银行").select_option(label="中国工商银行")
     page.get_by_label("银行行政区划").select_option(label="北京市西城区")
@@ -107,7 +106,7 @@ def test_agreements_that_cannot_pay_are_greyed_with_the_reason(
     page.get_by_label("持卡人姓名").fill("张三")
     page.get_by_role("button", name="提交").click()
     assert page.get_by_text("签订成功").is_visible()
-    _declare_medical(page)
+    declare_medical(page)
     choice = page.get_by_label(re.compile(r"中国工商银行 622202\*{9}0117"))
     assert choice.is_disabled()
     assert page.get_by_text("协议待生效，2025-11-21起可用").is_visible()
@@ -123,7 +122,7 @@ def test_elder_mode_asks_one_question_per_screen(page, shot, runtime, world, liv
     )
     assert opened.status == 201
     page.context.add_cookies([{"name": "shebao_display", "value": "elder", "url": live_server}])
-    _log_in(page, runtime, world.zhang, live_server)
+    log_in(page, runtime, world.zhang, live_server)
     page.goto("/agreements/new")
     count, forward = page.locator(".stepper-count"), page.get_by_role("button", name="下一步")
     back = page.get_by_role("button", name="上一步")
@@ -174,7 +173,7 @@ def test_elder_mode_asks_one_question_per_screen(page, shot, runtime, world, liv
 def test_elder_mode_contribution_setting_in_steps(page, shot, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
     """长辈模式 on 缴费金额设置 (1.7): 切换 stays with its question; refused, it reopens at 缴费协议."""
     page.context.add_cookies([{"name": "shebao_display", "value": "elder", "url": live_server}])
-    _log_in(page, runtime, world.zhang, live_server)
+    log_in(page, runtime, world.zhang, live_server)
     page.goto("/contribution-settings/new")
     count, forward = page.locator(".stepper-count"), page.get_by_role("button", name="下一步")
     assert count.inner_text() == "第1步，共5步"

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from tests.browser.test_declarations import _log_in
-from tests.browser.test_payments import _declare_medical
-from tests.browser.test_records import _pay_in_browser
+from tests.support.browser import declare_medical, log_in, pay_in_browser
 
 
 def test_apply_from_a_record_then_view_and_retry(page, shot, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
-    _log_in(page, runtime, world.zhang, live_server)
-    _declare_medical(page)
-    _pay_in_browser(page)
+    log_in(page, runtime, world.zhang, live_server)
+    declare_medical(page)
+    pay_in_browser(page)
 
     page.goto("/records/medical")
     page.get_by_text("更多相关操作").first.click()
@@ -40,9 +38,10 @@ def test_apply_from_a_record_then_view_and_retry(page, shot, runtime, world, liv
 
 
 def test_verify_logged_out_from_the_home_page(page, shot, client, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
-    from tests.certificates.support import _paid, certificate, request
+    from tests.support.certificates import certificate, request
+    from tests.support.payments import paid_by_alipay
 
-    _paid(client, world.zhang_headers)
+    paid_by_alipay(client, world.zhang_headers)
     found = certificate(client, world.zhang_headers, request(client, world.zhang_headers).json()["id"])
     code = found["verification_code"]
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.test_declarations import _log_in
-from tests.browser.test_payments import _declare_medical
+from tests.support.browser import declare_medical, log_in
 
 
 def _methods(page) -> list[str]:  # type: ignore[no-untyped-def]
@@ -24,8 +23,8 @@ def test_alipay_mini_program_offers_its_two_methods_and_pays_in_app(
     page, shot, runtime, world, live_server
 ) -> None:  # type: ignore[no-untyped-def]
     _switch(page, "支付宝小程序")
-    _log_in(page, runtime, world.zhang, live_server)
-    _declare_medical(page)
+    log_in(page, runtime, world.zhang, live_server)
+    declare_medical(page)
     assert _methods(page) == ["协议支付", "支付宝"]
     shot("client-alipay-mp-choose")
     page.get_by_label("支付宝").check()
@@ -40,15 +39,15 @@ def test_alipay_mini_program_offers_its_two_methods_and_pays_in_app(
 
 def test_baidu_mini_program_offers_four_methods(page, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
     _switch(page, "百度小程序")
-    _log_in(page, runtime, world.zhang, live_server)
-    _declare_medical(page)
+    log_in(page, runtime, world.zhang, live_server)
+    declare_medical(page)
     assert _methods(page) == ["微信支付", "支付宝", "银联支付", "协议支付"]
 
 
 def test_wechat_mini_program_pays_in_app(page, shot, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
     _switch(page, "微信小程序")
-    _log_in(page, runtime, world.zhang, live_server)
-    _declare_medical(page)
+    log_in(page, runtime, world.zhang, live_server)
+    declare_medical(page)
     assert _methods(page) == ["微信支付", "协议支付"]
     page.get_by_label("微信支付").check()
     page.get_by_role("button", name="确认缴费").click()

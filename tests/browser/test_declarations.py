@@ -1,23 +1,10 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
-from shebao.identity.deps import SESSION_COOKIE
-from shebao.identity.sessions import open_session
-from tests.helpers import transaction
-
-
-def _log_in(page, runtime, person, live_server: str) -> None:  # type: ignore[no-untyped-def]
-    """A browser session opened directly (the login pages have their own browser test)."""
-    with transaction(runtime) as s:
-        _, token = open_session(
-            s, person.id, kind="cookie", channel="h5", now=runtime.clock.now(), idle=timedelta(minutes=30)
-        )
-    page.context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": live_server}])
+from tests.support.browser import log_in
 
 
 def test_medical_for_oneself_and_a_family_member_then_void(page, shot, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
-    _log_in(page, runtime, world.zhang, live_server)
+    log_in(page, runtime, world.zhang, live_server)
     page.goto("/fees")
     page.get_by_role("link", name="城乡居民基本医疗保险缴费办理").click()
     assert page.get_by_text("¥795.00").first.is_visible()
@@ -56,7 +43,7 @@ def test_medical_for_oneself_and_a_family_member_then_void(page, shot, runtime, 
 
 
 def test_pension_with_another_amount_and_its_records(page, shot, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
-    _log_in(page, runtime, world.li, live_server)
+    log_in(page, runtime, world.li, live_server)
     page.goto("/fees/pension")
     other = page.get_by_role("textbox", name="其他金额（元）")
     total = page.locator("[data-pension-total]")
@@ -81,7 +68,7 @@ def test_pension_with_another_amount_and_its_records(page, shot, runtime, world,
 
 
 def test_flexible_items_declare_and_void(page, shot, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
-    _log_in(page, runtime, world.wang, live_server)
+    log_in(page, runtime, world.wang, live_server)
     page.goto("/fees/flexible")
     assert page.get_by_text("其中滞纳金").first.is_visible()
     shot("flexible")

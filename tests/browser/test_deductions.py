@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from tests.agreements.support import ZHANG_CARD, agreement_body
-from tests.browser.test_accessibility import AXE, AXE_OPTIONS
-from tests.browser.test_declarations import _log_in
-from tests.helpers import bearer_for
+from tests.support.agreements import ZHANG_CARD, agreement_body
+from tests.support.browser import AXE, AXE_OPTIONS, log_in
+from tests.support.people import bearer_for
 
 
 def _serious(page: Any) -> list[str]:
@@ -30,7 +29,7 @@ def test_set_then_void_for_a_family_member(page, shot, runtime, world, live_serv
     assert signed.status == 201, signed.text()
     now = runtime.clock.now() + timedelta(days=1)
     assert page.request.post("/sandbox/clock", data={"now": now.isoformat()}).status == 200
-    _log_in(page, runtime, world.zhang, live_server)
+    log_in(page, runtime, world.zhang, live_server)
     problems: dict[str, list[str]] = {}
     for elder in (False, True):
         mode = "elder" if elder else "standard"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.helpers import LI_SI, ZHANG_SAN, make_person
+from tests.support.people import LI_SI, ZHANG_SAN, make_person
 
 
 def _outbox_code(page, phone: str) -> str:  # type: ignore[no-untyped-def]

@@ -2,22 +2,12 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.test_declarations import _log_in
-
-
-def _declare_medical(page, payer_label: str | None = None) -> None:  # type: ignore[no-untyped-def]
-    page.goto("/fees/medical")
-    if payer_label:
-        page.get_by_label("缴费对象").select_option(label=payer_label)
-        page.wait_for_url("**payer_id=*")
-    page.get_by_role("button", name="提交").click()
-    page.get_by_role("button", name="确认提交").click()
-    assert page.locator("h1").inner_text() == "选择支付方式"
+from tests.support.browser import declare_medical, log_in
 
 
 def test_citizen_pays_by_alipay_for_oneself(page, shot, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
-    _log_in(page, runtime, world.zhang, live_server)
-    _declare_medical(page)
+    log_in(page, runtime, world.zhang, live_server)
+    declare_medical(page)
     assert page.get_by_label("支付宝").is_checked()
     shot("pay-choose")
     page.get_by_role("button", name="确认缴费").click()
@@ -30,8 +20,8 @@ def test_citizen_pays_by_alipay_for_oneself(page, shot, runtime, world, live_ser
 
 
 def test_citizen_pays_a_family_members_fee(page, shot, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
-    _log_in(page, runtime, world.zhang, live_server)
-    _declare_medical(page, "*四（父母）")
+    log_in(page, runtime, world.zhang, live_server)
+    declare_medical(page, "*四（父母）")
     page.get_by_role("button", name="确认缴费").click()
     page.get_by_role("button", name=re.compile("付款")).click()
     page.wait_for_selector("text=支付成功", timeout=15000)
@@ -41,8 +31,8 @@ def test_citizen_pays_a_family_members_fee(page, shot, runtime, world, live_serv
 
 
 def test_cancel_at_the_cashier_shows_what_to_do(page, shot, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
-    _log_in(page, runtime, world.zhang, live_server)
-    _declare_medical(page)
+    log_in(page, runtime, world.zhang, live_server)
+    declare_medical(page)
     page.get_by_role("button", name="确认缴费").click()
     page.get_by_role("button", name=re.compile("取消")).click()
     page.wait_for_selector("text=重新缴费", timeout=15000)

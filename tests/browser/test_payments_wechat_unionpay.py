@@ -2,13 +2,12 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.test_declarations import _log_in
-from tests.browser.test_payments import _declare_medical
+from tests.support.browser import declare_medical, log_in
 
 
 def test_citizen_pays_by_wechat_pay_for_oneself(page, shot, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
-    _log_in(page, runtime, world.zhang, live_server)
-    _declare_medical(page)
+    log_in(page, runtime, world.zhang, live_server)
+    declare_medical(page)
     page.get_by_label("微信支付").check()
     assert page.get_by_label("银联支付").is_visible()
     shot("pay-choose-wechat")
@@ -26,8 +25,8 @@ def test_citizen_pays_by_wechat_pay_for_oneself(page, shot, runtime, world, live
 
 
 def test_citizen_pays_by_unionpay_for_oneself(page, shot, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
-    _log_in(page, runtime, world.zhang, live_server)
-    _declare_medical(page)
+    log_in(page, runtime, world.zhang, live_server)
+    declare_medical(page)
     page.get_by_label("银联支付").check()
     shot("pay-choose-unionpay")
     page.get_by_role("button", name="确认缴费").click()
@@ -49,8 +48,8 @@ def test_the_unionpay_front_page_works_without_javascript(browser, runtime, worl
     )
     page = context.new_page()
     try:
-        _log_in(page, runtime, world.zhang, live_server)
-        _declare_medical(page)
+        log_in(page, runtime, world.zhang, live_server)
+        declare_medical(page)
         page.get_by_label("银联支付").check()
         page.get_by_role("button", name="确认缴费").click()
         page.wait_for_url("**/pay/unionpay/front?**")

@@ -1,21 +1,14 @@
 from __future__ import annotations
 
-from tests.browser.test_declarations import _log_in
-from tests.browser.test_payments import _declare_medical
-
-
-def _pay_in_browser(page) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_role("button", name="确认缴费").click()
-    page.get_by_role("button", name="付款 ¥", exact=False).click()
-    page.wait_for_selector("text=支付成功", timeout=15000)
+from tests.support.browser import declare_medical, log_in, pay_in_browser
 
 
 def test_records_pages_for_oneself_and_a_family_member(page, shot, runtime, world, live_server) -> None:  # type: ignore[no-untyped-def]
-    _log_in(page, runtime, world.zhang, live_server)
-    _declare_medical(page)
-    _pay_in_browser(page)
-    _declare_medical(page, "*四（父母）")
-    _pay_in_browser(page)
+    log_in(page, runtime, world.zhang, live_server)
+    declare_medical(page)
+    pay_in_browser(page)
+    declare_medical(page, "*四（父母）")
+    pay_in_browser(page)
 
     page.goto("/fees")
     page.get_by_role("link", name="城乡居民医疗缴费记录查询").click()

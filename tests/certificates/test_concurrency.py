@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from shebao.certificates.generation import generate
 from shebao.certificates.models import Certificate, CertificateFile
-from tests.certificates.support import _paid, request
-from tests.certificates.test_generation import _left_generating
+from tests.support.certificates import left_generating, request
+from tests.support.payments import paid_by_alipay
 
 pytestmark = pytest.mark.postgres_only
 
@@ -35,8 +35,8 @@ def _together(*calls: Callable[[], Any]) -> list[Any]:
 
 
 def test_two_workers_at_once_make_one_certificate(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
-    request_id = _left_generating(runtime, world.zhang, claimed_ago=None)
+    paid_by_alipay(client, world.zhang_headers)
+    request_id = left_generating(runtime, world.zhang, claimed_ago=None)
     outcomes = _together(lambda: generate(runtime, request_id), lambda: generate(runtime, request_id))
     assert sorted(outcomes) == ["ready", "skipped"]
     with runtime.db.session() as s:
@@ -50,7 +50,7 @@ def test_two_workers_at_once_make_one_certificate(client, world, runtime, routed
 
 
 def test_the_same_request_twice_at_once_is_one_request(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
+    paid_by_alipay(client, world.zhang_headers)
     from shebao.jobs import huey
 
     huey.immediate = False  # keep both generating while they race (the queue is not run)

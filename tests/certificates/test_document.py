@@ -14,11 +14,12 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from shebao.certificates.signing import dev_root, outside_event_loop
-from tests.certificates.support import _paid, certificate, pdffonts_rows, request
+from tests.support.certificates import certificate, pdffonts_rows, request
+from tests.support.payments import paid_by_alipay
 
 
 def _ready(client, world):  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
+    paid_by_alipay(client, world.zhang_headers)
     made = request(client, world.zhang_headers).json()
     found = certificate(client, world.zhang_headers, made["id"])
     pdf = client.get(found["pdf_url"], headers=world.zhang_headers).content

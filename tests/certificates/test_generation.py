@@ -11,38 +11,9 @@ from shebao.certificates import generation
 from shebao.certificates.generation import LEASE, generate
 from shebao.certificates.models import Certificate, CertificateFile
 from shebao.certificates.tasks import resume_stale
-from tests.certificates.support import _paid
-from tests.helpers import transaction
-
-
-def _left_generating(
-    runtime,
-    person,
-    *,
-    claimed_ago: timedelta | None,
-    token: str | None = "dead-worker",
-    period_from: str = "2026-01",
-) -> uuid.UUID:  # type: ignore[no-untyped-def]
-    """A request as a worker killed mid-generation leaves it: generating, claimed `claimed_ago`."""
-    now = runtime.clock.now()
-    with transaction(runtime) as s:
-        row = Certificate(
-            certificate_no="SBZM20251120" + uuid.uuid4().hex[:10].upper(),
-            requested_by_id=person.id,
-            person_id=person.id,
-            scheme="resident_medical",
-            period_from=period_from,
-            period_to="2026-12",
-            status="generating",
-            channel="h5",
-            applied_at=now - timedelta(minutes=10),
-            claimed_at=None if claimed_ago is None else now - claimed_ago,
-            claim_token=None if claimed_ago is None else token,
-            attempts=0 if claimed_ago is None else 1,
-        )
-        s.add(row)
-        s.flush()
-        return row.id
+from tests.support.certificates import left_generating
+from tests.support.payments import paid_by_alipay
+from tests.support.people import transaction
 
 
 def _state(runtime, certificate_id: uuid.UUID) -> tuple[str, int, int]:  # type: ignore[no-untyped-def]
@@ -58,9 +29,9 @@ def _state(runtime, certificate_id: uuid.UUID) -> tuple[str, int, int]:  # type:
 
 
 def test_a_killed_workers_request_is_picked_up_exactly_once(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
-    dead = _left_generating(runtime, world.zhang, claimed_ago=LEASE + timedelta(seconds=1))
-    live = _left_generating(
+    paid_by_alipay(client, world.zhang_headers)
+    dead = left_generating(runtime, world.zhang, claimed_ago=LEASE + timedelta(seconds=1))
+    live = left_generating(
         runtime, world.zhang, claimed_ago=timedelta(minutes=1), token="live-worker", period_from="2026-02"
     )
     assert resume_stale() == 1  # the dead worker's request only; the live lease is left alone
@@ -77,15 +48,15 @@ def test_a_killed_workers_request_is_picked_up_exactly_once(client, world, runti
 
 
 def test_a_lost_task_is_enqueued_again(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
-    lost = _left_generating(runtime, world.zhang, claimed_ago=None)
+    paid_by_alipay(client, world.zhang_headers)
+    lost = left_generating(runtime, world.zhang, claimed_ago=None)
     assert resume_stale() == 1
     assert _state(runtime, lost) == ("ready", 1, 1)
 
 
 def test_two_workers_on_one_request_make_it_once(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
-    request_id = _left_generating(runtime, world.zhang, claimed_ago=None)
+    paid_by_alipay(client, world.zhang_headers)
+    request_id = left_generating(runtime, world.zhang, claimed_ago=None)
     # The first worker claims and renders; a second arriving meanwhile finds the claim live.
     token = "first"
     with transaction(runtime) as s:

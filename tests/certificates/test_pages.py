@@ -8,9 +8,10 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from shebao.certificates.models import Certificate
-from tests.certificates.support import _paid, certificate, request
-from tests.declarations.test_pages import _browser_login
-from tests.helpers import transaction
+from tests.support.certificates import certificate, request
+from tests.support.login import cookie_login
+from tests.support.payments import paid_by_alipay
+from tests.support.people import transaction
 
 SAME = "校验未通过：纳税人识别号、证明校验码或验证码有误，请核对后重新输入"
 
@@ -21,8 +22,8 @@ def _certificates(runtime) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_a_records_pages_request_opens_the_print_page_prefilled(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
-    _browser_login(client, runtime, world.zhang)
+    paid_by_alipay(client, world.zhang_headers)
+    cookie_login(client, runtime, world.zhang)
     records = client.get("/records/medical").text
     [link] = re.findall(r'href="(/certificates/print\?[^"]+)"', records)
     link = link.replace("&amp;", "&")
@@ -43,8 +44,8 @@ def test_a_records_pages_request_opens_the_print_page_prefilled(client, world, r
 
 
 def test_apply_then_download_then_view(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
-    csrf = _browser_login(client, runtime, world.zhang)
+    paid_by_alipay(client, world.zhang_headers)
+    csrf = cookie_login(client, runtime, world.zhang)
     form = {
         "csrf_token": csrf,
         "scheme": "resident_medical",
@@ -73,8 +74,8 @@ def test_apply_then_download_then_view(client, world, runtime, routed) -> None: 
 
 
 def test_bad_input_stays_on_the_form_in_chinese(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
-    csrf = _browser_login(client, runtime, world.zhang)
+    paid_by_alipay(client, world.zhang_headers)
+    csrf = cookie_login(client, runtime, world.zhang)
     form = {
         "csrf_token": csrf,
         "scheme": "resident_medical",
@@ -93,8 +94,8 @@ def test_bad_input_stays_on_the_form_in_chinese(client, world, runtime, routed) 
 
 
 def test_failed_shows_the_reason_and_retry(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
-    csrf = _browser_login(client, runtime, world.zhang)
+    paid_by_alipay(client, world.zhang_headers)
+    csrf = cookie_login(client, runtime, world.zhang)
     client.post("/sandbox/certificates/fail-next", json={"count": 1})
     made = request(client, world.zhang_headers).json()
     listed = client.get("/certificates").text
@@ -108,7 +109,7 @@ def test_failed_shows_the_reason_and_retry(client, world, runtime, routed) -> No
 
 
 def test_generating_refreshes_itself(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    _browser_login(client, runtime, world.zhang)
+    cookie_login(client, runtime, world.zhang)
     with transaction(runtime) as s:
         s.add(
             Certificate(
@@ -132,7 +133,7 @@ def test_verification_page_is_public_with_a_numeric_keypad(client, world, runtim
     found = certificate(
         client,
         world.zhang_headers,
-        (_paid(client, world.zhang_headers), request(client, world.zhang_headers).json())[1]["id"],
+        (paid_by_alipay(client, world.zhang_headers), request(client, world.zhang_headers).json())[1]["id"],
     )
     home = client.get("/certificates-menu").text
     assert 'href="/verify"' in home

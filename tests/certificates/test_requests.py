@@ -15,10 +15,10 @@ from shebao.certificates.content import Content
 from shebao.certificates.models import Captcha, Certificate, CertificateFile
 from shebao.identity.models import RateCounter
 from shebao.kit.money import amount_in_words
-from tests.certificates.support import _paid, certificate, pdf_text, request
-from tests.elsewhere.test_feed import _feed, _row
-from tests.helpers import transaction
-from tests.payments.test_core import _declare, _pay
+from tests.support.certificates import certificate, pdf_text, request
+from tests.support.elsewhere import feed, feed_row
+from tests.support.payments import declare, open_payment, paid_by_alipay
+from tests.support.people import transaction
 
 
 def _content(runtime, certificate_id: str) -> Content:  # type: ignore[no-untyped-def]
@@ -37,7 +37,7 @@ def _counts(runtime) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 
 def test_a_request_is_generated_with_everything_the_api_promises(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    paid = _paid(client, world.zhang_headers)
+    paid = paid_by_alipay(client, world.zhang_headers)
     made = request(client, world.zhang_headers)
     assert made.status_code == 201, made.text
     body = made.json()
@@ -92,7 +92,7 @@ def _audit(runtime, certificate_id: str) -> list[AuditEntry]:  # type: ignore[no
 
 
 def test_the_pdf_text_holds_every_field(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
+    paid_by_alipay(client, world.zhang_headers)
     made = request(client, world.zhang_headers).json()
     found = certificate(client, world.zhang_headers, made["id"])
     pdf = client.get(found["pdf_url"], headers=world.zhang_headers)
@@ -123,8 +123,8 @@ def test_the_pdf_text_holds_every_field(client, world, runtime, routed) -> None:
 
 
 def test_totals_and_words_are_exact_to_the_fen_with_late_fees(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.wang_headers, "flexible_employment")
-    opened = _pay(client, world.wang_headers, declared["id"]).json()
+    declared = declare(client, world.wang_headers, "flexible_employment")
+    opened = open_payment(client, world.wang_headers, declared["id"]).json()
     assert client.post(f"/sandbox/alipay/trades/{opened['out_trade_no']}/pay").status_code == 200
     made = request(client, world.wang_headers, "flexible_employment", "2025-01", "2025-12").json()
     found = certificate(client, world.wang_headers, made["id"])
@@ -144,11 +144,11 @@ def test_only_the_insured_persons_succeeded_payments_of_the_scheme_and_range(
     client, world, runtime, routed
 ) -> None:  # type: ignore[no-untyped-def]
     # Zhang's own medical fee paid here, then again at a counter: the second is a duplicate to refund.
-    mine = _paid(client, world.zhang_headers)
-    fed = _feed(client, runtime, [_row(declaration_id=mine["declaration_id"], source_id="TC9")])
+    mine = paid_by_alipay(client, world.zhang_headers)
+    fed = feed(client, runtime, [feed_row(declaration_id=mine["declaration_id"], source_id="TC9")])
     assert fed.json()["items"][0]["status"] == "duplicate", fed.text
     # Li's pension: declared, never paid.
-    _declare(client, world.li_headers, "resident_pension")
+    declare(client, world.li_headers, "resident_pension")
     made = request(client, world.zhang_headers).json()
     content = _content(runtime, made["id"])
     records = client.get("/api/v1/payment-records", headers=world.zhang_headers).json()["items"]
@@ -165,7 +165,7 @@ def test_only_the_insured_persons_succeeded_payments_of_the_scheme_and_range(
 
 
 def test_a_payment_made_elsewhere_is_on_the_certificate(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    assert _feed(client, runtime, [_row()]).json()["items"][0]["status"] == "applied"
+    assert feed(client, runtime, [feed_row()]).json()["items"][0]["status"] == "applied"
     made = request(client, world.zhang_headers).json()
     [item] = _content(runtime, made["id"]).items
     assert (item.eticket_no, item.channel, item.amount_fen, item.paid_on) == (
@@ -179,8 +179,10 @@ def test_a_payment_made_elsewhere_is_on_the_certificate(client, world, runtime, 
 def test_a_family_member_without_consent_gets_only_what_the_payer_paid(
     client, world, runtime, routed
 ) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.li_headers, "resident_pension")  # Li's own
-    for_her = _paid(client, world.zhang_headers, payer_id=world.li_family_id)  # Zhang pays Li's medical
+    paid_by_alipay(client, world.li_headers, "resident_pension")  # Li's own
+    for_her = paid_by_alipay(
+        client, world.zhang_headers, payer_id=world.li_family_id
+    )  # Zhang pays Li's medical
     medical = request(client, world.zhang_headers, payer_id=world.li_family_id)
     assert medical.status_code == 201, medical.text
     content = _content(runtime, medical.json()["id"])
@@ -208,7 +210,7 @@ def test_a_family_member_without_consent_gets_only_what_the_payer_paid(
 
 
 def test_failure_then_retry(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
+    paid_by_alipay(client, world.zhang_headers)
     assert client.post("/sandbox/certificates/fail-next", json={"count": 1}).json() == {"count": 1}
     made = request(client, world.zhang_headers).json()
     failed = certificate(client, world.zhang_headers, made["id"])
@@ -240,7 +242,7 @@ def test_failure_then_retry(client, world, runtime, routed) -> None:  # type: ig
 
 
 def test_asking_again_while_generating_answers_that_one(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
+    paid_by_alipay(client, world.zhang_headers)
     with transaction(runtime) as s:
         live = Certificate(
             certificate_no="SBZM202511200000000001",
@@ -265,7 +267,7 @@ def test_asking_again_while_generating_answers_that_one(client, world, runtime, 
 
 
 def test_list_by_application_date(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
+    paid_by_alipay(client, world.zhang_headers)
     first = request(client, world.zhang_headers).json()
     second = request(client, world.zhang_headers, period_from="2026-03").json()
     listed = client.get(
@@ -303,7 +305,7 @@ def test_list_by_application_date(client, world, runtime, routed) -> None:  # ty
 def test_bad_requests_are_4xx_in_chinese_and_write_nothing(
     client, world, runtime, routed, body, message
 ) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
+    paid_by_alipay(client, world.zhang_headers)
     before = _counts(runtime)
     values: dict[str, Any] = {
         "scheme": "resident_medical",

@@ -11,14 +11,15 @@ from shebao.audit.models import AuditEntry
 from shebao.certificates.codes import check_digit
 from shebao.certificates.models import Captcha, Certificate
 from shebao.identity.models import RateCounter
-from tests.certificates.support import _paid, captcha, certificate, request
+from tests.support.certificates import captcha, certificate, request
+from tests.support.payments import paid_by_alipay
 
 SAME = "校验未通过：纳税人识别号、证明校验码或验证码有误，请核对后重新输入"
 TAXPAYER = "110101199003071823"
 
 
 def _ready(client, world) -> dict:  # type: ignore[no-untyped-def, type-arg]
-    _paid(client, world.zhang_headers)
+    paid_by_alipay(client, world.zhang_headers)
     made = request(client, world.zhang_headers).json()
     return certificate(client, world.zhang_headers, made["id"])
 

@@ -22,7 +22,7 @@ from shebao.channels.alipay import AlipayAdapter, AlipayRefused, alipay_adapter,
 from shebao.config import ConfigError, Settings
 from shebao.kit import http
 from shebao.runtime import Runtime
-from tests.payments.conftest import MERCHANT_NOTIFY_URL, MERCHANT_RETURN_URL
+from tests.support.providers import MERCHANT_NOTIFY_URL, MERCHANT_RETURN_URL
 
 APP_ID = keys.DEV_APP_ID
 FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}

@@ -23,7 +23,7 @@ from shebao.channels.unionpay import UnionpayAdapter, fields, keys, signing, uni
 from shebao.config import ConfigError, Settings
 from shebao.kit import http
 from shebao.runtime import Runtime
-from tests.payments.conftest import MERCHANT_NOTIFY_URL, MERCHANT_RETURN_URL
+from tests.support.providers import MERCHANT_NOTIFY_URL, MERCHANT_RETURN_URL
 
 OUT = "SB20261127063000123456"  # created 2026-11-27 06:30:00 UTC → txnTime 20261127143000
 EXPIRES = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)

@@ -26,24 +26,12 @@ from shebao.channels.wechat import WechatAdapter, keys, resource, signing, wecha
 from shebao.config import ConfigError, Settings
 from shebao.kit import http
 from shebao.runtime import Runtime
-from tests.payments.conftest import MERCHANT_NOTIFY_URL, MERCHANT_RETURN_URL
+from tests.support.providers import MERCHANT_NOTIFY_URL, MERCHANT_RETURN_URL, pem_private, pem_public
 
 MCHID, APPID = keys.DEV_MCHID, keys.DEV_APPID
 SERIAL = keys.DEV_PLATFORM_SERIAL
 OUT = "SB20261127143000123456"
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
-
-
-def pem_private(key: rsa.RSAPrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode("ascii")
-
-
-def pem_public(key: rsa.RSAPublicKey) -> str:
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode("ascii")
 
 
 def sdk_as_platform(settings: Settings, key: rsa.RSAPrivateKey | None = None) -> WeChatPay:

@@ -10,7 +10,7 @@ from shebao.declarations.errors import AlreadyDeclared
 from shebao.declarations.models import Declaration
 from shebao.identity.models import Person
 from shebao.settlement.declare import Declarer
-from tests.fixtures.world import payable_ids
+from tests.support.world import payable_ids
 
 
 @pytest.mark.postgres_only

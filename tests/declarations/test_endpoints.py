@@ -11,8 +11,8 @@ from shebao.declarations.models import Declaration
 from shebao.kit.ids import new_id
 from shebao.settlement.declaration import DeadlinePassed, check_can_pay
 from shebao.settlement.settle import do_mark_paid
-from tests.fixtures.world import payable_ids
-from tests.helpers import bearer_for, transaction
+from tests.support.people import bearer_for, transaction
+from tests.support.world import payable_ids
 
 TAX_OFFICE, AGENCY = "11101020001", "SB110102"
 

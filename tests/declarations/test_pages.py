@@ -2,30 +2,12 @@ from __future__ import annotations
 
 import re
 
-from fastapi.testclient import TestClient
-
-from shebao.identity.deps import SESSION_COOKIE
-from shebao.identity.sessions import open_session
-from tests.fixtures.world import World, payable_ids
-from tests.helpers import transaction
-
-
-def _browser_login(client: TestClient, runtime, person) -> str:  # type: ignore[no-untyped-def]
-    """Log a browser in (cookie session) and answer its CSRF token."""
-    from datetime import timedelta
-
-    with transaction(runtime) as s:
-        _, token = open_session(
-            s, person.id, kind="cookie", channel="h5", now=runtime.clock.now(), idle=timedelta(minutes=30)
-        )
-    client.cookies.set(SESSION_COOKIE, token)
-    client.get("/")
-    csrf: str = client.cookies["shebao_csrf"]
-    return csrf
+from tests.support.login import cookie_login
+from tests.support.world import World, payable_ids
 
 
 def test_medical_page_declares_after_confirmation(client, world: World, runtime) -> None:  # type: ignore[no-untyped-def]
-    csrf = _browser_login(client, runtime, world.zhang)
+    csrf = cookie_login(client, runtime, world.zhang)
     page = client.get("/fees/medical")
     assert page.status_code == 200
     for text in [
@@ -58,7 +40,7 @@ def test_medical_page_declares_after_confirmation(client, world: World, runtime)
 
 
 def test_medical_page_for_a_family_member(client, world: World, runtime) -> None:  # type: ignore[no-untyped-def]
-    csrf = _browser_login(client, runtime, world.zhang)
+    csrf = cookie_login(client, runtime, world.zhang)
     page = client.get("/fees/medical", params={"payer_id": world.li_family_id})
     assert "*四（父母）" in page.text and "370101********9973" in page.text and "¥460.00" in page.text
     ids = re.findall(r'name="payable_ids" value="([^"]+)"', page.text)
@@ -94,7 +76,7 @@ def test_declarations_query_for_oneself_shows_only_ones_own(client, world: World
         json={"payable_ids": ids, "payer_id": world.li_family_id},
         headers=world.zhang_headers,
     ).json()["id"]
-    _browser_login(client, runtime, world.zhang)
+    cookie_login(client, runtime, world.zhang)
     page = client.get("/declarations")
     assert page.status_code == 200
     assert _listed(page.text) == {own}  # 本人: oneself only, not what was declared for Li
@@ -105,15 +87,15 @@ def test_declarations_query_for_oneself_shows_only_ones_own(client, world: World
     listed = client.get("/api/v1/declarations", headers=world.zhang_headers).json()["items"]
     assert {d["id"] for d in listed} == {own, for_li}
     # Li's own 本人 holds Zhang's declaration for her; another payer's 全部 holds nothing of theirs.
-    _browser_login(client, runtime, world.li)
+    cookie_login(client, runtime, world.li)
     assert _listed(client.get("/declarations").text) == {for_li}
-    _browser_login(client, runtime, world.wang)
+    cookie_login(client, runtime, world.wang)
     assert _listed(client.get("/declarations", params={"payer_id": "all"}).text) == set()
     assert client.get("/declarations", params={"payer_id": world.li_family_id}).status_code == 404
 
 
 def test_pension_page_takes_a_common_or_other_amount(client, world: World, runtime) -> None:  # type: ignore[no-untyped-def]
-    csrf = _browser_login(client, runtime, world.li)
+    csrf = cookie_login(client, runtime, world.li)
     page = client.get("/fees/pension")
     assert "其他金额" in page.text and 'value="9000"' in page.text
     ids = re.findall(r'name="payable_ids" value="([^"]+)"', page.text)
@@ -161,7 +143,7 @@ def test_pension_page_takes_a_common_or_other_amount(client, world: World, runti
 
 
 def test_flexible_page_lists_items_with_late_fee_apart_and_voids(client, world: World, runtime) -> None:  # type: ignore[no-untyped-def]
-    csrf = _browser_login(client, runtime, world.wang)
+    csrf = cookie_login(client, runtime, world.wang)
     page = client.get("/fees/flexible")
     for text in [
         "基本养老保险基金收入",
@@ -200,7 +182,7 @@ def test_flexible_page_lists_items_with_late_fee_apart_and_voids(client, world: 
 
 
 def test_declarations_page_filters_and_shows_the_detail(client, world: World, runtime) -> None:  # type: ignore[no-untyped-def]
-    csrf = _browser_login(client, runtime, world.zhang)
+    csrf = cookie_login(client, runtime, world.zhang)
     ids = payable_ids(client, world.zhang_headers, "resident_medical")
     declared = (
         client.post(
@@ -245,7 +227,7 @@ def test_declarations_page_filters_and_shows_the_detail(client, world: World, ru
 
 
 def test_pages_refuse_bad_input_without_500(client, world: World, runtime) -> None:  # type: ignore[no-untyped-def]
-    csrf = _browser_login(client, runtime, world.zhang)
+    csrf = cookie_login(client, runtime, world.zhang)
     for data in [{}, {"payable_ids": ["garbage"]}, {"payable_ids": ["00000000-0000-7000-8000-000000000000"]}]:
         answer = client.post(
             "/declare/confirm", data={"csrf_token": csrf, "scheme": "resident_medical", **data}
@@ -261,7 +243,7 @@ def test_pages_refuse_bad_input_without_500(client, world: World, runtime) -> No
 def test_pension_refusals_stay_on_the_form_beside_the_field_keeping_the_choice(
     client, world: World, runtime
 ) -> None:  # type: ignore[no-untyped-def]
-    csrf = _browser_login(client, runtime, world.li)
+    csrf = cookie_login(client, runtime, world.li)
     page = client.get("/fees/pension").text
     ids = re.findall(r'name="payable_ids" value="([^"]+)"', page)
     # The enrolled tier is chosen, with its subsidy (POLICY.md: 1000–1999 → 60) and the bottom total.

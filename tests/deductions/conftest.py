@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 
-from tests.payments.conftest import routed_to
+from tests.support.providers import routed_to
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from shebao.deductions.run import collect_all, run
 from shebao.payables.models import Payable
 from shebao.payments.models import Payment
 from shebao.sandbox.models import SandboxSms
-from tests.agreements.support import ZHANG_CARD, balance, ledger, open_account
-from tests.deductions.support import SETTINGS, agreements, create
-from tests.helpers import bearer_for
-from tests.payments.conftest import move_clock
+from tests.support.agreements import ZHANG_CARD, balance, ledger, open_account
+from tests.support.deductions import SETTINGS, agreements, create
+from tests.support.payments import move_clock
+from tests.support.people import bearer_for
 
 DAY = date(2025, 11, 21)
 

@@ -26,7 +26,7 @@ from shebao.deductions.models import Deduction
 from shebao.payments.models import Payment
 from shebao.runtime import Runtime
 from shebao.sandbox.bank.models import SandboxBankAccount, SandboxBankEntry
-from tests.conftest import TEST_SECRET
+from tests.support.config import TEST_SECRET
 
 SETTINGS = 600
 SHEBAO = Path(sys.executable).parent / "shebao"

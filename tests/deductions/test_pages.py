@@ -7,8 +7,8 @@ import re
 from sqlalchemy import func, select
 
 from shebao.deductions.models import ContributionSetting
-from tests.declarations.test_pages import _browser_login
-from tests.deductions.support import agreements, create
+from tests.support.deductions import agreements, create
+from tests.support.login import cookie_login
 
 
 def _count(runtime) -> int:  # type: ignore[no-untyped-def]
@@ -34,14 +34,14 @@ def _form(csrf: str, agreement_id: str, **overrides: str) -> dict[str, str]:
 
 
 def test_the_menu_links_both_pages(client, runtime, world) -> None:  # type: ignore[no-untyped-def]
-    _browser_login(client, runtime, world.zhang)
+    cookie_login(client, runtime, world.zhang)
     menu = client.get("/fees").text
     assert 'href="/contribution-settings"' in menu and 'href="/contribution-settings/void"' in menu
 
 
 def test_set_for_a_family_member_then_void_with_a_dialog(client, runtime, world, routed) -> None:  # type: ignore[no-untyped-def]
     ids = agreements(client, runtime, world)
-    csrf = _browser_login(client, runtime, world.zhang)
+    csrf = cookie_login(client, runtime, world.zhang)
     empty = client.get("/contribution-settings", params={"payer_id": world.li_family_id})
     assert empty.status_code == 200 and "暂无缴费金额设置" in empty.text and "缴费对象" in empty.text
     form = client.get("/contribution-settings/new", params={"payer_id": world.li_family_id})
@@ -90,7 +90,7 @@ def test_set_for_a_family_member_then_void_with_a_dialog(client, runtime, world,
 
 def test_medical_for_oneself_in_elder_mode(client, runtime, world, routed) -> None:  # type: ignore[no-untyped-def]
     ids = agreements(client, runtime, world)
-    csrf = _browser_login(client, runtime, world.zhang)
+    csrf = cookie_login(client, runtime, world.zhang)
     client.cookies.set("shebao_display", "elder")
     switched = client.post(
         "/contribution-settings/new", data=_form(csrf, ids["zhang"], scheme="resident_medical", step="scheme")
@@ -108,5 +108,5 @@ def test_medical_for_oneself_in_elder_mode(client, runtime, world, routed) -> No
 def test_another_payers_setting_page_is_not_found(client, runtime, world, routed) -> None:  # type: ignore[no-untyped-def]
     ids = agreements(client, runtime, world)
     created = create(client, world.zhang_headers, ids["zhang"], payer_id=world.li_family_id)
-    _browser_login(client, runtime, world.wang)
+    cookie_login(client, runtime, world.wang)
     assert client.get(f"/contribution-settings/{created['id']}/void").status_code == 404

@@ -21,8 +21,8 @@ from shebao.deductions import exchange
 from shebao.deductions.models import Deduction, DeductionBatch, DeductionResult
 from shebao.deductions.run import collect_all, run
 from shebao.payments.models import Payment
-from tests.deductions.support import agreements, create
-from tests.payments.conftest import move_clock
+from tests.support.deductions import agreements, create
+from tests.support.payments import move_clock
 
 SETTLED = datetime.fromisoformat("2025-11-21T10:00:00+08:00")
 

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from shebao.audit.models import AuditEntry
 from shebao.deductions.models import ContributionSetting
-from tests.agreements.support import CHAOYANG_OFFICE, ZHANG_OTHER_CARD, open_account, signed
-from tests.deductions.support import SETTINGS, agreements, create, setting_body
-from tests.helpers import add_family
+from tests.support.agreements import CHAOYANG_OFFICE, ZHANG_OTHER_CARD, open_account, signed
+from tests.support.deductions import SETTINGS, agreements, create, setting_body
+from tests.support.people import add_family
 
 
 def _count(runtime) -> int:  # type: ignore[no-untyped-def]

@@ -1,47 +1,21 @@
 from __future__ import annotations
 
-import hashlib
 import uuid
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from shebao.payments.models import Payment
-from tests.fixtures.world import payable_ids
-from tests.helpers import ZHANG_SAN
-from tests.payments.test_core import _declare, _pay
-
-KEY = "taxcore-test-key-0123456789"
-
-
-def _row(**overrides: str) -> dict[str, str]:
-    row = {
-        "source_id": "TC0001",
-        "channel": "counter",
-        "paid_at": "2025-11-20T10:00:00+08:00",
-        "id_type": "resident_id",
-        "id_number": ZHANG_SAN[1],
-        "scheme": "resident_medical",
-        "levy_item": "城乡居民基本医疗保险费",
-        "period_start": "2026-01",
-        "amount_yuan": "795.00",
-        "eticket_no": "320251120000000001",
-        "declaration_id": "",
-    }
-    row.update(overrides)
-    return row
-
-
-def _feed(client, runtime, rows: list[dict[str, str]], key: str = KEY) -> Any:  # type: ignore[no-untyped-def]
-    runtime.settings.taxcore_key_sha256 = hashlib.sha256(KEY.encode()).hexdigest()
-    return client.post("/api/v1/taxcore/payments", json={"rows": rows}, headers={"X-TaxCore-Key": key})
+from tests.support.elsewhere import feed, feed_row
+from tests.support.payments import declare, open_payment
+from tests.support.people import ZHANG_SAN
+from tests.support.world import payable_ids
 
 
 def test_a_counter_payment_shows_everywhere_and_blocks_paying_twice(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     ids = payable_ids(client, world.zhang_headers, "resident_medical")
-    answer = _feed(client, runtime, [_row()])
+    answer = feed(client, runtime, [feed_row()])
     assert answer.status_code == 200, answer.text
     assert answer.json()["items"] == [{"line": 2, "status": "applied", "reason": "已入账"}]
     assert payable_ids(client, world.zhang_headers, "resident_medical", status="paid") == ids
@@ -60,24 +34,24 @@ def test_a_counter_payment_shows_everywhere_and_blocks_paying_twice(client, worl
     again = client.post("/api/v1/declarations", json={"payable_ids": ids}, headers=world.zhang_headers)
     assert again.status_code == 409 and again.json()["error"]["message"] == "所选缴费数据已缴款，无需再次申报"
     # The same feed again changes nothing.
-    assert _feed(client, runtime, [_row()]).json()["items"][0]["status"] == "unchanged"
+    assert feed(client, runtime, [feed_row()]).json()["items"][0]["status"] == "unchanged"
     with runtime.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Payment)) == 1
 
 
 def test_paid_elsewhere_against_our_declaration(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    answer = _feed(client, runtime, [_row(channel="bank", declaration_id=declared["id"])])
+    declared = declare(client, world.zhang_headers)
+    answer = feed(client, runtime, [feed_row(channel="bank", declaration_id=declared["id"])])
     assert answer.json()["items"][0]["status"] == "applied"
-    refused = _pay(client, world.zhang_headers, declared["id"])
+    refused = open_payment(client, world.zhang_headers, declared["id"])
     assert refused.status_code == 409 and refused.json()["error"]["message"] == "该申报已缴款，无需重复缴费"
 
 
 def test_a_payment_elsewhere_meets_an_open_payment_here(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    opened = _pay(client, world.zhang_headers, declared["id"]).json()
+    declared = declare(client, world.zhang_headers)
+    opened = open_payment(client, world.zhang_headers, declared["id"]).json()
     assert (
-        _feed(client, runtime, [_row(declaration_id=declared["id"])]).json()["items"][0]["status"]
+        feed(client, runtime, [feed_row(declaration_id=declared["id"])]).json()["items"][0]["status"]
         == "applied"
     )
     with runtime.db.session() as s:
@@ -90,10 +64,10 @@ def test_a_payment_elsewhere_meets_an_open_payment_here(client, world, runtime, 
 
 
 def test_paying_elsewhere_what_was_paid_here_is_a_duplicate(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    opened = _pay(client, world.zhang_headers, declared["id"]).json()
+    declared = declare(client, world.zhang_headers)
+    opened = open_payment(client, world.zhang_headers, declared["id"]).json()
     client.post(f"/sandbox/alipay/trades/{opened['out_trade_no']}/pay")
-    answer = _feed(client, runtime, [_row()])
+    answer = feed(client, runtime, [feed_row()])
     assert answer.json()["items"][0] == {
         "line": 2,
         "status": "duplicate",
@@ -103,15 +77,15 @@ def test_paying_elsewhere_what_was_paid_here_is_a_duplicate(client, world, runti
 
 def test_bad_rows_are_rejected_with_reasons_and_write_nothing(client, world, runtime) -> None:  # type: ignore[no-untyped-def]
     rows = [
-        _row(source_id="A", id_number="11010119900307182X"),
-        _row(source_id="B", id_number="110101200001010010"),  # valid, but nobody enrolled
-        _row(source_id="C", period_start="2030-01"),
-        _row(source_id="D", amount_yuan="1.00"),
-        _row(source_id="E", channel="moon"),
-        _row(source_id="F", paid_at="yesterday"),
+        feed_row(source_id="A", id_number="11010119900307182X"),
+        feed_row(source_id="B", id_number="110101200001010010"),  # valid, but nobody enrolled
+        feed_row(source_id="C", period_start="2030-01"),
+        feed_row(source_id="D", amount_yuan="1.00"),
+        feed_row(source_id="E", channel="moon"),
+        feed_row(source_id="F", paid_at="yesterday"),
         {"source_id": "G"},
     ]
-    items = _feed(client, runtime, rows).json()["items"]
+    items = feed(client, runtime, rows).json()["items"]
     assert [(i["line"], i["status"], i["reason"]) for i in items] == [
         (2, "rejected", "身份证号码校验位错误"),
         (3, "rejected", "未找到该缴费人的参保信息"),
@@ -130,9 +104,9 @@ def test_bad_rows_are_rejected_with_reasons_and_write_nothing(client, world, run
 
 
 def test_the_feed_api_needs_its_key(client, world, runtime) -> None:  # type: ignore[no-untyped-def]
-    assert _feed(client, runtime, [_row()], key="wrong").status_code == 401
-    assert client.post("/api/v1/taxcore/payments", json={"rows": [_row()]}).status_code == 401
-    assert _feed(client, runtime, []).status_code == 422
+    assert feed(client, runtime, [feed_row()], key="wrong").status_code == 401
+    assert client.post("/api/v1/taxcore/payments", json={"rows": [feed_row()]}).status_code == 401
+    assert feed(client, runtime, []).status_code == 422
 
 
 def test_import_payments_command(world, runtime, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -1,1 +1,1 @@
-from tests.enrolment.support import cli  # noqa: F401  (fixture)
+from tests.support.enrolment import cli  # noqa: F401  (fixture)

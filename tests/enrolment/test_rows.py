@@ -9,7 +9,7 @@ import pytest
 from shebao.enrolment.rows import RowContext, RowRejected, parse_row
 from shebao.kit.periods import Period
 from shebao.policy.tables import default_policy
-from tests.enrolment.support import WANG_WU, flexible_row, medical_row, pension_row
+from tests.support.enrolment import WANG_WU, flexible_row, medical_row, pension_row
 
 CONTEXT = RowContext(
     today=date(2025, 11, 20),

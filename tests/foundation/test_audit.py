@@ -7,7 +7,7 @@ from sqlalchemy.exc import DatabaseError
 from shebao.audit.models import AuditEntry
 from shebao.audit.service import Actor, entries_for, record
 from shebao.runtime import Runtime
-from tests.helpers import transaction
+from tests.support.people import transaction
 
 
 def _count(runtime: Runtime) -> int:

@@ -11,7 +11,7 @@ from shebao.audit.models import AuditEntry
 from shebao.db import insert_rows
 from shebao.identity.models import Person
 from shebao.runtime import Runtime
-from tests.helpers import transaction
+from tests.support.people import transaction
 
 NOW = datetime(2025, 11, 20, 1, 2, 3, tzinfo=UTC)
 

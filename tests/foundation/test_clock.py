@@ -7,7 +7,7 @@ import pytest
 from shebao.clockstore import DatabaseClockStore
 from shebao.kit.clock import ClockError, ServiceClock, start_of_local_day
 from shebao.runtime import Runtime
-from tests.helpers import transaction
+from tests.support.people import transaction
 
 
 def test_rehearsal_clock_starts_at_the_configured_moment_and_runs(runtime: Runtime, set_now) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.helpers import ZHANG_SAN, bearer_for, make_person, transaction
+from tests.support.people import ZHANG_SAN, bearer_for, make_person, transaction
 
 BODIES = [None, b"not json", b"{}", b'{"x": [1, {"y": null}]}', b"[]", b'{"rows": "x", "payable_ids": 7}']
 

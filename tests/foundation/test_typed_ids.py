@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import ZHANG_SAN, bearer_for, make_person, transaction
+from tests.support.people import ZHANG_SAN, bearer_for, make_person, transaction
 
 ID_FIELDS = {
     "declaration_id": "申报编号",

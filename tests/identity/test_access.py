@@ -21,7 +21,7 @@ from shebao.payments.models import SUCCEEDED as PAYMENT_SUCCEEDED
 from shebao.payments.models import Payment
 from shebao.payments.repository import PaymentRepository
 from shebao.runtime import Runtime
-from tests.helpers import LI_SI, WANG_WU, ZHANG_SAN, make_person, transaction
+from tests.support.people import LI_SI, WANG_WU, ZHANG_SAN, make_person, transaction
 
 ZHAO_LIU = ("赵六", "110101198001010010")
 SUN_QI = ("孙七", "110102197505050026")

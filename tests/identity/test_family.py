@@ -7,7 +7,7 @@ from shebao.audit.models import AuditEntry
 from shebao.errors import NotFound
 from shebao.identity.access import Viewer, insured_for
 from shebao.identity.models import FamilyMember
-from tests.helpers import LI_SI, WANG_WU, ZHANG_SAN, bearer_for, make_person
+from tests.support.people import LI_SI, WANG_WU, ZHANG_SAN, bearer_for, make_person
 
 
 @pytest.fixture

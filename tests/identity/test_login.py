@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from shebao.audit.models import AuditEntry
 from shebao.identity.models import LoginSession, SmsCode
-from tests.helpers import LI_SI, ZHANG_SAN, make_person, transaction
-from tests.identity.flows import face_token, login, sms_code, start_login
+from tests.support.login import face_token, login, sms_code, start_login
+from tests.support.people import LI_SI, ZHANG_SAN, make_person, transaction
 
 PHONE = "13812345678"
 

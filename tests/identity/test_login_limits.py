@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from shebao.identity.models import LoginVerification, SmsCode
 from shebao.identity.ratelimit import LOGIN_FAILURES_PER_ADDRESS, RateLimiter, key_of
-from tests.helpers import LI_SI, WANG_WU, ZHANG_SAN, make_person, transaction
-from tests.identity.flows import face_token, wait
+from tests.support.login import face_token, wait
+from tests.support.people import LI_SI, WANG_WU, ZHANG_SAN, make_person, transaction
 
 PHONE = "13812345678"
 CITIZEN = "198.51.100.10"

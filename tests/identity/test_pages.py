@@ -6,8 +6,8 @@ import pytest
 
 from shebao.identity.deps import SESSION_COOKIE
 from shebao.web.urls import local_path
-from tests.helpers import LI_SI, ZHANG_SAN, make_person, transaction
-from tests.identity.flows import wait
+from tests.support.login import wait
+from tests.support.people import LI_SI, ZHANG_SAN, make_person, transaction
 
 PHONE = "13812345678"
 
@@ -213,7 +213,7 @@ def test_a_login_completes_only_in_the_browser_that_started_it(app, client, runt
 
 
 def test_a_login_started_through_the_api_cannot_be_completed_by_a_page(app, client, runtime) -> None:  # type: ignore[no-untyped-def]
-    from tests.identity.flows import face_token, start_login
+    from tests.support.login import face_token, start_login
 
     make_person(runtime, *ZHANG_SAN)
     verification_id = start_login(client, *ZHANG_SAN, PHONE).json()["verification_id"]

@@ -16,8 +16,8 @@ from shebao.identity.models import (
     SmsCode,
 )
 from shebao.identity.purge import purge
-from tests.helpers import ZHANG_SAN, make_person, transaction
-from tests.identity.flows import login, sms_code
+from tests.support.login import login, sms_code
+from tests.support.people import ZHANG_SAN, make_person, transaction
 
 PHONE = "13812345678"
 TABLES = {

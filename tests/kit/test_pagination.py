@@ -19,7 +19,7 @@ from shebao.kit.pagination import (
     encode_cursor,
     fetch_scalars,
 )
-from tests.helpers import transaction
+from tests.support.people import transaction
 
 PAGED = [
     "/api/v1/declarations",

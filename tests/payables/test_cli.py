@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shebao.runtime import Runtime
-from tests.enrolment.support import CliRunnerCall, do_import, flexible_row, move, periods
+from tests.support.enrolment import CliRunnerCall, do_import, flexible_row, move, periods
 
 
 class TestGenerateCommand:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from shebao.kit.ids import new_id
 from shebao.payables.models import Payable
 from shebao.runtime import Runtime
-from tests.enrolment.support import (
+from tests.support.enrolment import (
     LI_SI,
     WANG_WU,
     ZHANG_SAN,
@@ -20,7 +20,7 @@ from tests.enrolment.support import (
     medical_row,
     pension_row,
 )
-from tests.helpers import add_family, bearer_for, make_person, transaction
+from tests.support.people import add_family, bearer_for, make_person, transaction
 
 URL = "/api/v1/payables"
 

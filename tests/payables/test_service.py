@@ -8,7 +8,7 @@ from shebao.enrolment.models import Enrolment
 from shebao.payables.models import Payable
 from shebao.payables.tasks import generate_due_payables
 from shebao.runtime import Runtime
-from tests.enrolment.support import (
+from tests.support.enrolment import (
     WANG_WU,
     ZHANG_SAN,
     count,

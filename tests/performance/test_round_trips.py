@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import event
 
 from shebao.runtime import Runtime
-from tests.fixtures.world import payable_ids
+from tests.support.world import payable_ids
 
 # (statements, commits) per step, the same on PostgreSQL and SQLite.
 PINNED = {"payables": (4, 2), "declare": (10, 2), "pay": (14, 4), "cashier": (22, 5), "settled": (2, 2)}

@@ -14,8 +14,8 @@ from shebao.payments.registry import adapter_for
 from shebao.reconciliation.models import ReconciliationIssue, StatementRun
 from shebao.reconciliation.service import ReconcileRefused, reconcile
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
-from tests.helpers import transaction
-from tests.payments.test_core import _declare, _pay
+from tests.support.payments import declare, open_payment
+from tests.support.people import transaction
 
 DAY = date(2025, 11, 20)
 
@@ -26,8 +26,8 @@ def _next_day(runtime) -> None:  # type: ignore[no-untyped-def]
 
 
 def _paid_without_notification(client, world) -> dict:  # type: ignore[no-untyped-def, type-arg]
-    declared = _declare(client, world.zhang_headers)
-    body: dict = _pay(client, world.zhang_headers, declared["id"]).json()  # type: ignore[type-arg]
+    declared = declare(client, world.zhang_headers)
+    body: dict = open_payment(client, world.zhang_headers, declared["id"]).json()  # type: ignore[type-arg]
     client.post(f"/sandbox/alipay/trades/{body['out_trade_no']}/pay", json={"notify": False})
     return body
 
@@ -108,8 +108,8 @@ def test_the_same_statement_twice_changes_nothing_and_a_later_one_is_processed(
 
 
 def test_a_success_the_statement_does_not_list_is_reported(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    body = _pay(client, world.zhang_headers, declared["id"]).json()
+    declared = declare(client, world.zhang_headers)
+    body = open_payment(client, world.zhang_headers, declared["id"]).json()
     client.post(f"/sandbox/alipay/trades/{body['out_trade_no']}/pay")
     with transaction(runtime) as s:  # the provider lost it (or it was never theirs)
         trade = s.scalars(

@@ -18,8 +18,8 @@ from shebao.payments.registry import adapter_for
 from shebao.reconciliation.models import ReconciliationIssue, StatementRun
 from shebao.reconciliation.service import ReconcileRefused, reconcile, statement_channels
 from shebao.sandbox.wechat.models import SandboxWechatTrade
-from tests.helpers import transaction
-from tests.payments.test_core_wechat_unionpay import _declare, _pay
+from tests.support.payments import declare, open_payment_by
+from tests.support.people import transaction
 
 DAY = date(2025, 11, 20)
 METHOD = "wechat"
@@ -31,8 +31,8 @@ def _next_day(runtime) -> None:  # type: ignore[no-untyped-def]
 
 
 def _paid(client, world, *, notify: bool) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    opened = _pay(client, world.zhang_headers, declared["id"], METHOD)
+    declared = declare(client, world.zhang_headers)
+    opened = open_payment_by(client, world.zhang_headers, declared["id"], METHOD)
     assert opened.status_code == 201, opened.text
     body: dict[str, Any] = opened.json()
     paid = client.post(f"/sandbox/wechat/trades/{body['out_trade_no']}/pay", json={"notify": notify})

@@ -4,15 +4,8 @@ from typing import Any
 
 import pytest
 
-from tests.declarations.test_pages import _browser_login
-from tests.payments.test_core import _declare, _pay
-
-
-def _paid(client, headers, scheme: str = "resident_medical", payer_id: str | None = None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    declared = _declare(client, headers, scheme, payer_id=payer_id)
-    body: dict[str, Any] = _pay(client, headers, declared["id"]).json()
-    assert client.post(f"/sandbox/alipay/trades/{body['out_trade_no']}/pay").status_code == 200
-    return body
+from tests.support.login import cookie_login
+from tests.support.payments import paid_by_alipay
 
 
 def _records(client, headers, **params: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
@@ -23,7 +16,7 @@ def _records(client, headers, **params: str) -> list[dict[str, Any]]:  # type: i
 
 
 def test_a_paid_fee_is_a_record_with_everything_the_guide_shows(client, world, routed) -> None:  # type: ignore[no-untyped-def]
-    paid = _paid(client, world.zhang_headers)
+    paid = paid_by_alipay(client, world.zhang_headers)
     [record] = _records(client, world.zhang_headers)
     assert {
         k: record[k]
@@ -82,7 +75,7 @@ def test_a_paid_fee_is_a_record_with_everything_the_guide_shows(client, world, r
     ],
 )
 def test_period_filters_at_their_edges(client, world, routed, params, count) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
+    paid_by_alipay(client, world.zhang_headers)
     assert len(_records(client, world.zhang_headers, **params)) == count
 
 
@@ -97,7 +90,7 @@ def test_bad_filters_are_422(client, world) -> None:  # type: ignore[no-untyped-
 
 
 def test_another_payers_records_show_nothing(client, world, routed) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
+    paid_by_alipay(client, world.zhang_headers)
     assert _records(client, world.wang_headers) == []
     answer = client.get(
         "/api/v1/payment-records", params={"payer_id": world.li_family_id}, headers=world.wang_headers
@@ -106,8 +99,10 @@ def test_another_payers_records_show_nothing(client, world, routed) -> None:  # 
 
 
 def test_a_members_records_without_consent_only_show_what_the_payer_paid(client, world, routed) -> None:  # type: ignore[no-untyped-def]
-    own = _paid(client, world.li_headers, "resident_pension")  # Li pays her own pension
-    for_her = _paid(client, world.zhang_headers, payer_id=world.li_family_id)  # Zhang pays Li's medical
+    own = paid_by_alipay(client, world.li_headers, "resident_pension")  # Li pays her own pension
+    for_her = paid_by_alipay(
+        client, world.zhang_headers, payer_id=world.li_family_id
+    )  # Zhang pays Li's medical
     seen = _records(client, world.zhang_headers, payer_id=world.li_family_id)
     assert [r["id"] for r in seen] == [for_her["id"]]
     assert seen[0]["for_other"] is True and seen[0]["insured"]["name"] == "*四"
@@ -124,8 +119,8 @@ def test_a_members_records_without_consent_only_show_what_the_payer_paid(client,
 
 
 def test_records_pages_for_each_scheme(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)
-    _browser_login(client, runtime, world.zhang)
+    paid_by_alipay(client, world.zhang_headers)
+    cookie_login(client, runtime, world.zhang)
     page = client.get("/records/medical").text
     for text in [
         "城乡居民基本医疗保险",
@@ -148,10 +143,10 @@ def test_records_pages_for_each_scheme(client, world, runtime, routed) -> None: 
 
 
 def test_records_query_for_oneself_shows_only_ones_own(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    _paid(client, world.zhang_headers)  # Zhang's own medical
-    _paid(client, world.zhang_headers, payer_id=world.li_family_id)  # and Li's, paid by Zhang
+    paid_by_alipay(client, world.zhang_headers)  # Zhang's own medical
+    paid_by_alipay(client, world.zhang_headers, payer_id=world.li_family_id)  # and Li's, paid by Zhang
     zhang, li = "110101********1823", "370101********9973"  # 缴费对象 on each record
-    _browser_login(client, runtime, world.zhang)
+    cookie_login(client, runtime, world.zhang)
     own = client.get("/records/medical").text
     assert zhang in own and li not in own  # 本人: oneself only
     everyone = client.get("/records/medical", params={"payer_id": "all"}).text
@@ -164,9 +159,9 @@ def test_records_query_for_oneself_shows_only_ones_own(client, world, runtime, r
 
 
 def test_a_refused_query_stays_on_the_form_with_the_message_beside_the_field(client, world, runtime) -> None:  # type: ignore[no-untyped-def]
-    from tests.declarations.test_pages import _browser_login
+    from tests.support.login import cookie_login
 
-    _browser_login(client, runtime, world.zhang)
+    cookie_login(client, runtime, world.zhang)
     answer = client.get("/records/medical", params={"period_from": "2026-02", "period_to": "2026-01"})
     assert answer.status_code == 422
     assert '<h1 class="nav-title">城乡居民医疗缴费记录查询</h1>' in answer.text
@@ -184,10 +179,10 @@ def test_pension_records_of_another_person_typed_in(client, world, runtime) -> N
     """1.6 查询对象「他人」: 姓名, 证件类型, 证件号码 typed in add the person as a family member."""
     import re
 
-    from tests.declarations.test_pages import _browser_login
-    from tests.helpers import WANG_WU
+    from tests.support.login import cookie_login
+    from tests.support.people import WANG_WU
 
-    csrf = _browser_login(client, runtime, world.zhang)
+    csrf = cookie_login(client, runtime, world.zhang)
     page = client.get("/records/pension", params={"payer_id": "other"})
     assert page.status_code == 200 and 'action="/records/pension/other"' in page.text
     assert 'id="o-name"' in page.text and 'id="o-number"' in page.text

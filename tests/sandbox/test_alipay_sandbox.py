@@ -19,7 +19,8 @@ from shebao.channels import ChannelOrder
 from shebao.channels.alipay import AlipayAdapter, alipay_adapter, keys, signing
 from shebao.runtime import Runtime
 from shebao.sandbox.alipay import notifier
-from tests.payments.conftest import MERCHANT_NOTIFY_URL, MERCHANT_RETURN_URL, Merchant, move_clock, routed_to
+from tests.support.payments import move_clock
+from tests.support.providers import MERCHANT_NOTIFY_URL, MERCHANT_RETURN_URL, Merchant, routed_to
 
 OUT = "P20261127000042"
 SANDBOX_APP = "9021000100000001"

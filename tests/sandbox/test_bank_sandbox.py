@@ -13,8 +13,8 @@ from sqlalchemy import text
 from shebao.channels import ChannelDebit, ChannelDeclined, ChannelOrder, ChannelTimeout
 from shebao.channels.bank import AgreementCheck, BankAdapter, bank_adapter, codes, keys, messages
 from shebao.runtime import Runtime
-from tests.agreements.support import ICBC, ICBC_XICHENG_BRANCH, XICHENG_OFFICE, ZHANG_CARD, bank_mode, card
-from tests.payments.conftest import routed_to
+from tests.support.agreements import ICBC, ICBC_XICHENG_BRANCH, XICHENG_OFFICE, ZHANG_CARD, bank_mode, card
+from tests.support.providers import routed_to
 
 AGREEMENT_NO = "TESTAGREEMENT0000000000000000001"
 

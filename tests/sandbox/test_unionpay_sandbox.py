@@ -22,7 +22,8 @@ from shebao.channels import ChannelOrder
 from shebao.channels.unionpay import UnionpayAdapter, fields, keys, signing, unionpay_adapter
 from shebao.runtime import Runtime
 from shebao.sandbox.unionpay import notifier
-from tests.payments.conftest import MERCHANT_RETURN_URL, move_clock, routed_to
+from tests.support.payments import move_clock
+from tests.support.providers import MERCHANT_RETURN_URL, routed_to
 
 NOTIFY_PATH = "/test/merchant/unionpay-notify"
 NOTIFY_URL = f"http://testserver{NOTIFY_PATH}"

@@ -21,8 +21,8 @@ from shebao.channels import ChannelOrder
 from shebao.channels.wechat import WechatAdapter, keys, signing, wechat_adapter
 from shebao.runtime import Runtime
 from shebao.sandbox.wechat import notifier
-from tests.channels.test_wechat import pem_private, pem_public
-from tests.payments.conftest import MERCHANT_RETURN_URL, move_clock, routed_to
+from tests.support.payments import move_clock
+from tests.support.providers import MERCHANT_RETURN_URL, pem_private, pem_public, routed_to
 
 OUT = "SB20261127143000000042"
 NOTIFY_PATH = "/test/merchant/wechat-notify"

@@ -9,9 +9,9 @@ from sqlalchemy import text
 
 from shebao.models import Base
 from shebao.runtime import Runtime
-from tests.adversarial.objects import ZHAO_LIU
-from tests.agreements.support import LI_CARD, ZHANG_CARD, ZHANG_OTHER_CARD
-from tests.helpers import LI_SI, WANG_WU, ZHANG_SAN
+from tests.support.access import ZHAO_LIU
+from tests.support.agreements import LI_CARD, ZHANG_CARD, ZHANG_OTHER_CARD
+from tests.support.people import LI_SI, WANG_WU, ZHANG_SAN
 
 # Everything personal the suites use: names, ID numbers, phone numbers, card numbers.
 PERSONAL = [

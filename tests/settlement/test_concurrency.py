@@ -19,8 +19,8 @@ from shebao.sandbox.alipay.notifier import notification_params
 from shebao.settlement import notify
 from shebao.settlement.declaration import void_declaration
 from shebao.settlement.settle import apply_success
-from tests.helpers import transaction
-from tests.payments.test_core import _declare, _pay
+from tests.support.payments import declare, open_payment
+from tests.support.people import transaction
 
 pytestmark = pytest.mark.postgres_only
 
@@ -65,8 +65,8 @@ def _signed_success(runtime, out_trade_no: str) -> bytes:  # type: ignore[no-unt
 def test_fifty_duplicate_notifications_give_one_payment_and_one_eticket(
     client, world, runtime, routed
 ) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    body = _pay(client, world.zhang_headers, declared["id"]).json()
+    declared = declare(client, world.zhang_headers)
+    body = open_payment(client, world.zhang_headers, declared["id"]).json()
     raw = _signed_success(runtime, body["out_trade_no"])
     headers = {"content-type": "application/x-www-form-urlencoded"}
     answers = _in_parallel(50, lambda: notify.handle(runtime, "alipay", raw, headers))
@@ -80,8 +80,8 @@ def test_fifty_duplicate_notifications_give_one_payment_and_one_eticket(
 
 
 def test_pay_versus_void_has_exactly_one_winner(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    body = _pay(client, world.zhang_headers, declared["id"]).json()
+    declared = declare(client, world.zhang_headers)
+    body = open_payment(client, world.zhang_headers, declared["id"]).json()
     raw = _signed_success(runtime, body["out_trade_no"])
     headers = {"content-type": "application/x-www-form-urlencoded"}
     key = uuid.UUID(declared["id"])
@@ -116,8 +116,8 @@ def test_pay_versus_void_has_exactly_one_winner(client, world, runtime, routed) 
 def test_one_success_delivered_many_times_at_once_is_no_duplicate(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     """Paid at the provider without a notification, then its success delivered 8 times at once by each of
     four clients: the payment succeeds once, the declaration is paid, nothing is flagged for refund."""
-    declared = _declare(client, world.zhang_headers)
-    body = _pay(client, world.zhang_headers, declared["id"]).json()
+    declared = declare(client, world.zhang_headers)
+    body = open_payment(client, world.zhang_headers, declared["id"]).json()
     trade = f"/sandbox/alipay/trades/{body['out_trade_no']}"
     assert client.post(f"{trade}/pay", json={"notify": False}).status_code == 200
     answers = _in_parallel(4, lambda: client.post(f"{trade}/notify", json={"copies": 8}))
@@ -135,8 +135,8 @@ def test_one_success_delivered_many_times_at_once_is_no_duplicate(client, world,
 def test_a_payment_read_before_its_lock_is_settled_from_the_fresh_row(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     """The mechanism behind the duplicates: a payment loaded before another transaction settled it must
     be re-read under the lock, not taken from the session's identity map."""
-    declared = _declare(client, world.zhang_headers)
-    body = _pay(client, world.zhang_headers, declared["id"]).json()
+    declared = declare(client, world.zhang_headers)
+    body = open_payment(client, world.zhang_headers, declared["id"]).json()
     key = uuid.UUID(body["id"])
     with transaction(runtime) as first:
         seen = first.get(Payment, key)
@@ -156,8 +156,8 @@ def test_a_payment_read_before_its_lock_is_settled_from_the_fresh_row(client, wo
 def test_fifty_parallel_payments_of_one_declaration_leave_one_open(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     """No 500 and no client timeout: those deciding while the first is with its provider get a 409; one
     deciding after the provider answered replaces it (API.md: a new payment closes the open ones first)."""
-    declared = _declare(client, world.zhang_headers)
-    answers = _in_parallel(50, lambda: _pay(client, world.zhang_headers, declared["id"]))
+    declared = declare(client, world.zhang_headers)
+    answers = _in_parallel(50, lambda: open_payment(client, world.zhang_headers, declared["id"]))
     codes = sorted(a.status_code for a in answers)
     assert set(codes) <= {201, 409, 503} and codes.count(409) >= 40, codes
     refused = [a.json()["error"]["message"] for a in answers if a.status_code != 201]
@@ -173,9 +173,10 @@ def test_fifty_parallel_payments_of_one_declaration_leave_one_open(client, world
 def test_fifty_requests_with_one_idempotency_key_get_the_first_payment(
     client, world, runtime, routed
 ) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     answers = _in_parallel(
-        50, lambda: _pay(client, world.zhang_headers, declared["id"], **{"Idempotency-Key": "same-key"})
+        50,
+        lambda: open_payment(client, world.zhang_headers, declared["id"], **{"Idempotency-Key": "same-key"}),
     )
     assert [a.status_code for a in answers] == [201] * 50, [a.text for a in answers if a.status_code != 201]
     assert len({a.json()["id"] for a in answers}) == 1

@@ -19,8 +19,8 @@ from shebao.config import get_settings
 from shebao.enrolment.rows import COLUMNS
 from shebao.payables.models import Payable
 from shebao.runtime import Runtime
-from tests.conftest import TEST_SECRET
-from tests.helpers import transaction
+from tests.support.config import TEST_SECRET
+from tests.support.people import transaction
 
 # Valid resident ID numbers (GB 11643 check characters).
 ZHANG_SAN = ("张三", "110101199003071823")  # born 1990: working age

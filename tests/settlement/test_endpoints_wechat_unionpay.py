@@ -21,9 +21,8 @@ from shebao.sandbox.unionpay.models import SandboxUnionpayTrade
 from shebao.sandbox.wechat import notifier as wechat_notifier
 from shebao.sandbox.wechat.models import SandboxWechatTrade
 from shebao.settlement.query import settle_due
-from tests.fixtures.world import payable_ids
-from tests.helpers import transaction
-from tests.payments.conftest import move_clock
+from tests.support.payments import declare, move_clock, open_payment_by
+from tests.support.people import transaction
 
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
 METHODS = ["wechat", "unionpay"]
@@ -36,24 +35,6 @@ REFUSALS = {
 PAID = {"wechat": "SUCCESS", "unionpay": "paid"}
 MODELS: dict[str, Any] = {"wechat": SandboxWechatTrade, "unionpay": SandboxUnionpayTrade}
 SWEEPS = {"wechat": wechat_notifier.deliver_due, "unionpay": unionpay_notifier.deliver_due}
-
-
-def _declare(client, headers, payer_id: str | None = None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    body: dict[str, Any] = {
-        "payable_ids": payable_ids(client, headers, "resident_medical", payer_id=payer_id)
-    }
-    if payer_id:
-        body["payer_id"] = payer_id
-    answer = client.post("/api/v1/declarations", json=body, headers=headers)
-    assert answer.status_code == 201, answer.text
-    declared: dict[str, Any] = answer.json()
-    return declared
-
-
-def _pay(client, headers, declaration_id: str, method: str, **body: Any):  # type: ignore[no-untyped-def]
-    return client.post(
-        "/api/v1/payments", json={"declaration_id": declaration_id, "method": method, **body}, headers=headers
-    )
 
 
 def _payment(runtime, payment_id: str) -> Payment:  # type: ignore[no-untyped-def]
@@ -85,8 +66,8 @@ def _offered(runtime, *codes: str) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_pay_by_wechat_h5_through_the_sandbox(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    opened = _pay(client, world.zhang_headers, declared["id"], "wechat")
+    declared = declare(client, world.zhang_headers)
+    opened = open_payment_by(client, world.zhang_headers, declared["id"], "wechat")
     assert opened.status_code == 201, opened.text
     body = opened.json()
     assert (body["status"], body["method"], body["channel"], body["amount_fen"]) == (
@@ -129,14 +110,14 @@ def test_pay_by_wechat_h5_through_the_sandbox(client, world, runtime, routed) ->
 
 
 def test_pay_from_the_wechat_mini_program_with_jsapi(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     headers = {**world.zhang_headers, "X-Shebao-Channel": "wechat_mp"}
     methods = client.get("/api/v1/payment-methods", headers=headers).json()["items"]
     assert [m["code"] for m in methods] == _offered(runtime, "wechat", "agreement")
     assert methods[0] == {"code": "wechat", "name": "微信支付"}
-    missing = _pay(client, headers, declared["id"], "wechat")  # JSAPI needs the payer's openid
+    missing = open_payment_by(client, headers, declared["id"], "wechat")  # JSAPI needs the payer's openid
     assert (missing.status_code, missing.json()["error"]["code"]) == (422, "platform_user_missing")
-    opened = _pay(client, headers, declared["id"], "wechat", platform_user_id=OPENID)
+    opened = open_payment_by(client, headers, declared["id"], "wechat", platform_user_id=OPENID)
     assert opened.status_code == 201, opened.text
     body = opened.json()
     assert (body["channel"], body["pay"]["kind"], body["pay"]["url"]) == ("wechat_mp", "mini_program", None)
@@ -153,8 +134,8 @@ def test_pay_from_the_wechat_mini_program_with_jsapi(client, world, runtime, rou
 
 
 def test_pay_by_unionpay_through_the_sandbox(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    opened = _pay(client, world.zhang_headers, declared["id"], "unionpay")
+    declared = declare(client, world.zhang_headers)
+    opened = open_payment_by(client, world.zhang_headers, declared["id"], "unionpay")
     assert opened.status_code == 201, opened.text
     body = opened.json()
     assert (body["status"], body["method"], body["amount_fen"], body["pay"]["kind"]) == (
@@ -191,9 +172,9 @@ def test_the_channels_offer_their_methods(client, world, runtime) -> None:  # ty
 
 
 def test_wechat_from_the_baidu_mini_program_is_an_h5_payment(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     headers = {**world.zhang_headers, "X-Shebao-Channel": "baidu_mp"}
-    body = _pay(client, headers, declared["id"], "wechat").json()
+    body = open_payment_by(client, headers, declared["id"], "wechat").json()
     assert (body["channel"], body["pay"]["kind"]) == ("baidu_mp", "redirect")
     assert client.get(f"/sandbox/wechat/trades/{body['out_trade_no']}").json()["trade_type"] == "MWEB"
 
@@ -203,8 +184,8 @@ def test_wechat_from_the_baidu_mini_program_is_an_h5_payment(client, world, runt
 
 @pytest.mark.parametrize("method", METHODS)
 def test_duplicate_notifications_pay_once(client, world, runtime, routed, method: str) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    body = _pay(client, world.zhang_headers, declared["id"], method).json()
+    declared = declare(client, world.zhang_headers)
+    body = open_payment_by(client, world.zhang_headers, declared["id"], method).json()
     client.post(f"/sandbox/{method}/trades/{body['out_trade_no']}/pay")
     eticket = _payment(runtime, body["id"]).eticket_no
     sent = client.post(f"/sandbox/{method}/trades/{body['out_trade_no']}/notify", json={"copies": 5})
@@ -220,8 +201,8 @@ def test_duplicate_notifications_pay_once(client, world, runtime, routed, method
 def test_a_lost_notification_is_settled_by_the_query_job_and_a_late_one_changes_nothing(
     client, world, runtime, routed, method: str
 ) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    body = _pay(client, world.zhang_headers, declared["id"], method).json()
+    declared = declare(client, world.zhang_headers)
+    body = open_payment_by(client, world.zhang_headers, declared["id"], method).json()
     lost = client.post(f"/sandbox/{method}/trades/{body['out_trade_no']}/pay", json={"notify": False})
     assert lost.json()["notify_state"] == "lost"
     assert _payment(runtime, body["id"]).status == "pending"
@@ -247,9 +228,9 @@ def test_a_lost_notification_is_settled_by_the_query_job_and_a_late_one_changes_
 def test_out_of_order_notifications_of_two_payments_pay_the_declaration_once(
     client, world, runtime, routed, method: str
 ) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    first = _pay(client, world.zhang_headers, declared["id"], method).json()
-    second = _pay(client, world.zhang_headers, declared["id"], method).json()
+    declared = declare(client, world.zhang_headers)
+    first = open_payment_by(client, world.zhang_headers, declared["id"], method).json()
+    second = open_payment_by(client, world.zhang_headers, declared["id"], method).json()
     assert _payment(runtime, first["id"]).status == "closed"
     # The payer had paid the first one in another tab just as it closed; its notification comes late.
     client.post(
@@ -277,8 +258,8 @@ def test_out_of_order_notifications_of_two_payments_pay_the_declaration_once(
 
 @pytest.mark.parametrize("method", METHODS)
 def test_a_notification_with_another_amount_is_refused(client, world, runtime, routed, method: str) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    body = _pay(client, world.zhang_headers, declared["id"], method).json()
+    declared = declare(client, world.zhang_headers)
+    body = open_payment_by(client, world.zhang_headers, declared["id"], method).json()
     model = MODELS[method]
     column = model.out_trade_no if method == "wechat" else model.order_id
     with transaction(runtime) as s:  # the provider's record says another amount (tampering upstream)
@@ -296,8 +277,8 @@ def test_a_notification_with_another_amount_is_refused(client, world, runtime, r
 def test_garbage_and_forged_callbacks_get_a_4xx_and_change_nothing(
     client, world, runtime, routed, method: str
 ) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    body = _pay(client, world.zhang_headers, declared["id"], method).json()
+    declared = declare(client, world.zhang_headers)
+    body = open_payment_by(client, world.zhang_headers, declared["id"], method).json()
     no = body["out_trade_no"]
     forged = {
         "wechat": (
@@ -331,8 +312,8 @@ def test_garbage_and_forged_callbacks_get_a_4xx_and_change_nothing(
 
 @pytest.mark.parametrize("method", METHODS)
 def test_an_unpaid_payment_expires_and_is_closed(client, world, runtime, routed, method: str) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    body = _pay(client, world.zhang_headers, declared["id"], method).json()
+    declared = declare(client, world.zhang_headers)
+    body = open_payment_by(client, world.zhang_headers, declared["id"], method).json()
     move_clock(runtime, timedelta(minutes=31))
     settle_due(runtime)
     assert _payment(runtime, body["id"]).status == "closed"
@@ -348,8 +329,8 @@ def test_an_unpaid_payment_expires_and_is_closed(client, world, runtime, routed,
 def test_giving_up_at_the_cashier_closes_the_payment_by_query(
     client, world, runtime, routed, method: str
 ) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    body = _pay(client, world.zhang_headers, declared["id"], method).json()
+    declared = declare(client, world.zhang_headers)
+    body = open_payment_by(client, world.zhang_headers, declared["id"], method).json()
     assert client.post(f"/sandbox/{method}/trades/{body['out_trade_no']}/cancel").status_code == 200
     move_clock(runtime, timedelta(seconds=16))
     assert settle_due(runtime) == 1
@@ -357,8 +338,8 @@ def test_giving_up_at_the_cashier_closes_the_payment_by_query(
 
 
 def test_paying_a_family_members_fee_by_unionpay(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers, payer_id=world.li_family_id)
-    body = _pay(client, world.zhang_headers, declared["id"], "unionpay").json()
+    declared = declare(client, world.zhang_headers, payer_id=world.li_family_id)
+    body = open_payment_by(client, world.zhang_headers, declared["id"], "unionpay").json()
     assert (body["for_other"], body["amount_fen"]) == (True, 46000)
     client.post(f"/sandbox/unionpay/trades/{body['out_trade_no']}/pay")
     found = _payment(runtime, body["id"])
@@ -366,10 +347,10 @@ def test_paying_a_family_members_fee_by_unionpay(client, world, runtime, routed)
 
 
 def test_the_choose_page_lists_wechat_and_unionpay_on_h5(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    from tests.declarations.test_pages import _browser_login
+    from tests.support.login import cookie_login
 
-    csrf = _browser_login(client, runtime, world.zhang)
-    declared = _declare(client, world.zhang_headers)
+    csrf = cookie_login(client, runtime, world.zhang)
+    declared = declare(client, world.zhang_headers)
     page = client.get(f"/pay/{declared['id']}").text
     assert '<input type="radio" name="method" value="wechat" ><span>微信支付</span>' in page
     assert '<input type="radio" name="method" value="unionpay" ><span>银联支付</span>' in page

@@ -20,7 +20,7 @@ from shebao.payments.models import Payment
 from shebao.sandbox.bank.models import SandboxBankEntry
 from shebao.settlement.open import PaymentOpener, PaymentRequest
 from shebao.settlement.query import settle_due, settle_one
-from tests.agreements.support import (
+from tests.support.agreements import (
     CHAOYANG_OFFICE,
     LI_CARD,
     ZHANG_CARD,
@@ -31,9 +31,8 @@ from tests.agreements.support import (
     open_account,
     signed,
 )
-from tests.helpers import bearer_for
-from tests.payments.conftest import move_clock
-from tests.payments.test_core import _declare
+from tests.support.payments import declare, move_clock
+from tests.support.people import bearer_for
 
 MEDICAL_FEN = 79500  # 张三, working age, 2026
 
@@ -80,7 +79,7 @@ def _declaration(runtime, declaration_id: str) -> Declaration:  # type: ignore[n
 
 def test_pay_by_agreement(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     agreement_id = _effective_agreement(client, world, runtime)
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     answer = _pay(client, world.zhang_headers, declared["id"], agreement_id)
     assert answer.status_code == 201, answer.text
     body = answer.json()
@@ -144,7 +143,7 @@ def test_agreement_payment_is_offered_on_every_channel(client, world, routed) ->
 def test_an_agreement_not_yet_effective_cannot_pay(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     open_account(client, ZHANG_CARD, "张三")
     agreement = signed(client, world.zhang_headers)
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     answer = _pay(client, world.zhang_headers, declared["id"], agreement["id"])
     assert answer.status_code == 409
     assert answer.json()["error"] == {
@@ -157,7 +156,7 @@ def test_an_agreement_not_yet_effective_cannot_pay(client, world, runtime, route
 
 def test_pay_after_revoke_is_refused(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     agreement_id = _effective_agreement(client, world, runtime)
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     assert (
         client.post(f"/api/v1/agreements/{agreement_id}/revoke", headers=world.zhang_headers).status_code
         == 200
@@ -169,7 +168,7 @@ def test_pay_after_revoke_is_refused(client, world, runtime, routed) -> None:  #
 
 def test_the_tax_office_must_be_the_declarations(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     agreement_id = _effective_agreement(client, world, runtime, tax_office_code=CHAOYANG_OFFICE)
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     answer = _pay(client, world.zhang_headers, declared["id"], agreement_id)
     assert answer.status_code == 409
     assert answer.json()["error"]["message"] == "协议的税务机关与申报的主管税务机关不一致"
@@ -177,9 +176,9 @@ def test_the_tax_office_must_be_the_declarations(client, world, runtime, routed)
 
 def test_the_agreement_must_be_the_payers_own_and_named(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     agreement_id = _effective_agreement(client, world, runtime)
-    li_declared = _declare(client, world.li_headers)
+    li_declared = declare(client, world.li_headers)
     assert _pay(client, world.li_headers, li_declared["id"], agreement_id).status_code == 404
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     missing = _pay(client, world.zhang_headers, declared["id"], None)
     assert missing.status_code == 422 and missing.json()["error"]["code"] == "agreement_choice"
     alipay_with_one = client.post(
@@ -193,7 +192,7 @@ def test_the_agreement_must_be_the_payers_own_and_named(client, world, runtime, 
 
 def test_paying_a_family_members_declaration_by_ones_own_agreement(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     agreement_id = _effective_agreement(client, world, runtime)
-    declared = _declare(client, world.zhang_headers, payer_id=world.li_family_id)
+    declared = declare(client, world.zhang_headers, payer_id=world.li_family_id)
     body = _pay(client, world.zhang_headers, declared["id"], agreement_id).json()
     assert (body["status"], body["for_other"], body["amount_fen"]) == ("succeeded", True, 46000)
     found = _payment(runtime, body["id"])
@@ -203,7 +202,7 @@ def test_paying_a_family_members_declaration_by_ones_own_agreement(client, world
     # The member's own agreement is the member's: the payer cannot deduct by it.
     open_account(client, LI_CARD, "李四")
     li_agreement = signed(client, world.li_headers, account_no=LI_CARD, holder="李四")
-    other = _declare(client, world.zhang_headers, scheme="resident_pension", payer_id=world.li_family_id)
+    other = declare(client, world.zhang_headers, scheme="resident_pension", payer_id=world.li_family_id)
     assert _pay(client, world.zhang_headers, other["id"], li_agreement["id"]).status_code == 404
 
 
@@ -211,7 +210,7 @@ def test_insufficient_balance_fails_with_the_banks_reason_then_a_new_payment_wor
     client, world, runtime, routed
 ) -> None:  # type: ignore[no-untyped-def]
     agreement_id = _effective_agreement(client, world, runtime, balance_fen=50000)
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     answer = _pay(client, world.zhang_headers, declared["id"], agreement_id)
     assert answer.status_code == 201
     body = answer.json()
@@ -243,7 +242,7 @@ def test_insufficient_balance_fails_with_the_banks_reason_then_a_new_payment_wor
 
 def test_bank_refusals_become_clear_messages(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     agreement_id = _effective_agreement(client, world, runtime)
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     with runtime.db.session() as s:
         agreement_no = s.scalars(select(AgreementDeduction.msg_id)).first()
     del agreement_no
@@ -269,7 +268,7 @@ def test_bank_refusals_become_clear_messages(client, world, runtime, routed) -> 
 
 def test_non_working_hours(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     agreement_id = _effective_agreement(client, world, runtime)
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     bank_mode(client, "closed")
     body = _pay(client, world.zhang_headers, declared["id"], agreement_id).json()
     assert (body["status"], body["failure_reason"]) == ("failed", "银行系统维护中，请稍后再试")
@@ -282,7 +281,7 @@ def test_a_timeout_is_unknown_until_the_query_settles_it_and_never_deducts_twice
     client, world, runtime, routed
 ) -> None:  # type: ignore[no-untyped-def]
     agreement_id = _effective_agreement(client, world, runtime)
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     bank_mode(client, "timeout")  # the bank deducts; its answer is lost
     body = _pay(client, world.zhang_headers, declared["id"], agreement_id).json()
     assert (body["status"], body["status_label"]) == ("unknown", "缴费结果确认中")
@@ -304,7 +303,7 @@ def test_a_timeout_is_unknown_until_the_query_settles_it_and_never_deducts_twice
 
 def test_a_lost_request_is_closed_by_the_query_then_paid_once(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     agreement_id = _effective_agreement(client, world, runtime)
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     bank_mode(client, "lost")  # the message never reaches the bank
     body = _pay(client, world.zhang_headers, declared["id"], agreement_id).json()
     assert body["status"] == "unknown"
@@ -319,7 +318,7 @@ def test_a_lost_request_is_closed_by_the_query_then_paid_once(client, world, run
 
 def test_a_deduction_sent_before_revoking_still_settles(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     agreement_id = _effective_agreement(client, world, runtime)
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     bank_mode(client, "timeout")
     body = _pay(client, world.zhang_headers, declared["id"], agreement_id).json()
     bank_mode(client, "normal")
@@ -335,7 +334,7 @@ def test_a_deduction_sent_before_revoking_still_settles(client, world, runtime, 
 
 def test_an_open_alipay_payment_is_closed_before_the_deduction(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     agreement_id = _effective_agreement(client, world, runtime)
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     first = client.post(
         "/api/v1/payments",
         json={"declaration_id": declared["id"], "method": "alipay"},
@@ -349,7 +348,7 @@ def test_an_open_alipay_payment_is_closed_before_the_deduction(client, world, ru
 
 def test_idempotency_key_answers_the_first_deduction(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     agreement_id = _effective_agreement(client, world, runtime)
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     first = _pay(client, world.zhang_headers, declared["id"], agreement_id, **{"Idempotency-Key": "a-1"})
     again = _pay(client, world.zhang_headers, declared["id"], agreement_id, **{"Idempotency-Key": "a-1"})
     assert first.status_code == again.status_code == 201 and again.json()["id"] == first.json()["id"]
@@ -359,7 +358,7 @@ def test_idempotency_key_answers_the_first_deduction(client, world, runtime, rou
 @pytest.mark.postgres_only
 def test_twenty_concurrent_agreement_payments_deduct_once(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     agreement_id = _effective_agreement(client, world, runtime)
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     with runtime.db.session() as s:
         payer = s.get(Person, world.zhang.id)
     request = PaymentRequest(

@@ -22,9 +22,9 @@ from shebao.identity.documents import check_character
 from shebao.identity.sessions import open_session
 from shebao.payables.models import Payable
 from shebao.runtime import Runtime
-from tests.agreements.support import ZHANG_CARD, next_day, open_account, signed
-from tests.fixtures.world import World, payable_ids
-from tests.helpers import add_family, bearer_for, make_person, transaction
+from tests.support.agreements import ZHANG_CARD, next_day, open_account, signed
+from tests.support.people import add_family, bearer_for, make_person, transaction
+from tests.support.world import World, payable_ids
 
 ZHAO_LIU = ("赵六", "11010219850612" + "031")
 ZHAO_LIU = (ZHAO_LIU[0], ZHAO_LIU[1] + check_character(ZHAO_LIU[1]))

@@ -36,7 +36,7 @@ from shebao.sandbox.wechat import notifier as wechat_notifier
 from shebao.sandbox.wechat.models import SandboxWechatTrade
 from shebao.settlement.open import PaymentOpener, PaymentRequest
 from shebao.settlement.query import settle_due
-from tests.helpers import transaction
+from tests.support.people import transaction
 
 FINAL = (SUCCEEDED, CLOSED, FAILED)
 PAID_AT_PROVIDER = {"alipay": "TRADE_SUCCESS", "wechat": "SUCCESS"}

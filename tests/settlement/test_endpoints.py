@@ -5,62 +5,25 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 
 from shebao.audit.models import AuditEntry
 from shebao.channels.base import ChannelTimeout
-from shebao.declarations.models import Declaration
 from shebao.payables.models import Payable
 from shebao.payments.eticket import FORMAT
 from shebao.payments.models import ChannelEvent, Payment
 from shebao.payments.registry import adapter_for
 from shebao.settlement.query import settle_due
 from shebao.settlement.settle import apply_end
-from tests.fixtures.world import payable_ids
-from tests.helpers import transaction
-from tests.payments.conftest import move_clock
-
-
-def _declare(
-    client, headers, scheme: str = "resident_medical", payer_id: str | None = None
-) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    ids = payable_ids(client, headers, scheme, payer_id=payer_id)
-    body: dict[str, Any] = {"payable_ids": ids}
-    if payer_id:
-        body["payer_id"] = payer_id
-    answer = client.post("/api/v1/declarations", json=body, headers=headers)
-    assert answer.status_code == 201, answer.text
-    declared: dict[str, Any] = answer.json()
-    return declared
-
-
-def _pay(client, headers, declaration_id: str, **extra: Any):  # type: ignore[no-untyped-def]
-    return client.post(
-        "/api/v1/payments",
-        json={"declaration_id": declaration_id, "method": "alipay"},
-        headers={**headers, **extra},
-    )
-
-
-def _payment(runtime, payment_id: str) -> Payment:  # type: ignore[no-untyped-def]
-    with runtime.db.session() as s:
-        found = s.get(Payment, uuid.UUID(payment_id))
-        assert found is not None
-        return found
-
-
-def _declaration(runtime, declaration_id: str) -> Declaration:  # type: ignore[no-untyped-def]
-    with runtime.db.session() as s:
-        found = s.get(Declaration, uuid.UUID(declaration_id))
-        assert found is not None
-        return found
+from tests.support.payments import declare, load_declaration, load_payment, move_clock, open_payment
+from tests.support.people import transaction
+from tests.support.world import payable_ids
 
 
 def test_pay_by_alipay_through_the_sandbox(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    opened = _pay(client, world.zhang_headers, declared["id"])
+    declared = declare(client, world.zhang_headers)
+    opened = open_payment(client, world.zhang_headers, declared["id"])
     assert opened.status_code == 201, opened.text
     body = opened.json()
     assert (body["status"], body["method"], body["channel"], body["amount_fen"]) == (
@@ -93,12 +56,12 @@ def test_pay_by_alipay_through_the_sandbox(client, world, runtime, routed) -> No
         "declaration.paid",
         "payment.succeeded",
     ]
-    again = _pay(client, world.zhang_headers, declared["id"])
+    again = open_payment(client, world.zhang_headers, declared["id"])
     assert again.status_code == 409 and again.json()["error"]["message"] == "该申报已缴款，无需重复缴费"
 
 
 def test_pay_from_the_alipay_mini_program(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     headers = {**world.zhang_headers, "X-Shebao-Channel": "alipay_mp"}
     methods = client.get("/api/v1/payment-methods", headers=headers).json()["items"]
     assert [m["code"] for m in methods] == ["agreement", "alipay"]
@@ -118,89 +81,89 @@ def test_pay_from_the_alipay_mini_program(client, world, runtime, routed) -> Non
 
 
 def test_repeated_notifications_pay_once(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    body = _pay(client, world.zhang_headers, declared["id"]).json()
+    declared = declare(client, world.zhang_headers)
+    body = open_payment(client, world.zhang_headers, declared["id"]).json()
     client.post(f"/sandbox/alipay/trades/{body['out_trade_no']}/pay")
-    eticket = _payment(runtime, body["id"]).eticket_no
+    eticket = load_payment(runtime, body["id"]).eticket_no
     sent = client.post(f"/sandbox/alipay/trades/{body['out_trade_no']}/notify", json={"copies": 3})
     assert sent.status_code == 200
-    assert _payment(runtime, body["id"]).eticket_no == eticket
+    assert load_payment(runtime, body["id"]).eticket_no == eticket
     with runtime.db.session() as s:
         assert s.scalar(select(func.count()).select_from(ChannelEvent)) == 1
         assert s.scalar(select(func.count()).where(AuditEntry.action == "payment.succeeded")) == 1
 
 
 def test_a_lost_notification_is_settled_by_the_query_job(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    body = _pay(client, world.zhang_headers, declared["id"]).json()
+    declared = declare(client, world.zhang_headers)
+    body = open_payment(client, world.zhang_headers, declared["id"]).json()
     assert (
         client.post(f"/sandbox/alipay/trades/{body['out_trade_no']}/pay", json={"notify": False}).status_code
         == 200
     )
-    assert _payment(runtime, body["id"]).status == "pending"
+    assert load_payment(runtime, body["id"]).status == "pending"
     assert settle_due(runtime) == 0  # the first query is not due yet
     move_clock(runtime, timedelta(seconds=16))
     assert settle_due(runtime) == 1
-    assert _payment(runtime, body["id"]).status == "succeeded"
-    assert _declaration(runtime, declared["id"]).payment_status == "paid"
+    assert load_payment(runtime, body["id"]).status == "succeeded"
+    assert load_declaration(runtime, declared["id"]).payment_status == "paid"
 
 
 def test_an_unknown_payment_blocks_a_second_one_until_settled(
     client, world, runtime, routed, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     adapter = adapter_for("alipay", runtime)
 
     def timeout(order):  # type: ignore[no-untyped-def]
         raise ChannelTimeout("no answer")
 
     monkeypatch.setattr(adapter, "create", timeout)
-    first = _pay(client, world.zhang_headers, declared["id"])
+    first = open_payment(client, world.zhang_headers, declared["id"])
     assert first.status_code == 201 and first.json()["status"] == "unknown"
     monkeypatch.undo()
-    second = _pay(client, world.zhang_headers, declared["id"])
+    second = open_payment(client, world.zhang_headers, declared["id"])
     assert second.status_code == 409
     assert second.json()["error"]["message"] == "缴费结果确认中，请稍后再试"
     void = client.post(f"/api/v1/declarations/{declared['id']}/void", headers=world.zhang_headers)
     assert void.status_code == 409 and void.json()["error"]["message"] == "缴费结果确认中，暂不能作废"
     # The provider never saw the trade: the query job settles it as closed, then paying works.
     settle_due(runtime)
-    assert _payment(runtime, first.json()["id"]).status == "closed"
-    assert _pay(client, world.zhang_headers, declared["id"]).status_code == 201
+    assert load_payment(runtime, first.json()["id"]).status == "closed"
+    assert open_payment(client, world.zhang_headers, declared["id"]).status_code == 201
 
 
 def test_a_new_payment_closes_the_open_one_first(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    first = _pay(client, world.zhang_headers, declared["id"]).json()
-    second = _pay(client, world.zhang_headers, declared["id"]).json()
-    assert _payment(runtime, first["id"]).status == "closed"
+    declared = declare(client, world.zhang_headers)
+    first = open_payment(client, world.zhang_headers, declared["id"]).json()
+    second = open_payment(client, world.zhang_headers, declared["id"]).json()
+    assert load_payment(runtime, first["id"]).status == "closed"
     assert client.get(f"/sandbox/alipay/trades/{first['out_trade_no']}").json()["status"] == "TRADE_CLOSED"
     assert second["status"] == "pending" and second["out_trade_no"] != first["out_trade_no"]
 
 
 def test_a_late_success_after_close_pays_an_unpaid_declaration(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    body = _pay(client, world.zhang_headers, declared["id"]).json()
+    declared = declare(client, world.zhang_headers)
+    body = open_payment(client, world.zhang_headers, declared["id"]).json()
     client.post(f"/sandbox/alipay/trades/{body['out_trade_no']}/pay", json={"notify": False})
     with transaction(runtime) as s:  # closed here (say, expired) while the provider's success was in flight
         apply_end(s, s.get(Payment, uuid.UUID(body["id"])), "closed", now=runtime.clock.now())
     client.post(f"/sandbox/alipay/trades/{body['out_trade_no']}/notify", json={"copies": 1})
-    found = _payment(runtime, body["id"])
+    found = load_payment(runtime, body["id"])
     assert (found.status, found.duplicate) == ("succeeded", False)
-    assert _declaration(runtime, declared["id"]).payment_status == "paid"
+    assert load_declaration(runtime, declared["id"]).payment_status == "paid"
 
 
 def test_a_late_success_on_a_paid_declaration_is_a_duplicate_to_refund(
     client, world, runtime, routed
 ) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    first = _pay(client, world.zhang_headers, declared["id"]).json()
+    declared = declare(client, world.zhang_headers)
+    first = open_payment(client, world.zhang_headers, declared["id"]).json()
     client.post(f"/sandbox/alipay/trades/{first['out_trade_no']}/pay", json={"notify": False})
     with transaction(runtime) as s:
         apply_end(s, s.get(Payment, uuid.UUID(first["id"])), "closed", now=runtime.clock.now())
-    second = _pay(client, world.zhang_headers, declared["id"]).json()
+    second = open_payment(client, world.zhang_headers, declared["id"]).json()
     client.post(f"/sandbox/alipay/trades/{second['out_trade_no']}/pay")
-    assert _payment(runtime, second["id"]).status == "succeeded"
+    assert load_payment(runtime, second["id"]).status == "succeeded"
     client.post(f"/sandbox/alipay/trades/{first['out_trade_no']}/notify", json={"copies": 1})
     late = client.get(f"/api/v1/payments/{first['id']}", headers=world.zhang_headers).json()
     assert (late["status"], late["duplicate"], late["refund_status"], late["eticket_no"]) == (
@@ -215,18 +178,18 @@ def test_a_late_success_on_a_paid_declaration_is_a_duplicate_to_refund(
 
 
 def test_an_unpaid_payment_expires_and_is_closed_at_the_provider(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    body = _pay(client, world.zhang_headers, declared["id"]).json()
+    declared = declare(client, world.zhang_headers)
+    body = open_payment(client, world.zhang_headers, declared["id"]).json()
     move_clock(runtime, timedelta(minutes=31))
     settle_due(runtime)
-    assert _payment(runtime, body["id"]).status == "closed"
+    assert load_payment(runtime, body["id"]).status == "closed"
     assert client.get(f"/sandbox/alipay/trades/{body['out_trade_no']}").json()["status"] == "TRADE_CLOSED"
 
 
 def test_idempotency_key(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    first = _pay(client, world.zhang_headers, declared["id"], **{"Idempotency-Key": "k-1"})
-    again = _pay(client, world.zhang_headers, declared["id"], **{"Idempotency-Key": "k-1"})
+    declared = declare(client, world.zhang_headers)
+    first = open_payment(client, world.zhang_headers, declared["id"], **{"Idempotency-Key": "k-1"})
+    again = open_payment(client, world.zhang_headers, declared["id"], **{"Idempotency-Key": "k-1"})
     assert first.status_code == 201 and again.json()["id"] == first.json()["id"]
     other = client.post(
         "/api/v1/payments",
@@ -239,11 +202,11 @@ def test_idempotency_key(client, world, runtime, routed) -> None:  # type: ignor
 
 
 def test_paying_a_family_members_declaration(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers, payer_id=world.li_family_id)
-    body = _pay(client, world.zhang_headers, declared["id"]).json()
+    declared = declare(client, world.zhang_headers, payer_id=world.li_family_id)
+    body = open_payment(client, world.zhang_headers, declared["id"]).json()
     assert body["for_other"] is True and body["amount_fen"] == 46000
     client.post(f"/sandbox/alipay/trades/{body['out_trade_no']}/pay")
-    found = _payment(runtime, body["id"])
+    found = load_payment(runtime, body["id"])
     assert (found.payer_id, found.person_id, found.status) == (world.zhang.id, world.li.id, "succeeded")
     # The member sees the payment made for them; a stranger does not.
     assert client.get(f"/api/v1/payments/{body['id']}", headers=world.li_headers).status_code == 200
@@ -251,7 +214,7 @@ def test_paying_a_family_members_declaration(client, world, runtime, routed) -> 
 
 
 def test_bad_payment_requests_are_4xx(client, world, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     cases = [
         {"declaration_id": declared["id"], "method": "bitcoin"},
         {"declaration_id": declared["id"], "method": "alipay", "amount_fen": 1},
@@ -261,7 +224,7 @@ def test_bad_payment_requests_are_4xx(client, world, routed) -> None:  # type: i
     for case in cases:
         answer = client.post("/api/v1/payments", json=case, headers=world.zhang_headers)
         assert 400 <= answer.status_code < 500, case
-    assert _pay(client, world.wang_headers, declared["id"]).status_code == 404
+    assert open_payment(client, world.wang_headers, declared["id"]).status_code == 404
     wechat_mp = {**world.zhang_headers, "X-Shebao-Channel": "wechat_mp"}
 
     def offered(headers: dict[str, str]) -> list[str]:
@@ -272,8 +235,8 @@ def test_bad_payment_requests_are_4xx(client, world, routed) -> None:  # type: i
 
 
 def test_garbage_and_forged_notifications_change_nothing(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
-    body = _pay(client, world.zhang_headers, declared["id"]).json()
+    declared = declare(client, world.zhang_headers)
+    body = open_payment(client, world.zhang_headers, declared["id"]).json()
     for raw in [b"", b"garbage", f"out_trade_no={body['out_trade_no']}&trade_status=TRADE_SUCCESS".encode()]:
         answer = client.post(
             "/api/v1/channels/alipay/notify",
@@ -282,7 +245,7 @@ def test_garbage_and_forged_notifications_change_nothing(client, world, runtime,
         )
         assert answer.status_code == 400
     assert client.post("/api/v1/channels/nope/notify", content=b"x").status_code == 404
-    assert _payment(runtime, body["id"]).status == "pending"
+    assert load_payment(runtime, body["id"]).status == "pending"
     with runtime.db.session() as s:
         assert s.scalar(select(func.count()).select_from(ChannelEvent)) == 0
         assert s.scalar(select(func.count()).select_from(Payable).where(Payable.status == "paid")) == 0
@@ -291,25 +254,25 @@ def test_garbage_and_forged_notifications_change_nothing(client, world, runtime,
 def test_a_notification_with_another_amount_is_refused(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     from shebao.sandbox.alipay.models import SandboxAlipayTrade
 
-    declared = _declare(client, world.zhang_headers)
-    body = _pay(client, world.zhang_headers, declared["id"]).json()
+    declared = declare(client, world.zhang_headers)
+    body = open_payment(client, world.zhang_headers, declared["id"]).json()
     with transaction(runtime) as s:  # the provider's record says another amount (tampering upstream)
         trade = s.scalars(
             select(SandboxAlipayTrade).where(SandboxAlipayTrade.out_trade_no == body["out_trade_no"])
         ).one()
         trade.amount_fen = 1
     client.post(f"/sandbox/alipay/trades/{body['out_trade_no']}/pay")
-    assert _payment(runtime, body["id"]).status == "pending"
-    assert _declaration(runtime, declared["id"]).payment_status == "unpaid"
+    assert load_payment(runtime, body["id"]).status == "pending"
+    assert load_declaration(runtime, declared["id"]).payment_status == "unpaid"
     with runtime.db.session() as s:
         assert s.scalars(select(ChannelEvent.outcome)).all() == ["amount_mismatch"]
 
 
 def test_result_page_waits_then_shows_success(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
-    from tests.declarations.test_pages import _browser_login
+    from tests.support.login import cookie_login
 
-    csrf = _browser_login(client, runtime, world.zhang)
-    declared = _declare(client, world.zhang_headers)
+    csrf = cookie_login(client, runtime, world.zhang)
+    declared = declare(client, world.zhang_headers)
     choose = client.get(f"/pay/{declared['id']}")
     assert "支付宝" in choose.text and "确认缴费" in choose.text and "¥795.00" in choose.text
     go = client.post(
@@ -322,7 +285,7 @@ def test_result_page_waits_then_shows_success(client, world, runtime, routed) ->
     # Progress and why: how long so far, what it waits for, and when it asks the provider itself.
     assert "支付宝¥795.00，已等待 0 秒" in waiting.text
     assert "正在等待支付宝通知缴费结果；5 秒内未收到通知，系统会主动向支付宝查询" in waiting.text
-    client.post(f"/sandbox/alipay/trades/{_payment(runtime, payment_id).out_trade_no}/pay")
+    client.post(f"/sandbox/alipay/trades/{load_payment(runtime, payment_id).out_trade_no}/pay")
     done = client.get(f"/payments/{payment_id}/result").text
     assert "支付成功" in done and "¥795.00" in done and "电子税票号码" in done
     assert re.search(r"3110102\d{13}", done)
@@ -336,7 +299,7 @@ def _latest_payment(runtime) -> str:  # type: ignore[no-untyped-def]
 def test_an_in_app_payment_without_the_platform_user_is_422_and_creates_nothing(
     client, world, runtime, routed
 ) -> None:  # type: ignore[no-untyped-def]
-    declared = _declare(client, world.zhang_headers)
+    declared = declare(client, world.zhang_headers)
     for channel, method in (("alipay_mp", "alipay"), ("wechat_mp", "wechat")):
         answer = client.post(
             "/api/v1/payments",

@@ -1,22 +1,19 @@
-"""Payments fixtures: outgoing HTTP routed to the app in-process, and a merchant endpoint that records the
-notifications the sandbox providers send. Plain helpers too, so other test packages can reuse them."""
+"""Provider plumbing for tests: outgoing HTTP routed to the app in-process, a merchant endpoint that
+records notifications, PEM text of generated keys."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
 from urllib.parse import parse_qsl
 
-import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
 
-from shebao.channels.alipay import AlipayAdapter, alipay_adapter
 from shebao.kit import http
-from shebao.runtime import Runtime
-from tests.helpers import transaction
 
 MERCHANT_NOTIFY_PATH = "/test/merchant/alipay-notify"
 MERCHANT_NOTIFY_URL = f"http://testserver{MERCHANT_NOTIFY_PATH}"
@@ -53,24 +50,13 @@ class Merchant:
         return [dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)) for body in self.bodies]
 
 
-def move_clock(runtime: Runtime, by: timedelta) -> datetime:
-    """Move the service clock forward (as POST /sandbox/clock does)."""
-    with transaction(runtime) as session:
-        return runtime.clock.move_to(session, runtime.clock.now() + by)
+def pem_private(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
 
 
-@pytest.fixture
-def routed_http(app: FastAPI) -> Iterator[None]:
-    with routed_to(app):
-        yield
-
-
-@pytest.fixture
-def merchant(app: FastAPI) -> Merchant:
-    return Merchant(app)
-
-
-@pytest.fixture
-def alipay(runtime: Runtime, routed_http: None) -> AlipayAdapter:
-    """The production adapter with dev keys, talking to the sandbox gateway in-process."""
-    return alipay_adapter(runtime.settings, now=runtime.clock.now)
+def pem_public(key: rsa.RSAPublicKey) -> str:
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")

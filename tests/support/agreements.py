@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from shebao.agreements.accounts import luhn_ok
 from shebao.runtime import Runtime
-from tests.payments.conftest import move_clock
+from tests.support.payments import move_clock
 
 XICHENG_OFFICE = "11101020001"  # 什刹海税务所: the world's payers' tax office
 CHAOYANG_OFFICE = "11101050001"  # 望京税务所

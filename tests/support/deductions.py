@@ -7,8 +7,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from shebao.runtime import Runtime
-from tests.agreements.support import LI_CARD, ZHANG_CARD, next_day, open_account, signed
-from tests.helpers import bearer_for
+from tests.support.agreements import LI_CARD, ZHANG_CARD, next_day, open_account, signed
+from tests.support.people import bearer_for
 
 SETTINGS = "/api/v1/contribution-settings"
 

@@ -7,6 +7,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from shebao.identity.deps import SESSION_COOKIE
+from shebao.identity.sessions import open_session
+from tests.support.people import transaction
+
 
 def wait(client: TestClient, seconds: int) -> None:
     """Let time pass on the service clock (as a citizen waiting would)."""
@@ -53,3 +57,17 @@ def login(client: TestClient, name: str, id_number: str, phone: str) -> dict[str
     )
     assert done.status_code == 200, done.text
     return {"Authorization": f"Bearer {done.json()['access_token']}"}
+
+
+def cookie_login(client: TestClient, runtime, person) -> str:  # type: ignore[no-untyped-def]
+    """Log a browser in (cookie session) and answer its CSRF token."""
+    from datetime import timedelta
+
+    with transaction(runtime) as s:
+        _, token = open_session(
+            s, person.id, kind="cookie", channel="h5", now=runtime.clock.now(), idle=timedelta(minutes=30)
+        )
+    client.cookies.set(SESSION_COOKIE, token)
+    client.get("/")
+    csrf: str = client.cookies["shebao_csrf"]
+    return csrf

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.records.test_records import _paid
+from shebao.certificates.models import Certificate
+from tests.support.payments import paid_by_alipay
+from tests.support.people import transaction
 
-__all__ = ["_paid", "certificate", "request", "pdf_text", "pdffonts_rows", "captcha"]
+__all__ = ["paid_by_alipay", "certificate", "request", "pdf_text", "pdffonts_rows", "captcha"]
 
 
 def request(
@@ -60,3 +64,33 @@ def captcha(client) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     captcha_id = made.json()["captcha_id"]
     answer = client.get(f"/sandbox/captcha/{captcha_id}").json()["answer"]
     return captcha_id, answer
+
+
+def left_generating(
+    runtime,
+    person,
+    *,
+    claimed_ago: timedelta | None,
+    token: str | None = "dead-worker",
+    period_from: str = "2026-01",
+) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    """A request as a worker killed mid-generation leaves it: generating, claimed `claimed_ago`."""
+    now = runtime.clock.now()
+    with transaction(runtime) as s:
+        row = Certificate(
+            certificate_no="SBZM20251120" + uuid.uuid4().hex[:10].upper(),
+            requested_by_id=person.id,
+            person_id=person.id,
+            scheme="resident_medical",
+            period_from=period_from,
+            period_to="2026-12",
+            status="generating",
+            channel="h5",
+            applied_at=now - timedelta(minutes=10),
+            claimed_at=None if claimed_ago is None else now - claimed_ago,
+            claim_token=None if claimed_ago is None else token,
+            attempts=0 if claimed_ago is None else 1,
+        )
+        s.add(row)
+        s.flush()
+        return row.id
