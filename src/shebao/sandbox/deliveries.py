@@ -15,13 +15,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from huey import crontab
 from sqlalchemy import Integer, String, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from shebao.db import UnitOfWork, UTCDateTime
+from shebao import jobs
+from shebao.db import UnitOfWork, UTCDateTime, after_commit
 from shebao.kit import http
 from shebao.logging import log
 from shebao.runtime import Runtime
@@ -64,6 +66,17 @@ class Provider:
     @property
     def max_attempts(self) -> int:
         return len(self.backoff) + 1
+
+
+N = TypeVar("N", bound=Notified)
+
+
+def stored(session: Session, trade: N) -> N:
+    """A new trade, stored with no event yet."""
+    trade.notify_state, trade.notify_attempts, trade.delayed_copies = NONE, 0, 0
+    session.add(trade)
+    session.flush()
+    return trade
 
 
 def start_event(trade: Notified, event_id: str, now: datetime, *, notify: bool) -> None:
@@ -208,3 +221,44 @@ def deliver_due(runtime: Runtime, provider: Provider, *, limit: int = 200) -> in
             send_copies(runtime, provider, trade_id, copies)
         sent += retried is not None or copies > 0
     return sent
+
+
+class Courier:
+    """A provider's delivery jobs on the queue, named `sandbox.{name}.deliver`, `.copies` and `.retry`
+    (the sweep, every minute, and woken early for delayed copies)."""
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+        prefix = f"sandbox.{provider.name}"
+        self.deliver_task = jobs.huey.task(name=f"{prefix}.deliver")(self._deliver)
+        self.copies_task = jobs.huey.task(name=f"{prefix}.copies")(self._copies)
+        self.retry_task = jobs.huey.periodic_task(crontab(minute="*"), name=f"{prefix}.retry")(self._retry)
+
+    def deliver_due(self, runtime: Runtime) -> int:
+        return deliver_due(runtime, self.provider)
+
+    def deliver_after_commit(self, session: Session, trade: Any) -> None:
+        """Queue the first delivery of the trade's new event once the event is committed."""
+        if trade.notify_state == PENDING:
+            trade_id = str(trade.id)
+            after_commit(session, lambda: self.deliver_task(trade_id))
+
+    def copies_after_commit(self, session: Session, trade: Any, copies: int, delay: int) -> None:
+        """Copies now, or after `delay` seconds of the service clock (the sweep sends them; a timer wakes
+        it)."""
+        trade_id = str(trade.id)
+        if delay:
+            after_commit(session, lambda: self.retry_task.schedule(delay=delay))
+        else:
+            after_commit(session, lambda: self.copies_task(trade_id, copies))
+
+    def _deliver(self, trade_id: str) -> None:
+        deliver(jobs.runtime(), self.provider, uuid.UUID(trade_id))
+
+    def _copies(self, trade_id: str, copies: int) -> None:
+        send_copies(jobs.runtime(), self.provider, uuid.UUID(trade_id), copies)
+
+    def _retry(self) -> None:
+        runtime = jobs.runtime()
+        if runtime.settings.sandboxes_enabled:
+            deliver_due(runtime, self.provider)

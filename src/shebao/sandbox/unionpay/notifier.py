@@ -4,16 +4,11 @@ key, posted to `backUrl` and sent again until the merchant answers HTTP 200
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import httpx
-from huey import crontab
-from sqlalchemy.orm import Session
 
-from shebao import jobs
-from shebao.db import after_commit
 from shebao.errors import Inconsistent
 from shebao.runtime import Runtime
 from shebao.sandbox import deliveries
@@ -39,37 +34,7 @@ def _acknowledged(answer: httpx.Response) -> bool:
 PROVIDER = deliveries.Provider("unionpay", SandboxUnionpayTrade, BACKOFF, _build, _acknowledged)
 
 
-def deliver_due(runtime: Runtime) -> int:
-    return deliveries.deliver_due(runtime, PROVIDER)
-
-
-def deliver_after_commit(session: Session, trade: SandboxUnionpayTrade) -> None:
-    if trade.notify_state == deliveries.PENDING:
-        trade_id = str(trade.id)
-        after_commit(session, lambda: deliver_task(trade_id))
-
-
-def copies_after_commit(session: Session, trade: SandboxUnionpayTrade, copies: int, delay: int) -> None:
-    """Copies now, or after `delay` seconds of the service clock (the sweep sends them; a timer wakes it)."""
-    trade_id = str(trade.id)
-    if delay:
-        after_commit(session, lambda: retry_task.schedule(delay=delay))
-    else:
-        after_commit(session, lambda: copies_task(trade_id, copies))
-
-
-@jobs.huey.task(name="sandbox.unionpay.deliver")  # type: ignore[untyped-decorator]
-def deliver_task(trade_id: str) -> None:
-    deliveries.deliver(jobs.runtime(), PROVIDER, uuid.UUID(trade_id))
-
-
-@jobs.huey.task(name="sandbox.unionpay.copies")  # type: ignore[untyped-decorator]
-def copies_task(trade_id: str, copies: int) -> None:
-    deliveries.send_copies(jobs.runtime(), PROVIDER, uuid.UUID(trade_id), copies)
-
-
-@jobs.huey.periodic_task(crontab(minute="*"), name="sandbox.unionpay.retry")  # type: ignore[untyped-decorator]
-def retry_task() -> None:
-    runtime = jobs.runtime()
-    if runtime.settings.sandboxes_enabled:
-        deliver_due(runtime)
+COURIER = deliveries.Courier(PROVIDER)
+deliver_due = COURIER.deliver_due
+deliver_after_commit = COURIER.deliver_after_commit
+copies_after_commit = COURIER.copies_after_commit

@@ -84,13 +84,8 @@ def open_trade(session: Session, params: dict[str, str], now: datetime) -> Sandb
         pay_timeout=pay_timeout,
         created_at=now,
         notify_url=back_url,
-        notify_state=deliveries.NONE,
-        notify_attempts=0,
-        delayed_copies=0,
     )
-    session.add(trade)
-    session.flush()
-    return trade
+    return deliveries.stored(session, trade)
 
 
 def expire_if_due(trade: SandboxUnionpayTrade, now: datetime) -> None:

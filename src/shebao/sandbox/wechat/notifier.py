@@ -5,16 +5,11 @@ schedule until the merchant answers 200 or 204 (`sandbox/deliveries.py` does the
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import datetime, timedelta
 
 import httpx
-from huey import crontab
-from sqlalchemy.orm import Session
 
-from shebao import jobs
 from shebao.channels.wechat import fields, keys, resource
-from shebao.db import after_commit
 from shebao.errors import Inconsistent
 from shebao.kit.ids import random_code
 from shebao.runtime import Runtime
@@ -64,38 +59,7 @@ def _acknowledged(answer: httpx.Response) -> bool:
 PROVIDER = deliveries.Provider("wechat", SandboxWechatTrade, BACKOFF, _build, _acknowledged)
 
 
-def deliver_due(runtime: Runtime) -> int:
-    return deliveries.deliver_due(runtime, PROVIDER)
-
-
-def deliver_after_commit(session: Session, trade: SandboxWechatTrade) -> None:
-    """Queue the first delivery of the trade's new event once the event is committed."""
-    if trade.notify_state == deliveries.PENDING:
-        trade_id = str(trade.id)
-        after_commit(session, lambda: deliver_task(trade_id))
-
-
-def copies_after_commit(session: Session, trade: SandboxWechatTrade, copies: int, delay: int) -> None:
-    """Copies now, or after `delay` seconds of the service clock (the sweep sends them; a timer wakes it)."""
-    trade_id = str(trade.id)
-    if delay:
-        after_commit(session, lambda: retry_task.schedule(delay=delay))
-    else:
-        after_commit(session, lambda: copies_task(trade_id, copies))
-
-
-@jobs.huey.task(name="sandbox.wechat.deliver")  # type: ignore[untyped-decorator]
-def deliver_task(trade_id: str) -> None:
-    deliveries.deliver(jobs.runtime(), PROVIDER, uuid.UUID(trade_id))
-
-
-@jobs.huey.task(name="sandbox.wechat.copies")  # type: ignore[untyped-decorator]
-def copies_task(trade_id: str, copies: int) -> None:
-    deliveries.send_copies(jobs.runtime(), PROVIDER, uuid.UUID(trade_id), copies)
-
-
-@jobs.huey.periodic_task(crontab(minute="*"), name="sandbox.wechat.retry")  # type: ignore[untyped-decorator]
-def retry_task() -> None:
-    runtime = jobs.runtime()
-    if runtime.settings.sandboxes_enabled:
-        deliver_due(runtime)
+COURIER = deliveries.Courier(PROVIDER)
+deliver_due = COURIER.deliver_due
+deliver_after_commit = COURIER.deliver_after_commit
+copies_after_commit = COURIER.copies_after_commit

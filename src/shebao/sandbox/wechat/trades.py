@@ -135,13 +135,8 @@ def open_trade(
         expires_at=terms["expires_at"],
         created_at=now,
         notify_url=terms["notify_url"],
-        notify_state=deliveries.NONE,
-        notify_attempts=0,
-        delayed_copies=0,
     )
-    session.add(trade)
-    session.flush()
-    return trade
+    return deliveries.stored(session, trade)
 
 
 def expire_if_due(trade: SandboxWechatTrade, now: datetime) -> None:
