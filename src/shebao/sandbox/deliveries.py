@@ -82,6 +82,12 @@ def stored(session: Session, trade: N) -> N:
 def start_event(trade: Notified, event_id: str, now: datetime, *, notify: bool) -> None:
     """A new event: due at once, or lost when `notify` is false."""
     trade.event_id = event_id
+    first_try(trade, now, notify=notify)
+
+
+def first_try(trade: Any, now: datetime, *, notify: bool) -> None:
+    """The delivery state of a trade's new event (Alipay's too, whose event id is its notify_id): due at
+    once, lost when `notify` is false, nothing without a notify URL."""
     trade.notify_attempts = 0
     trade.notified_at = None
     if trade.notify_url is None:

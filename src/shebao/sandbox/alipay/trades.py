@@ -14,7 +14,8 @@ from shebao.channels.alipay import fields
 from shebao.kit.clock import to_shanghai
 from shebao.kit.ids import new_id, random_digits
 from shebao.kit.money import MoneyError
-from shebao.sandbox.alipay.models import NOTIFY_LOST, NOTIFY_NONE, NOTIFY_PENDING, SandboxAlipayTrade
+from shebao.sandbox import deliveries
+from shebao.sandbox.alipay.models import NOTIFY_NONE, SandboxAlipayTrade
 
 SELLER_ID = "2088102177000001"  # the sandbox merchant's Alipay user id
 SANDBOX_BUYER_ID = "2088102177846888"  # who pays at the sandbox cashier when the order names nobody
@@ -158,11 +159,4 @@ def merchant_close(trade: SandboxAlipayTrade, now: datetime) -> None:
 def start_event(trade: SandboxAlipayTrade, now: datetime, *, notify: bool) -> None:
     """A new event gets a new notify_id; its notification is due at once, or lost when `notify` is false."""
     trade.notify_id = new_id().hex
-    trade.notify_attempts = 0
-    trade.notified_at = None
-    if trade.notify_url is None:
-        trade.notify_state, trade.notify_next_at = NOTIFY_NONE, None
-    elif notify:
-        trade.notify_state, trade.notify_next_at = NOTIFY_PENDING, now
-    else:
-        trade.notify_state, trade.notify_next_at = NOTIFY_LOST, None
+    deliveries.first_try(trade, now, notify=notify)
