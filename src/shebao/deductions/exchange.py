@@ -334,14 +334,17 @@ def _stage(session: Session, batch: DeductionBatch, part: int, path: Path) -> No
         raise BatchFileError("结果文件头的批次号、序号或银行与批次不符")
     etickets = _Etickets(session)
     for chunk in _chunks(items):
+        # By the unique item id alone (the batch is checked below): a batch's million rows are no
+        # index to search five thousand ids in.
         known = {
             row.item_id: row
             for row in session.execute(
-                select(Deduction.item_id, Deduction.amount_fen, Deduction.status, TaxOffice.region_code)
+                select(Deduction.item_id, Deduction.batch_id, Deduction.amount_fen, TaxOffice.region_code)
                 .join(Payable, Payable.id == Deduction.payable_id)
                 .join(TaxOffice, TaxOffice.code == Payable.tax_office_code)
-                .where(Deduction.batch_id == batch.id, Deduction.item_id.in_([i.item_id for i in chunk]))
+                .where(Deduction.item_id.in_([i.item_id for i in chunk]))
             )
+            if row.batch_id == batch.id
         }
         ids = [i.item_id for i in chunk]
         repeated = session.scalar(

@@ -126,6 +126,7 @@ def run(runtime: Runtime, day: date, *, progress: Progress | None = None) -> Run
         summary.planned_now = plan(runtime, run_id, day, progress=planned)
         analyze(runtime)
         exchange.prepare(runtime, run_id, day)
+        analyze(runtime)  # the batches' items are known now
         summary.refusals += collect_all(runtime, progress=progress)
         summary.lines = lines_of(runtime, day)
         summary.report_path = write_report(runtime, run_id, summary)
