@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import shebao.registrations  # noqa: F401 - the sandbox SMS provider, as every entry point has it
 from shebao.agreements.accounts import account_index as agreement_account_index
 from shebao.agreements.models import Agreement
 from shebao.config import Settings
