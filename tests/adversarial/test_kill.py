@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +91,18 @@ class Server:
                 break
             time.sleep(0.2)
         raise AssertionError(f"shebao serve did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
+
+    def sees(self, moment: datetime) -> None:
+        """Wait until the server's clock has read a move of the shared clock (each process re-reads it
+        about every second): WeChat Pay refuses a signed call more than 5 minutes off its clock, so a
+        query made before would be refused as from the past, not asked."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            told = httpx.get(f"{self.base}/sandbox/clock", timeout=5).json()["now"]
+            if datetime.fromisoformat(told) >= moment - timedelta(minutes=1):
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"the server's clock did not reach {moment}")
 
     def kill(self) -> int:
         if self.process is None or self.process.poll() is not None:
@@ -193,11 +205,12 @@ def _open_payments(runtime: Runtime) -> int:
         return int(s.scalar(query) or 0)
 
 
-def _query_job(runtime: Runtime) -> None:
+def _query_job(runtime: Runtime, server: Server) -> None:
     """Hours pass: the sandboxes send what is due, the query job asks and closes what expired."""
     for _ in range(12):
         with transaction(runtime) as s:
-            runtime.clock.move_to(s, runtime.clock.now() + timedelta(minutes=31))
+            moved = runtime.clock.move_to(s, runtime.clock.now() + timedelta(minutes=31))
+        server.sees(moved)
         alipay_notifier.deliver_due(runtime)
         wechat_notifier.deliver_due(runtime)
         settle_due(runtime)
@@ -230,7 +243,7 @@ def test_a_server_killed_mid_burst_leaves_every_payment_settled_once(
     assert seen["unanswered"] >= 1, seen
 
     server.start()
-    _query_job(runtime)
+    _query_job(runtime, server)
 
     assert violations(runtime, final=True) == []
     with runtime.db.session() as s:
