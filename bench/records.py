@@ -22,7 +22,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from journey import drop_database, free_port, percentile, wait_healthy  # the same helpers as the journey's
 
 SHEBAO = str(Path(sys.executable).with_name("shebao"))
 DEMO_CLOCK = "2025-11-20T09:00:00+08:00"
@@ -89,18 +89,6 @@ FROM generate_series(1, %(payments)s) g;
 SET session_replication_role = origin;
 ANALYZE persons; ANALYZE declarations; ANALYZE declaration_items; ANALYZE payments;
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def runtime_for(env: dict[str, str]):  # shebao's Runtime, imported once the env is set
@@ -177,18 +165,6 @@ def levy_items() -> dict[str, str]:
     }
 
 
-def wait_healthy(base: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("the server did not come up")
-
-
 _clients = threading.local()
 
 
@@ -258,11 +234,6 @@ def drive(base: str, calls: list[Call], concurrency: int) -> Run:
             future.result()
     run.seconds = time.perf_counter() - started
     return run
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
