@@ -157,15 +157,21 @@ def write_batch_item(writer: SignedWriter, item: BatchItem) -> None:
     )
 
 
-def read_batch(lines: Iterable[str]) -> tuple[BatchHeader, Iterator[BatchItem]]:
-    """The header, and the items as a stream; the trailer is checked once the items are consumed."""
-    it = iter(lines)
+def _opening(it: Iterator[str], kind: str, width: int, wrong: str) -> list[str]:
+    """The header line's fields, once its kind, version and batch number are right."""
     first = next(it, None)
     if first is None:
         raise BatchFileError("文件为空")
-    fields = _split(first, "H", 8)
-    if fields[1] != BATCH_KIND or fields[2] != VERSION or not BATCH_NO.match(fields[3]):
-        raise BatchFileError("批量扣款文件头不正确")
+    fields = _split(first, "H", width)
+    if fields[1] != kind or fields[2] != VERSION or not BATCH_NO.match(fields[3]):
+        raise BatchFileError(wrong)
+    return fields
+
+
+def read_batch(lines: Iterable[str]) -> tuple[BatchHeader, Iterator[BatchItem]]:
+    """The header, and the items as a stream; the trailer is checked once the items are consumed."""
+    it = iter(lines)
+    fields = _opening(it, BATCH_KIND, 8, "批量扣款文件头不正确")
     try:
         header = BatchHeader(
             fields[3], fields[4], fields[5], date.fromisoformat(fields[6]), datetime.fromisoformat(fields[7])
@@ -250,12 +256,7 @@ def write_result_item(writer: SignedWriter, item: ResultItem) -> None:
 
 def read_result(lines: Iterable[str]) -> tuple[ResultHeader, Iterator[ResultItem]]:
     it = iter(lines)
-    first = next(it, None)
-    if first is None:
-        raise BatchFileError("文件为空")
-    fields = _split(first, "H", 7)
-    if fields[1] != RESULT_KIND or fields[2] != VERSION or not BATCH_NO.match(fields[3]):
-        raise BatchFileError("扣款结果文件头不正确")
+    fields = _opening(it, RESULT_KIND, 7, "扣款结果文件头不正确")
     try:
         header = ResultHeader(
             fields[3],
