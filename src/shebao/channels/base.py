@@ -15,6 +15,7 @@ ClientChannel = Literal["h5", "alipay_mp", "baidu_mp", "wechat_mp"]
 PayKind = Literal["redirect", "mini_program", "deduction"]
 TradeStatus = Literal["pending", "succeeded", "failed", "closed", "not_found"]
 NotificationStatus = Literal["succeeded", "closed", "pending"]
+RefundStatus = Literal["succeeded", "pending", "failed"]
 
 
 @dataclass(frozen=True)
@@ -133,3 +134,63 @@ class ChannelAdapter(Protocol):
     def ack_body(self) -> tuple[int, str, str]:
         """The answer that tells the provider the notification was received: status, content type, body."""
         ...
+
+
+@dataclass(frozen=True)
+class ChannelRefund:
+    """What the core asks a provider to give back from one collected payment (退费), under a refund request
+    id the provider deduplicates by: a retry after a timeout, with the same id, never refunds twice."""
+
+    out_refund_no: str  # ours: Alipay out_request_no, WeChat out_refund_no, UnionPay 退货 orderId
+    out_trade_no: str  # the payment refunded
+    provider_trade_no: str | None  # the provider's id of that payment (trade_no, transaction_id, queryId)
+    amount_fen: int  # at most the payment's amount
+    total_fen: int  # the payment's amount (WeChat Pay asks for both)
+    reason: str
+    notify_url: str  # where a provider that answers later sends its refund notification
+    paid_at: datetime | None  # UnionPay's 退货 names the original trade's time
+
+
+@dataclass(frozen=True)
+class RefundState:
+    """A provider's answer to a refund request or a refund query.
+
+    "pending": accepted, the money is on its way back; a notification or a query tells the end.
+    "failed": refused for good (the provider's reason in Chinese); a new request may be made."""
+
+    out_refund_no: str
+    status: RefundStatus
+    amount_fen: int | None
+    provider_refund_no: str | None
+    refunded_at: datetime | None
+    failure_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundNotification:
+    """A verified refund notification (WeChat Pay REFUND.SUCCESS, UnionPay's 退货 backend notice)."""
+
+    event_id: str
+    out_refund_no: str
+    out_trade_no: str
+    amount_fen: int
+    status: Literal["succeeded", "failed"]
+    provider_refund_no: str | None
+    refunded_at: datetime | None
+    raw: dict[str, str]
+
+
+class RefundingAdapter(Protocol):
+    """The refund protocol of one provider (issue 16): each of the four adapters implements it.
+
+    `refund` raises ChannelTimeout when the outcome is unknown (then retried with the same out_refund_no,
+    or queried) and ChannelDeclined for a final refusal. A provider that answers every refund within the
+    call (Alipay, the bank) refuses notifications with InvalidNotification."""
+
+    method: str
+
+    def refund(self, refund: ChannelRefund) -> RefundState: ...
+
+    def query_refund(self, out_refund_no: str, out_trade_no: str) -> RefundState: ...
+
+    def parse_refund_notification(self, body: bytes, headers: Mapping[str, str]) -> RefundNotification: ...
