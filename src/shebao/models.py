@@ -25,6 +25,7 @@ from shebao.identity.models import (
     RateLock,
     SmsCode,
 )
+from shebao.imports.models import ImportRun
 from shebao.payables.models import Payable
 from shebao.payments.models import ChannelEvent, IdempotencyRecord, Payment
 from shebao.reconciliation.models import ReconciliationIssue, StatementRun
@@ -46,6 +47,7 @@ __all__ = [
     "Certificate",
     "CertificateFile",
     "RenderFault",
+    "ImportRun",
     "ReconciliationIssue",
     "StatementRun",
     "Agreement",

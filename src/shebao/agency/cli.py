@@ -22,6 +22,8 @@ agency_app = typer.Typer(help="社保经办机构", no_args_is_help=True)
 def import_enrolments(file: CsvFile, report: ReportFile = None) -> None:
     """导入社保经办机构的参保数据（CSV）；逐行报告导入、更新、未变或拒绝及原因。"""
     from shebao.agency.importer import FileUnreadable, import_csv, scan, write_report
+    from shebao.imports.models import ENROLMENTS
+    from shebao.imports.service import run_recorded
 
     def read(path: Path) -> tuple[CsvLayout, int]:
         layout = scan(path)
@@ -33,9 +35,13 @@ def import_enrolments(file: CsvFile, report: ReportFile = None) -> None:
         label="导入参保数据",
         read=read,
         unreadable=FileUnreadable,
-        run=lambda runtime, layout, progress: import_csv(
-            runtime, file, actor=operator(), progress=progress, layout=layout
-        ),
+        run=lambda runtime, layout, progress: run_recorded(
+            runtime,
+            kind=ENROLMENTS,
+            file_name=file.name,
+            actor=operator(),
+            run=lambda: import_csv(runtime, file, actor=operator(), progress=progress, layout=layout),
+        )[0],
         write_report=write_report,
     )
 

@@ -74,6 +74,9 @@ class ImportReport:
     def rejections(self) -> list[tuple[int, str]]:
         return [(result.line, result.reason) for result in self.results if result.status == REJECTED]
 
+    def counts(self) -> dict[str, int]:
+        return {status: self.count(status) for status in STATUSES}
+
     def summary(self) -> str:
         counts = "，".join(f"{STATUS_LABELS[status]}{self.count(status)}行" for status in STATUSES)
         return f"共{len(self.results)}行：{counts}"

@@ -2,7 +2,8 @@
 the whole run (the database releases it if the process dies). SQLite (one host, one writer): an
 exclusive lock on a file beside the data, which the kernel releases if the process dies; every step of
 the run still takes SQLite's write lock (BEGIN IMMEDIATE). A run started while another holds the lock
-waits for it, then finds nothing left to do."""
+waits for it, then finds nothing left to do. `lock_held` asks without waiting (the console refuses a second
+start while a run holds the lock)."""
 
 from __future__ import annotations
 
@@ -38,3 +39,23 @@ def run_lock(runtime: Runtime) -> Iterator[None]:
         finally:
             connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
             connection.commit()
+
+
+def lock_held(runtime: Runtime) -> bool:
+    """Whether a run holds the lock now (taken and given back at once when it is free)."""
+    if runtime.db.is_sqlite:
+        path = Path(runtime.settings.data_dir) / "deductions.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            return False
+    with runtime.db.engine.connect() as connection:
+        taken = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}).scalar()
+        if taken:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+        connection.commit()
+        return not taken

@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from shebao.channels.base import ChannelError
 from shebao.deductions import exchange
@@ -26,6 +27,7 @@ from shebao.deductions.models import (
     PLANNED,
     RUNNING,
     SENT,
+    ContributionSetting,
     Deduction,
     DeductionBatch,
     DeductionRun,
@@ -159,18 +161,27 @@ def analyze(runtime: Runtime) -> None:
 def lines_of(runtime: Runtime, day: date) -> list[Line]:
     """Counts and amounts of the date's deductions by outcome, reason and bank (planned shows as sent)."""
     with runtime.work().read() as session:
-        rows = session.execute(
-            select(
-                Deduction.status,
-                func.coalesce(Deduction.failure_reason, ""),
-                Deduction.bank_code,
-                func.count(),
-                func.coalesce(func.sum(Deduction.amount_fen), 0),
-            )
-            .where(Deduction.run_date == day)
-            .group_by(Deduction.status, Deduction.failure_reason, Deduction.bank_code)
-            .order_by(Deduction.status, Deduction.bank_code, Deduction.failure_reason)
-        ).all()
+        return report_lines(session, day)
+
+
+def report_lines(session: Session, day: date, *, tax_office_code: str | None = None) -> list[Line]:
+    """The report's figures: of every office, or of the deductions whose setting is of one office."""
+    query = select(
+        Deduction.status,
+        func.coalesce(Deduction.failure_reason, ""),
+        Deduction.bank_code,
+        func.count(),
+        func.coalesce(func.sum(Deduction.amount_fen), 0),
+    ).where(Deduction.run_date == day)
+    if tax_office_code is not None:
+        query = query.join(ContributionSetting, ContributionSetting.id == Deduction.setting_id).where(
+            ContributionSetting.tax_office_code == tax_office_code
+        )
+    rows = session.execute(
+        query.group_by(Deduction.status, Deduction.failure_reason, Deduction.bank_code).order_by(
+            Deduction.status, Deduction.bank_code, Deduction.failure_reason
+        )
+    ).all()
     merged: dict[tuple[str, str, str], list[int]] = {}
     for status, reason, bank_code, count, amount in rows:
         key = (SENT if status == PLANNED else status, reason, bank_code)
@@ -180,29 +191,37 @@ def lines_of(runtime: Runtime, day: date) -> list[Line]:
     return [Line(s, r, b, c, a) for (s, r, b), (c, a) in merged.items()]
 
 
+REPORT_HEADER = ["run_date", "outcome", "outcome_label", "reason", "bank_code", "bank", "count", "amount_fen"]
+
+
+def report_rows(day: date, lines: list[Line]) -> list[list[str | int]]:
+    """The CSV report's rows (the command's report file and the console's download)."""
+    catalog = load_catalog()
+    rows: list[list[str | int]] = []
+    for line in lines:
+        bank = catalog.bank(line.bank_code)
+        rows.append(
+            [
+                day.isoformat(),
+                line.status,
+                line.label,
+                line.reason,
+                line.bank_code,
+                bank.name if bank else "",
+                line.count,
+                line.amount_fen,
+            ]
+        )
+    return rows
+
+
 def write_report(runtime: Runtime, run_id: uuid.UUID, summary: RunSummary) -> Path:
     path = exchange.folder(runtime, summary.run_date) / f"report-{run_id.hex[:12]}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    catalog = load_catalog()
     with path.open("w", newline="", encoding="utf-8-sig") as file:
         writer = csv.writer(file)
-        writer.writerow(
-            ["run_date", "outcome", "outcome_label", "reason", "bank_code", "bank", "count", "amount_fen"]
-        )
-        for line in summary.lines:
-            bank = catalog.bank(line.bank_code)
-            writer.writerow(
-                [
-                    summary.run_date.isoformat(),
-                    line.status,
-                    line.label,
-                    line.reason,
-                    line.bank_code,
-                    bank.name if bank else "",
-                    line.count,
-                    line.amount_fen,
-                ]
-            )
+        writer.writerow(REPORT_HEADER)
+        writer.writerows(report_rows(summary.run_date, summary.lines))
     return path
 
 

@@ -18,7 +18,10 @@ if TYPE_CHECKING:
 
 def import_payments(file: CsvFile, report: ReportFile = None) -> None:
     """导入税务核心系统推送的其他渠道缴款（柜台、银行等），全渠道入账；重复导入不会重复入账。"""
+    from shebao.commands import operator
     from shebao.elsewhere.feed import FeedUnreadable, read_csv, run_feed, write_report
+    from shebao.imports.models import PAYMENTS
+    from shebao.imports.service import run_recorded
 
     def read(path: Path) -> tuple[list[tuple[int, dict[str, str]]], int]:
         rows = read_csv(path)
@@ -27,7 +30,9 @@ def import_payments(file: CsvFile, report: ReportFile = None) -> None:
     def run(
         runtime: Runtime, rows: list[tuple[int, dict[str, str]]], progress: Callable[[int], None]
     ) -> FeedReport:
-        outcome = run_feed(runtime, rows)
+        outcome, _ = run_recorded(
+            runtime, kind=PAYMENTS, file_name=file.name, actor=operator(), run=lambda: run_feed(runtime, rows)
+        )
         progress(len(rows))
         return outcome
 

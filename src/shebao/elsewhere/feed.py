@@ -11,6 +11,8 @@ from shebao.elsewhere.rows import COLUMNS, REQUIRED, FedItem, RowError, parse_ro
 from shebao.elsewhere.service import FedResult, apply_fed_payment, group
 from shebao.runtime import Runtime
 
+STATUSES = ("applied", "duplicate", "unchanged", "rejected")
+
 
 class FeedUnreadable(ValueError):
     def __init__(self, message: str) -> None:
@@ -29,10 +31,14 @@ class FeedReport:
     def rejections(self) -> list[tuple[int, str]]:
         return [(line, reason) for line, status, reason in self.rows if status == "rejected"]
 
-    def summary(self) -> str:
-        counts: dict[str, int] = {}
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
         for _, status, _ in self.rows:
             counts[status] = counts.get(status, 0) + 1
+        return counts
+
+    def summary(self) -> str:
+        counts = self.counts()
         names = {"applied": "入账", "duplicate": "重复缴费待退款", "unchanged": "未变", "rejected": "拒绝"}
         return "，".join(f"{names[k]} {counts.get(k, 0)} 行" for k in names)
 
