@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 import shebao.registrations  # noqa: F401 - what registers with the layers below, before any runtime
 from shebao import __version__
 from shebao.config import Settings, get_settings
+from shebao.console.errors import PasswordChangeRequired
 from shebao.errors import NotFound, NotLoggedIn, RateLimited, ShebaoError, ValidationFailed
 from shebao.kit import http
 from shebao.logging import configure_logging, log
@@ -60,11 +61,16 @@ def _error_response(request: Request, error: ShebaoError) -> Response:
 def _error_answer(request: Request, error: ShebaoError) -> Response:
     if _wants_json(request):
         return JSONResponse(error.to_json(), status_code=error.status_code)
+    console = request.url.path.startswith("/console")
     if isinstance(error, NotLoggedIn) and request.method == "GET":
-        # A page that needs a login: go and log in, then come back here.
+        # A page that needs a login: go and log in (an operator at the console's own), then come back here.
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-    return render(request, "shell/error.html", {"error": error}, status_code=error.status_code)
+        login = "/console/login" if console else "/login"
+        return RedirectResponse(f"{login}?next={quote(target, safe='')}", status_code=303)
+    if isinstance(error, PasswordChangeRequired) and request.method == "GET":
+        return RedirectResponse("/console/password", status_code=303)
+    page = "console/error.html" if console else "shell/error.html"
+    return render(request, page, {"error": error}, status_code=error.status_code)
 
 
 class BodyTooLarge(ShebaoError):
@@ -215,6 +221,8 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
     from shebao.agreements.pages import include as agreements_pages
     from shebao.certificates.endpoints import include as certificates_api
     from shebao.certificates.pages import include as certificates_pages
+    from shebao.console.auth import include as console_auth
+    from shebao.console.pages import include as console_pages
     from shebao.declarations.endpoints import include as declarations_api
     from shebao.declarations.pages import include as declarations_pages
     from shebao.deductions.endpoints import include as deductions_api
@@ -251,6 +259,8 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
         deductions_pages,
         certificates_api,
         certificates_pages,
+        console_auth,
+        console_pages,
         shell,
     ]
     if settings.sandboxes_enabled:

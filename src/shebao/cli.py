@@ -14,6 +14,7 @@ import shebao.registrations  # noqa: F401 - what registers with the layers below
 from shebao.agency.cli import agency_app, import_enrolments
 from shebao.commands import build_runtime
 from shebao.config import get_settings
+from shebao.console.cli import operators_app
 from shebao.deductions.cli import deductions_app
 from shebao.elsewhere.cli import import_payments
 from shebao.logging import uvicorn_log_config
@@ -34,6 +35,7 @@ app.add_typer(payables_app, name="payables")
 app.add_typer(deductions_app, name="deductions")
 app.command("reconcile")(reconcile_command)
 app.add_typer(ops_app, name="ops")
+app.add_typer(operators_app, name="operators")
 
 DEMO_CLOCK = "2025-11-20T09:00:00+08:00"
 

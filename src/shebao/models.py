@@ -4,6 +4,7 @@ from shebao.agreements.models import Agreement, AgreementDeduction
 from shebao.audit.models import AuditEntry
 from shebao.certificates.models import Captcha, Certificate, CertificateFile, RenderFault
 from shebao.clockstore import ClockState
+from shebao.console.models import Operator, OperatorSession
 from shebao.db import Base
 from shebao.declarations.models import Declaration, DeclarationItem
 from shebao.deductions.models import (
@@ -90,6 +91,8 @@ __all__ = [
     "BankBranch",
     "Base",
     "ClockState",
+    "Operator",
+    "OperatorSession",
     "Region",
     "TaxOffice",
 ]

@@ -6,7 +6,6 @@ state-changing request authenticated by the cookie must carry the CSRF token (AP
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
@@ -14,11 +13,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from shebao.errors import CsrfFailed, NotLoggedIn
+from shebao.errors import NotLoggedIn
 from shebao.identity.models import LoginSession, Person
 from shebao.identity.sessions import live_session, touch
 from shebao.runtime import Runtime
-from shebao.web.security import CSRF_COOKIE, CSRF_HEADER, SAFE_METHODS
+from shebao.web.security import SAFE_METHODS, require_csrf_header
 
 SESSION_COOKIE = "shebao_session"
 CHANNELS = ("alipay_mp", "baidu_mp", "wechat_mp", "h5")
@@ -101,10 +100,7 @@ def current_principal(
     if principal is None:
         raise NotLoggedIn()
     if principal.via_cookie and request.method not in SAFE_METHODS and request.url.path.startswith("/api/"):
-        sent = request.headers.get(CSRF_HEADER, "")
-        expected = request.cookies.get(CSRF_COOKIE, "")
-        if not sent or not expected or not secrets.compare_digest(sent, expected):
-            raise CsrfFailed()
+        require_csrf_header(request)
     return principal
 
 

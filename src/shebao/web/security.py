@@ -140,6 +140,14 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
+def require_csrf_header(request: Request) -> None:
+    """A JSON call authenticated by a session cookie must send the cookie's CSRF token as a header."""
+    sent = request.headers.get(CSRF_HEADER, "")
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    if not sent or not expected or not secrets.compare_digest(sent, expected):
+        raise CsrfFailed()
+
+
 async def csrf_protect(request: Request) -> None:
     """Router dependency for the pages: refuse a state-changing form without the cookie's token."""
     if request.method in SAFE_METHODS:

@@ -1,0 +1,1 @@
+from tests.support.enrolment import cli  # noqa: F401  (fixture)
