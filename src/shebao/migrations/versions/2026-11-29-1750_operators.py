@@ -1,7 +1,7 @@
 """operators
 
 Revision ID: f372fcb0e810
-Revises: 2616fdc92f02
+Revises: dba702978a1d
 Create Date: 2026-11-29 17:32:22.667546+00:00
 """
 
@@ -14,7 +14,7 @@ import shebao.kit.crypto
 
 
 revision: str = 'f372fcb0e810'
-down_revision: str | None = '2616fdc92f02'
+down_revision: str | None = 'dba702978a1d'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
