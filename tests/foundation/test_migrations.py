@@ -3,12 +3,19 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select
 
 from shebao.migrate import alembic_config, upgrade
 from shebao.models import Base
 from shebao.reference.models import BankBranch, Region, TaxOffice
 from shebao.runtime import Runtime
+
+
+def test_the_revisions_form_one_line(runtime: Runtime) -> None:
+    """Engineers add revisions side by side; two heads would stop every upgrade until one is re-pointed."""
+    heads = ScriptDirectory.from_config(alembic_config(runtime.settings.sqlalchemy_url)).get_heads()
+    assert len(heads) == 1, f"{len(heads)} heads {heads}: re-point the newer down_revision"
 
 
 def test_schema_matches_the_models(runtime: Runtime) -> None:
