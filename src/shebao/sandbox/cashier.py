@@ -17,12 +17,42 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from shebao.config import Settings
 from shebao.deps import Clock, RuntimeDep, WriteSession
+from shebao.errors import BadRequest
+from shebao.sandbox.options import Refusal
 from shebao.sandbox.trade_api import TradeDesk
+from shebao.web.openapi import errors
 from shebao.web.security import csrf_protect
 from shebao.web.templating import render
+
+# A provider's signed order, checked and recorded: (session, its params, settings, now) → the trade; a
+# refusal raises the provider's `Refusal`.
+OpenOrder = Callable[[Session, dict[str, str], Settings, datetime], Any]
+
+
+def order_router(
+    summary: str, form: Callable[..., Any], received: type[BaseModel], open_order: OpenOrder
+) -> APIRouter:
+    """`POST /orders`, where the adapter hands over the signed order the browser would carry to the
+    gateway: the sandbox records the trade at once, so it can be paid by the API before any browser
+    opened the cashier. `form` reads the provider's parameters (a FastAPI dependency); a refusal is a
+    400 with its reason and code."""
+    router = APIRouter()
+    Params = Annotated[dict[str, str], Depends(form)]  # noqa: N806
+
+    @router.post("/orders", status_code=201, response_model=received, summary=summary, responses=errors(400))
+    def receive_order(params: Params, session: WriteSession, runtime: RuntimeDep, clock: Clock) -> Any:
+        try:
+            trade = open_order(session, params, runtime.settings, clock.now())
+        except Refusal as refused:
+            raise BadRequest(refused.said) from refused
+        return received.model_validate(trade, from_attributes=True)
+
+    return router
 
 
 def nowhere() -> str:
@@ -37,7 +67,8 @@ Onward = Callable[[Any, str, Settings, datetime, bool], str | None]
 
 @dataclass(frozen=True)
 class Cashier:
-    """One provider's cashier, at `/sandbox/{provider}/cashier/...` in `sandbox/{provider}_cashier.html`.
+    """One provider's cashier, at `/sandbox/{provider}/cashier/...` in `sandbox/{provider}_cashier.html`
+    (which extends `sandbox/cashier.html`).
     `links(trade, back)` is the page's part that leads away (`back_href` and the like); `onward`, where the
     browser goes after paying or cancelling. `came_from` reads where the browser came from on the page's
     GET, `pay_from` on the posted forms, `cancel_from` on the cancel form if it differs (FastAPI
@@ -117,7 +148,7 @@ def cashier_router(cashier: Cashier, desk: TradeDesk) -> APIRouter:
                     desk.do_pay(session, trade, now, desk.pay_options())
                 else:
                     desk.do_cancel(session, trade, now, desk.cancel_options())
-            except desk.refused as refused:
+            except Refusal as refused:
                 return cashier.page(request, trade, back=back, error=str(refused), status_code=409)
             onward = cashier.onward(trade, back, runtime.settings, now, paying)
             return RedirectResponse(

@@ -63,10 +63,6 @@ class Provider:
     build: Callable[[Runtime, Any, datetime], Outgoing]
     acknowledged: Callable[[httpx.Response], bool]
 
-    @property
-    def max_attempts(self) -> int:
-        return len(self.backoff) + 1
-
 
 N = TypeVar("N", bound=Notified)
 
@@ -98,6 +94,30 @@ def first_try(trade: Any, now: datetime, *, notify: bool) -> None:
         trade.notify_state, trade.notify_next_at = LOST, None
 
 
+def attempt_due(trade: Any, now: datetime, backoff: tuple[timedelta, ...]) -> bool:
+    """Whether the trade's retry is due; if so the attempt is counted up front (so two sweeps never send
+    the same attempt) and the next one set by `backoff` (none after the last). Alipay's trades too."""
+    if trade.notify_state != PENDING or trade.notify_next_at is None or trade.notify_next_at > now:
+        return False
+    trade.notify_attempts += 1
+    attempts = trade.notify_attempts
+    trade.notify_next_at = now + backoff[attempts - 1] if attempts <= len(backoff) else None
+    return True
+
+
+def answered(trade: Any, event_id: str | None, sent: str, now: datetime, *, acknowledged: bool) -> None:
+    """The merchant's answer to the event `sent` of the trade whose current event is `event_id` (Alipay's
+    notify_id): delivered, or abandoned once no retry is left; nothing when a newer event took over or
+    the state was settled meanwhile."""
+    if event_id != sent or trade.notify_state != PENDING:
+        return
+    if acknowledged:
+        trade.notify_state, trade.notify_next_at = DELIVERED, None
+        trade.notified_at = now
+    elif trade.notify_next_at is None:
+        trade.notify_state = ABANDONED
+
+
 def delay_copies(trade: Notified, copies: int, until: datetime) -> None:
     trade.delayed_copies += copies
     trade.delayed_until = max(until, trade.delayed_until) if trade.delayed_until else until
@@ -125,14 +145,8 @@ def _prepare(
         trade = _locked(session, provider, trade_id)
         if trade is None or trade.notify_url is None or trade.event_id is None:
             return None
-        if retry:
-            if trade.notify_state != PENDING or trade.notify_next_at is None or trade.notify_next_at > now:
-                return None
-            trade.notify_attempts += 1
-            attempts = trade.notify_attempts
-            trade.notify_next_at = (
-                now + provider.backoff[attempts - 1] if attempts < provider.max_attempts else None
-            )
+        if retry and not attempt_due(trade, now, provider.backoff):
+            return None
         return _Delivery(trade.id, trade.event_id, provider.build(runtime, trade, now))
 
 
@@ -154,13 +168,8 @@ def _send(provider: Provider, delivery: _Delivery) -> bool:
 def _record(work: UnitOfWork, provider: Provider, delivery: _Delivery, *, acknowledged: bool) -> None:
     with work.step() as step:
         trade = _locked(step.session, provider, delivery.trade_id)
-        if trade is None or trade.event_id != delivery.event_id or trade.notify_state != PENDING:
-            return  # a newer event took over, or the state was settled meanwhile
-        if acknowledged:
-            trade.notify_state, trade.notify_next_at = DELIVERED, None
-            trade.notified_at = step.now
-        elif trade.notify_next_at is None:
-            trade.notify_state = ABANDONED
+        if trade is not None:
+            answered(trade, trade.event_id, delivery.event_id, step.now, acknowledged=acknowledged)
 
 
 def deliver(runtime: Runtime, provider: Provider, trade_id: uuid.UUID) -> bool | None:

@@ -1,12 +1,21 @@
-"""The models of the sandboxes' trade API (API.md, Sandboxes): what every provider's trade shows, and
-the request and answer bodies of the providers whose notifications are delivery events (WeChat Pay,
-UnionPay; `deliveries.py`)."""
+"""The models of the sandboxes' trade API (API.md, Sandboxes): a provider's refusal, what every
+provider's trade shows, and the request and answer bodies of the providers whose notifications are
+delivery events (WeChat Pay, UnionPay; `deliveries.py`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+class Refusal(Exception):
+    """A provider's refusal: its str is the Chinese reason (a 409 of the trade API says it), `said` the
+    reason with the provider's code, as a refused order says it (400)."""
+
+    def __init__(self, reason: str, code: str) -> None:
+        super().__init__(reason)
+        self.said = f"{reason}（{code}）"
 
 
 class TradeView(BaseModel):
@@ -29,7 +38,9 @@ class EventTradeView(TradeView):
 class PayOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     notify: bool = Field(default=True, description="false：通知丢失，只能通过查询或对账得知")
-    force: bool = Field(default=False, description="true：即使订单已关闭也付款（模拟关闭与付款的竞态）")
+    force: bool = Field(
+        default=False, description="true：即使交易（订单）已关闭也付款（模拟关闭与付款的竞态）"
+    )
 
 
 class CancelOptions(BaseModel):

@@ -11,7 +11,7 @@ says, and how it sends the trade's current notification again.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol
 
 from fastapi import APIRouter, Body
 from pydantic import BaseModel
@@ -21,7 +21,7 @@ from shebao.deps import Clock, DbSession, WriteSession
 from shebao.errors import Conflict, NotFound
 from shebao.kit.clock import ServiceClock
 from shebao.sandbox import deliveries, options
-from shebao.sandbox.options import CopiesSent, NotifyCopies
+from shebao.sandbox.options import CopiesSent, NotifyCopies, Refusal
 
 
 class Trades(Protocol):
@@ -40,32 +40,45 @@ class Notifier(Protocol):
     def deliver_after_commit(self, session: Session, trade: Any) -> None: ...
 
 
-@dataclass(frozen=True)
-class TradeDesk:
-    """One provider's trade API. `name` and `noun` make its messages (支付宝沙箱中没有该交易); `summaries`
-    are those of pay, cancel and notify (the read is `{noun}详情`); `refused` is the provider's refusal
-    (its str the Chinese reason: a 409). `resend` sends the trade's current notification again;
-    `cancel`, by default the provider's `trades.cancel(trade, now)`, closes an unpaid trade. The request
-    and answer models default to those of the providers whose notifications are events (`options.py`)."""
+class Words(NamedTuple):
+    """What a provider's trade API says: its `name` and `noun` make its messages (支付宝沙箱中没有该交易;
+    the read is `{noun}详情`), `pay`, `cancel` and `notify` are the summaries of its three actions."""
 
     name: str
     noun: str
-    summaries: tuple[str, str, str]
+    pay: str
+    cancel: str
+    notify: str
+
+
+@dataclass(frozen=True)
+class TradeDesk:
+    """One provider's trade API: how it finds, pays and cancels a trade, and what it says. A refusal of
+    the provider (`options.Refusal`, its str the Chinese reason) is a 409. `resend` sends the trade's
+    current notification again (given the trade's number as asked; `resend_event` for the providers
+    whose notifications are events); `cancel`, by default the provider's `trades.cancel(trade, now)`,
+    closes an unpaid trade. The request and answer models default to those of the providers whose
+    notifications are events (`options.py`)."""
+
+    words: Words
     view: type[BaseModel]
     trades: Trades
     notifier: Notifier
-    refused: type[Exception]
-    resend: Callable[[Session, Any, Any, datetime], BaseModel]
+    resend: Callable[[Session, str, Any, Any, datetime], BaseModel]
     cancel: Callable[[Session, Any, datetime, Any], None] | None = None
     pay_options: type[BaseModel] = options.PayOptions
     cancel_options: type[BaseModel] = options.CancelOptions
     notify_options: type[BaseModel] = options.NotifyCopies
     copies_sent: type[BaseModel] = options.CopiesSent
 
+    @property
+    def noun(self) -> str:
+        return self.words.noun
+
     def trade(self, session: Session, out_trade_no: str, *, for_update: bool = False) -> Any:
         trade = self.trades.find(session, out_trade_no, for_update=for_update)
         if trade is None:
-            raise NotFound(f"{self.name}中没有该{self.noun}")
+            raise NotFound(f"{self.words.name}中没有该{self.words.noun}")
         return trade
 
     def do_pay(self, session: Session, trade: Any, now: datetime, chosen: Any) -> None:
@@ -84,44 +97,40 @@ class TradeDesk:
 def trade_router(desk: TradeDesk) -> APIRouter:
     """The four routes of `desk`, to include under the provider's `/sandbox/{provider}` prefix."""
     router = APIRouter()
-    pay_summary, cancel_summary, notify_summary = desk.summaries
-    PayOptions, CancelOptions, NotifyOptions = desk.pay_options, desk.cancel_options, desk.notify_options  # noqa: N806
+    name = desk.words.name
+    NotifyOptions = desk.notify_options  # noqa: N806
 
     def view(trade: Any) -> BaseModel:
         return desk.view.model_validate(trade, from_attributes=True)
 
-    @router.get("/trades/{out_trade_no}", response_model=desk.view, summary=f"{desk.name}：{desk.noun}详情")
+    @router.get("/trades/{out_trade_no}", response_model=desk.view, summary=f"{name}：{desk.noun}详情")
     def read_trade(out_trade_no: str, session: DbSession) -> Any:
         return view(desk.trade(session, out_trade_no))
 
-    @router.post(
-        "/trades/{out_trade_no}/pay", response_model=desk.view, summary=f"{desk.name}：{pay_summary}"
-    )
-    def pay_trade(
-        out_trade_no: str,
-        session: WriteSession,
-        clock: Clock,
-        body: PayOptions | None = Body(default=None),  # type: ignore[valid-type]
-    ) -> Any:
-        chosen = body or PayOptions()
-        return view(_act(desk, session, out_trade_no, clock, desk.do_pay, chosen))
+    def acting(action: str, summary: str, Options: type[BaseModel], act: Act) -> None:  # noqa: N803
+        """`/pay` or `/cancel`: `act` on the locked trade with the options posted (or the defaults)."""
 
-    @router.post(
-        "/trades/{out_trade_no}/cancel", response_model=desk.view, summary=f"{desk.name}：{cancel_summary}"
-    )
-    def cancel_trade(
-        out_trade_no: str,
-        session: WriteSession,
-        clock: Clock,
-        body: CancelOptions | None = Body(default=None),  # type: ignore[valid-type]
-    ) -> Any:
-        chosen = body or CancelOptions()
-        return view(_act(desk, session, out_trade_no, clock, desk.do_cancel, chosen))
+        @router.post(
+            f"/trades/{{out_trade_no}}/{action}",
+            response_model=desk.view,
+            summary=f"{name}：{summary}",
+            name=f"{action}_trade",
+        )
+        def act_on_trade(
+            out_trade_no: str,
+            session: WriteSession,
+            clock: Clock,
+            body: Options | None = Body(default=None),  # type: ignore[valid-type]
+        ) -> Any:
+            return view(_act(desk, session, out_trade_no, clock, act, body or Options()))
+
+    acting("pay", desk.words.pay, desk.pay_options, desk.do_pay)
+    acting("cancel", desk.words.cancel, desk.cancel_options, desk.do_cancel)
 
     @router.post(
         "/trades/{out_trade_no}/notify",
         response_model=desk.copies_sent,
-        summary=f"{desk.name}：{notify_summary}",
+        summary=f"{name}：{desk.words.notify}",
     )
     def resend_notification(
         out_trade_no: str,
@@ -132,7 +141,7 @@ def trade_router(desk: TradeDesk) -> APIRouter:
         """The trade's current notification, `copies` more times with the same event id (at once, or
         after `delay_seconds` of the service clock where the provider allows it)."""
         trade = desk.trade(session, out_trade_no, for_update=True)
-        return desk.resend(session, trade, body, clock.now())
+        return desk.resend(session, out_trade_no, trade, body, clock.now())
 
     return router
 
@@ -148,32 +157,42 @@ def _act(
     trade = desk.trade(session, out_trade_no, for_update=True)
     try:
         act(session, trade, clock.now(), chosen)
-    except desk.refused as refused:
+    except Refusal as refused:
         raise Conflict(str(refused)).counted() from refused
     return trade
 
 
-E = TypeVar("E", bound=deliveries.Notified)
+class EventNotifier(Notifier, Protocol):
+    """The notifier of a provider whose notifications are `deliveries` events (`deliveries.Courier`)."""
+
+    def copies_after_commit(self, session: Session, trade: Any, copies: int, delay: int) -> None: ...
+
+
+def event_desk(
+    words: Words, view: type[BaseModel], trades: Trades, notifier: EventNotifier, not_yet: str
+) -> TradeDesk:
+    """The desk of a provider whose notifications are `deliveries` events (WeChat Pay, UnionPay): the
+    default options, and `resend_event` (`not_yet`: its refusal of a trade with no event yet)."""
+    return TradeDesk(words, view, trades, notifier, resend_event(not_yet, notifier))
 
 
 def resend_event(
-    not_yet: str,
-    out_trade_no: Callable[[E], str],
-    copies_after_commit: Callable[[Session, E, int, int], None],
-) -> Callable[[Session, E, NotifyCopies, datetime], CopiesSent]:
+    not_yet: str, notifier: EventNotifier
+) -> Callable[[Session, str, Any, NotifyCopies, datetime], CopiesSent]:
     """`TradeDesk.resend` of a provider whose notifications are `deliveries` events (WeChat Pay,
     UnionPay): copies now, or later than retries or a query (out of order). `not_yet`: the refusal of a
     trade with no event yet."""
 
-    def resend(session: Session, trade: E, body: NotifyCopies, now: datetime) -> CopiesSent:
-        if trade.event_id is None:
+    def resend(session: Session, number: str, trade: Any, body: NotifyCopies, now: datetime) -> CopiesSent:
+        event: deliveries.Notified = trade
+        if event.event_id is None:
             raise Conflict(not_yet)
         if body.delay_seconds:
-            deliveries.delay_copies(trade, body.copies, now + timedelta(seconds=body.delay_seconds))
-        copies_after_commit(session, trade, body.copies, body.delay_seconds)
+            deliveries.delay_copies(event, body.copies, now + timedelta(seconds=body.delay_seconds))
+        notifier.copies_after_commit(session, trade, body.copies, body.delay_seconds)
         return CopiesSent(
-            out_trade_no=out_trade_no(trade),
-            event_id=trade.event_id,
+            out_trade_no=number,
+            event_id=event.event_id,
             copies=body.copies,
             delay_seconds=body.delay_seconds,
         )

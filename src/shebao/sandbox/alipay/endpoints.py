@@ -10,23 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from shebao.errors import Conflict
+from shebao.sandbox import options
 from shebao.sandbox.alipay import bills, cashier, gateway, notifier, trades
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
 from shebao.sandbox.cashier import cashier_router
 from shebao.sandbox.options import TradeView
-from shebao.sandbox.trade_api import TradeDesk, trade_router
+from shebao.sandbox.trade_api import TradeDesk, Words, trade_router
 
 router = APIRouter(prefix="/sandbox/alipay", tags=["sandbox"])
 
 
-class PayOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    notify: bool = Field(default=True, description="false：通知丢失，只能通过查询或对账得知")
-    force: bool = Field(default=False, description="true：即使交易已关闭也付款（模拟关闭与付款的竞态）")
-
-
-class CancelOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CancelOptions(options.CancelOptions):
     notify: bool = True
 
 
@@ -57,27 +51,26 @@ def _cancel(session: Session, trade: SandboxAlipayTrade, now: datetime, options:
     notifier.deliver_after_commit(session, trade)
 
 
-def _resend(session: Session, trade: SandboxAlipayTrade, body: NotifyCopies, now: datetime) -> CopiesSent:
+def _resend(
+    session: Session, out_trade_no: str, trade: SandboxAlipayTrade, body: NotifyCopies, now: datetime
+) -> CopiesSent:
     """The trade's current notification, `copies` more times at once, with the same notify_id."""
     if trade.notify_id is None:
         raise Conflict("该交易还没有可发送的通知（尚未付款或关闭）")
     if trade.notify_url is None:
         raise Conflict("该交易没有通知地址（notify_url）")
     notifier.copies_after_commit(session, trade, body.copies)
-    return CopiesSent(out_trade_no=trade.out_trade_no, notify_id=trade.notify_id, copies=body.copies)
+    return CopiesSent(out_trade_no=out_trade_no, notify_id=trade.notify_id, copies=body.copies)
 
 
+WORDS = Words("支付宝沙箱", "交易", "买家付款", "买家取消（交易关闭）", "再次发送当前通知")
 desk = TradeDesk(
-    name="支付宝沙箱",
-    noun="交易",
-    summaries=("买家付款", "买家取消（交易关闭）", "再次发送当前通知"),
-    view=SandboxTrade,
-    trades=trades,
-    notifier=notifier,
-    refused=trades.TradeRefused,
-    resend=_resend,
+    WORDS,
+    SandboxTrade,
+    trades,
+    notifier,
+    _resend,
     cancel=_cancel,
-    pay_options=PayOptions,
     cancel_options=CancelOptions,
     notify_options=NotifyCopies,
     copies_sent=CopiesSent,

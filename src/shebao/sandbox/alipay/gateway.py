@@ -1,5 +1,6 @@
 """`/sandbox/alipay/gateway.do` (Alipay's gateway: JSON methods, and the cashier for a WAP order) and
-`/sandbox/alipay/orders` (where the adapter hands over the signed WAP order the browser will carry).
+`/sandbox/alipay/orders` (where the adapter hands over the signed WAP order the browser will carry:
+`cashier.order_router`).
 
 Like Alipay, the gateway answers protocol and business errors as HTTP 200 with a signed JSON body whose
 `code`/`sub_code` say what is wrong (`sub_msg` in Chinese); only an unreadable request is a 400.
@@ -15,13 +16,13 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from shebao.channels.alipay import fields
+from shebao.config import Settings
 from shebao.deps import Clock, RuntimeDep, WriteSession
-from shebao.errors import BadRequest
 from shebao.kit.clock import ServiceClock
 from shebao.sandbox.alipay import bills, protocol, trades
 from shebao.sandbox.alipay.cashier import CASHIER
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
-from shebao.web.openapi import errors
+from shebao.sandbox.cashier import order_router
 
 router = APIRouter()
 
@@ -35,7 +36,11 @@ class OrderReceived(BaseModel):
     status: str
 
 
-def _open_wap(session: Session, request: protocol.GatewayRequest, now: datetime) -> SandboxAlipayTrade:
+def open_order(
+    session: Session, params: dict[str, str], settings: Settings, now: datetime
+) -> SandboxAlipayTrade:
+    """A signed `alipay.trade.wap.pay` order, checked and recorded (the cashier's, or the one handed over)."""
+    request = protocol.check_request(params, settings)
     if request.method != WAP_PAY:
         raise trades.TradeRefused("isv.invalid-method", f"此处只接受 {WAP_PAY} 订单", code="40002")
     return trades.open_trade(
@@ -48,24 +53,6 @@ def _open_wap(session: Session, request: protocol.GatewayRequest, now: datetime)
     )
 
 
-@router.post(
-    "/orders",
-    status_code=201,
-    response_model=OrderReceived,
-    summary="接收适配器转交的手机网站支付订单",
-    responses=errors(400),
-)
-def receive_order(params: Params, session: WriteSession, runtime: RuntimeDep, clock: Clock) -> OrderReceived:
-    """The signed `alipay.trade.wap.pay` parameters the browser would carry to the gateway: the sandbox
-    records the trade at once, so it can be paid by the API before any browser opened the cashier."""
-    try:
-        request = protocol.check_request(params, runtime.settings)
-        trade = _open_wap(session, request, clock.now())
-    except trades.TradeRefused as refused:
-        raise BadRequest(f"{refused.sub_msg}（{refused.sub_code}）") from refused
-    return OrderReceived(out_trade_no=trade.out_trade_no, trade_no=trade.trade_no, status=trade.status)
-
-
 @router.get("/gateway.do", summary="支付宝网关（GET：手机网站支付收银台或接口调用）", response_model=None)
 @router.post("/gateway.do", summary="支付宝网关（POST：接口调用）", response_model=None)
 def gateway(
@@ -75,11 +62,9 @@ def gateway(
     method = params.get("method", "")
     if method == WAP_PAY:
         try:
-            trade = _open_wap(session, protocol.check_request(params, settings), clock.now())
+            trade = open_order(session, params, settings, clock.now())
         except trades.TradeRefused as refused:
-            return CASHIER.page(
-                request, None, error=f"{refused.sub_msg}（{refused.sub_code}）", status_code=400
-            )
+            return CASHIER.page(request, None, error=refused.said, status_code=400)
         return CASHIER.page(request, trade)
     key_name = protocol.response_key(method) if method in _METHODS else "error_response"
     try:
@@ -152,3 +137,8 @@ _METHODS = {
     "alipay.trade.close": _close,
     bills.METHOD: bills.bill_url,
 }
+
+
+router.include_router(
+    order_router("接收适配器转交的手机网站支付订单", protocol.gateway_params, OrderReceived, open_order)
+)

@@ -27,12 +27,8 @@ from shebao.db import UnitOfWork, after_commit
 from shebao.kit import http
 from shebao.logging import log
 from shebao.runtime import Runtime
-from shebao.sandbox.alipay.models import (
-    NOTIFY_ABANDONED,
-    NOTIFY_DELIVERED,
-    NOTIFY_PENDING,
-    SandboxAlipayTrade,
-)
+from shebao.sandbox import deliveries
+from shebao.sandbox.alipay.models import NOTIFY_PENDING, SandboxAlipayTrade
 from shebao.sandbox.alipay.trades import SELLER_ID
 
 # Alipay retries 8 times within 25 hours: 4m, 10m, 10m, 1h, 2h, 6h, 15h after each failed try.
@@ -45,7 +41,6 @@ BACKOFF = (
     timedelta(hours=6),
     timedelta(hours=15),
 )
-MAX_ATTEMPTS = len(BACKOFF) + 1
 ACK = "success"
 FORM_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
 
@@ -86,6 +81,11 @@ def notification_params(trade: SandboxAlipayTrade, key: rsa.RSAPrivateKey, now: 
     return signing.signed(present, key, unsigned=signing.NOTIFICATION_UNSIGNED)
 
 
+def _locked(session: Session, trade_id: uuid.UUID) -> SandboxAlipayTrade | None:
+    query = select(SandboxAlipayTrade).where(SandboxAlipayTrade.id == trade_id)
+    return session.scalars(query.with_for_update()).first()
+
+
 @dataclass(frozen=True)
 class Delivery:
     trade_id: uuid.UUID
@@ -99,21 +99,11 @@ def _prepare(runtime: Runtime, work: UnitOfWork, trade_id: uuid.UUID, *, retry: 
     sweeps never send the same attempt) and setting when the next one falls due."""
     with work.step() as step:
         session, now = step.session, step.now
-        query = select(SandboxAlipayTrade).where(SandboxAlipayTrade.id == trade_id)
-        trade = session.scalars(query.with_for_update()).first()
+        trade = _locked(session, trade_id)
         if trade is None or trade.notify_url is None or trade.notify_id is None:
             return None
-        if retry:
-            if (
-                trade.notify_state != NOTIFY_PENDING
-                or trade.notify_next_at is None
-                or trade.notify_next_at > now
-            ):
-                return None
-            trade.notify_attempts += 1
-            trade.notify_next_at = (
-                now + BACKOFF[trade.notify_attempts - 1] if trade.notify_attempts < MAX_ATTEMPTS else None
-            )
+        if retry and not deliveries.attempt_due(trade, now, BACKOFF):
+            return None
         params = notification_params(trade, keys.sandbox_private_key(runtime.settings), now)
         return Delivery(trade.id, trade.notify_id, trade.notify_url, urlencode(params).encode("ascii"))
 
@@ -132,15 +122,11 @@ def _send(delivery: Delivery) -> bool:
 
 def _record(work: UnitOfWork, delivery: Delivery, *, acknowledged: bool) -> None:
     with work.step() as step:
-        query = select(SandboxAlipayTrade).where(SandboxAlipayTrade.id == delivery.trade_id)
-        trade = step.session.scalars(query.with_for_update()).first()
-        if trade is None or trade.notify_id != delivery.notify_id or trade.notify_state != NOTIFY_PENDING:
-            return  # a newer event took over, or the state was settled meanwhile
-        if acknowledged:
-            trade.notify_state, trade.notify_next_at = NOTIFY_DELIVERED, None
-            trade.notified_at = step.now
-        elif trade.notify_next_at is None:
-            trade.notify_state = NOTIFY_ABANDONED
+        trade = _locked(step.session, delivery.trade_id)
+        if trade is not None:
+            deliveries.answered(
+                trade, trade.notify_id, delivery.notify_id, step.now, acknowledged=acknowledged
+            )
 
 
 def deliver(runtime: Runtime, trade_id: uuid.UUID) -> bool | None:

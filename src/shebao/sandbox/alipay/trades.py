@@ -16,6 +16,7 @@ from shebao.kit.ids import new_id, random_digits
 from shebao.kit.money import MoneyError
 from shebao.sandbox import deliveries
 from shebao.sandbox.alipay.models import NOTIFY_NONE, SandboxAlipayTrade
+from shebao.sandbox.options import Refusal
 
 SELLER_ID = "2088102177000001"  # the sandbox merchant's Alipay user id
 SANDBOX_BUYER_ID = "2088102177846888"  # who pays at the sandbox cashier when the order names nobody
@@ -24,12 +25,12 @@ PRODUCT_CODES = ("QUICK_WAP_PAY", "JSAPI_PAY")  # what the sandbox sells: WAP an
 _OUT_TRADE_NO = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 
 
-class TradeRefused(Exception):
+class TradeRefused(Refusal):
     """What the gateway answers with an Alipay error code; the sandbox API answers it as a 4xx."""
 
     def __init__(self, sub_code: str, sub_msg: str, *, code: str = "40004") -> None:
         self.code, self.sub_code, self.sub_msg = code, sub_code, sub_msg
-        super().__init__(sub_msg)
+        super().__init__(sub_msg, sub_code)
 
 
 def find(session: Session, out_trade_no: str, *, for_update: bool = False) -> SandboxAlipayTrade | None:

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from shebao.channels.unionpay import bill, fields, keys, signing
@@ -112,12 +112,7 @@ def _answer(settings: Settings, params: dict[str, str], extra: dict[str, str]) -
     return protocol.answer(settings, common | echo | extra)
 
 
-@router.post(
-    "/gateway/api/fileTransfer.do",
-    summary="银联文件传输（对账文件下载；应答为 key=value& 报文）",
-    response_model=None,
-    response_class=PlainTextResponse,
-)
+@protocol.text_route(router, "/gateway/api/fileTransfer.do", "银联文件传输（对账文件下载）")
 def file_transfer(params: Params, session: DbSession, runtime: RuntimeDep, clock: Clock) -> Response:
     settings = runtime.settings
     try:

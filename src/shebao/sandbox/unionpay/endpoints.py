@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from shebao.sandbox.cashier import cashier_router
 from shebao.sandbox.options import EventTradeView
-from shebao.sandbox.trade_api import TradeDesk, resend_event, trade_router
+from shebao.sandbox.trade_api import Words, event_desk, trade_router
 from shebao.sandbox.unionpay import bills, cashier, gateway, notifier, trades
 
 router = APIRouter(prefix="/sandbox/unionpay", tags=["sandbox"])
@@ -23,18 +23,8 @@ class SandboxTrade(EventTradeView):
     pay_timeout: datetime | None
 
 
-desk = TradeDesk(
-    name="银联沙箱",
-    noun="订单",
-    summaries=("持卡人付款", "持卡人取消支付", "再次发送后台通知"),
-    view=SandboxTrade,
-    trades=trades,
-    notifier=notifier,
-    refused=trades.TradeRefused,
-    resend=resend_event(
-        "该订单还没有可发送的通知（尚未付款）", lambda trade: trade.order_id, notifier.copies_after_commit
-    ),
-)
+WORDS = Words("银联沙箱", "订单", "持卡人付款", "持卡人取消支付", "再次发送后台通知")
+desk = event_desk(WORDS, SandboxTrade, trades, notifier, "该订单还没有可发送的通知（尚未付款）")
 
 router.include_router(gateway.router)
 router.include_router(bills.router)

@@ -1,6 +1,7 @@
 """`/sandbox/unionpay/gateway/api/frontTransReq.do` (the browser posts the signed front form; the payer
 lands on the cashier), `/sandbox/unionpay/gateway/api/queryTrans.do` (the merchant queries) and
-`/sandbox/unionpay/orders` (where the adapter hands over the front form the browser will carry).
+`/sandbox/unionpay/orders` (where the adapter hands over the front form the browser will carry:
+`cashier.order_router`).
 
 Like UnionPay, the query answers every error as signed `respCode`/`respMsg` text; only an unreadable
 request is a 400.
@@ -8,18 +9,21 @@ request is a 400.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from shebao.channels.unionpay import fields
+from shebao.config import Settings
 from shebao.deps import Clock, RuntimeDep, WriteSession
-from shebao.errors import BadRequest
+from shebao.sandbox.cashier import order_router
 from shebao.sandbox.unionpay import protocol, trades
 from shebao.sandbox.unionpay.cashier import CASHIER
-from shebao.web.openapi import errors
+from shebao.sandbox.unionpay.models import SandboxUnionpayTrade
 
 router = APIRouter()
 Params = Annotated[dict[str, str], Depends(protocol.form_params)]
@@ -31,22 +35,12 @@ class OrderReceived(BaseModel):
     status: str
 
 
-@router.post(
-    "/orders",
-    status_code=201,
-    response_model=OrderReceived,
-    summary="接收适配器转交的银联前台交易表单",
-    responses=errors(400),
-)
-def receive_order(params: Params, session: WriteSession, runtime: RuntimeDep, clock: Clock) -> OrderReceived:
-    """The signed front form the browser would post to the gateway: the sandbox records the order at
-    once, so it can be paid by the API before any browser opened the cashier."""
-    try:
-        protocol.check_request(params, runtime.settings)
-        trade = trades.open_trade(session, params, clock.now())
-    except trades.TradeRefused as refused:
-        raise BadRequest(f"{refused.message}（{refused.code}）") from refused
-    return OrderReceived(order_id=trade.order_id, query_id=trade.query_id, status=trade.status)
+def open_order(
+    session: Session, params: dict[str, str], settings: Settings, now: datetime
+) -> SandboxUnionpayTrade:
+    """A signed front form, checked and recorded (the browser's, or the one handed over)."""
+    protocol.check_request(params, settings)
+    return trades.open_trade(session, params, now)
 
 
 @router.post(
@@ -65,19 +59,13 @@ def front(
     request: Request, params: Params, session: WriteSession, runtime: RuntimeDep, clock: Clock
 ) -> Response:
     try:
-        protocol.check_request(params, runtime.settings)
-        trade = trades.open_trade(session, params, clock.now())
+        trade = open_order(session, params, runtime.settings, clock.now())
     except trades.TradeRefused as refused:
-        return CASHIER.page(request, None, error=f"{refused.message}（{refused.code}）", status_code=400)
+        return CASHIER.page(request, None, error=refused.said, status_code=400)
     return RedirectResponse(f"/sandbox/unionpay/cashier/{trade.order_id}", status_code=303)
 
 
-@router.post(
-    "/gateway/api/queryTrans.do",
-    summary="银联交易状态查询（应答为 key=value& 报文）",
-    response_model=None,
-    response_class=PlainTextResponse,
-)
+@protocol.text_route(router, "/gateway/api/queryTrans.do", "银联交易状态查询")
 def query(params: Params, session: WriteSession, runtime: RuntimeDep, clock: Clock) -> Response:
     settings = runtime.settings
     try:
@@ -96,3 +84,8 @@ def query(params: Params, session: WriteSession, runtime: RuntimeDep, clock: Clo
         if trade.txn_time != params["txnTime"]:
             trade = None  # UnionPay finds an order by orderId *and* txnTime
     return protocol.answer(settings, protocol.query_answer(settings, params, trade))
+
+
+router.include_router(
+    order_router("接收适配器转交的银联前台交易表单", protocol.form_params, OrderReceived, open_order)
+)

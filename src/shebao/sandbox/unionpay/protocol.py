@@ -3,8 +3,11 @@ signature and certId, answering `k=v&…` text signed with the sandbox's own key
 
 from __future__ import annotations
 
-from fastapi import Request
-from fastapi.responses import Response
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
 
 from shebao.channels.unionpay import fields, keys, signing
 from shebao.config import Settings
@@ -16,6 +19,18 @@ from shebao.sandbox.unionpay.trades import TradeRefused
 MAX_BODY = 64 * 1024
 SANDBOX_CERT_ID = "69042905377"  # UnionPay's test signing certificate
 OK = "成功[0000000]"
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def text_route(router: APIRouter, path: str, summary: str) -> Callable[[Endpoint], Endpoint]:
+    """A POST of the gateway (`path`) whose every answer is signed `k=v&…` text."""
+    return router.post(
+        path,
+        summary=f"{summary}（应答为 key=value& 报文）",
+        response_model=None,
+        response_class=PlainTextResponse,
+    )
 
 
 async def form_params(request: Request) -> dict[str, str]:

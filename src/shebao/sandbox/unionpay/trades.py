@@ -11,15 +11,16 @@ from sqlalchemy.orm import Session
 from shebao.channels.unionpay import fields
 from shebao.kit.ids import random_digits
 from shebao.sandbox import deliveries
+from shebao.sandbox.options import Refusal
 from shebao.sandbox.unionpay.models import EXPIRED, FAILED, PAID, UNPAID, SandboxUnionpayTrade
 
 
-class TradeRefused(Exception):
+class TradeRefused(Refusal):
     """What the gateway answers with a UnionPay `respCode` and Chinese `respMsg`."""
 
     def __init__(self, code: str, message: str) -> None:
         self.code, self.message = code, message
-        super().__init__(message)
+        super().__init__(message, code)
 
 
 def _format(reason: str) -> TradeRefused:

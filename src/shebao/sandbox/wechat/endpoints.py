@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from shebao.sandbox.cashier import cashier_router
 from shebao.sandbox.options import EventTradeView
-from shebao.sandbox.trade_api import TradeDesk, resend_event, trade_router
+from shebao.sandbox.trade_api import Words, event_desk, trade_router
 from shebao.sandbox.wechat import api, bills, cashier, notifier, trades
 
 router = APIRouter(prefix="/sandbox/wechat", tags=["sandbox"])
@@ -25,18 +25,8 @@ class SandboxTrade(EventTradeView):
     expires_at: datetime | None
 
 
-desk = TradeDesk(
-    name="微信支付沙箱",
-    noun="订单",
-    summaries=("付款人支付", "付款人放弃（订单关闭）", "再次发送支付通知"),
-    view=SandboxTrade,
-    trades=trades,
-    notifier=notifier,
-    refused=trades.OrderRefused,
-    resend=resend_event(
-        "该订单还没有可发送的通知（尚未支付）", lambda trade: trade.out_trade_no, notifier.copies_after_commit
-    ),
-)
+WORDS = Words("微信支付沙箱", "订单", "付款人支付", "付款人放弃（订单关闭）", "再次发送支付通知")
+desk = event_desk(WORDS, SandboxTrade, trades, notifier, "该订单还没有可发送的通知（尚未支付）")
 
 router.include_router(api.router)
 router.include_router(bills.router)

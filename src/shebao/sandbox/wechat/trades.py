@@ -14,6 +14,7 @@ from shebao.channels.wechat import fields
 from shebao.kit.clock import to_shanghai
 from shebao.kit.ids import random_digits
 from shebao.sandbox import deliveries
+from shebao.sandbox.options import Refusal
 from shebao.sandbox.wechat.models import SandboxWechatTrade
 
 JSAPI, MWEB = "JSAPI", "MWEB"
@@ -21,12 +22,12 @@ SANDBOX_OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"  # who pays at the sandbox cashi
 _OUT_TRADE_NO = re.compile(r"[A-Za-z0-9_\-|*]{6,32}")
 
 
-class OrderRefused(Exception):
+class OrderRefused(Refusal):
     """What the API answers with a WeChat Pay error: HTTP status, `code`, Chinese `message`."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
         self.status, self.code, self.message = status, code, message
-        super().__init__(message)
+        super().__init__(message, code)
 
 
 def _invalid(message: str) -> OrderRefused:
