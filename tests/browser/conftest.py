@@ -1,6 +1,7 @@
 """Browser tests: headless Debian Chromium driven by Playwright against a live uvicorn server.
 
-Screenshots at a phone's viewport (390×844) are kept under test-output/screenshots/.
+Screenshots at a phone's viewport (390×844), and the console's at a desktop's (1280×800), are kept under
+test-output/screenshots/
 """
 
 from __future__ import annotations
@@ -110,6 +111,32 @@ def shot(page):  # type: ignore[no-untyped-def]
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shot
+
+
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture
+def desk_page(browser, live_server: str):  # type: ignore[no-untyped-def]
+    """The operators' console is desktop first: a 1280×800 window."""
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+@pytest.fixture
+def desk_shot(desk_page):  # type: ignore[no-untyped-def]
+    def _shot(name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        desk_page.screenshot(path=str(path), full_page=True)
         return path
 
     return _shot
