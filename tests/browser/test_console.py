@@ -4,7 +4,18 @@ the TOTP QR code), the home page, 退出."""
 from __future__ import annotations
 
 from shebao.runtime import Runtime
+from tests.support.browser import AXE, AXE_OPTIONS
 from tests.support.console import NEW_PASSWORD, add_operator
+
+
+def _axe(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """WCAG 2.1 AA violations of impact serious or critical on the page (none expected)."""
+    results = AXE.run(page, options=AXE_OPTIONS).response
+    return [
+        f"{v['id']}: {[str(n['target']) for n in v['nodes'][:3]]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def test_first_login_changes_the_password_and_reaches_home(desk_page, desk_shot, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
@@ -13,6 +24,7 @@ def test_first_login_changes_the_password_and_reaches_home(desk_page, desk_shot,
     page.goto("/console")
     assert page.locator("h1").inner_text() == "税务所控制台登录"
     desk_shot("console-login")
+    assert _axe(page) == []
     page.get_by_label("用户名").fill("wu.xia")
     page.get_by_label("密码").fill(who.password)
     page.get_by_label("动态口令").fill(who.code())
@@ -23,6 +35,7 @@ def test_first_login_changes_the_password_and_reaches_home(desk_page, desk_shot,
     assert "otpauth://totp/" in page.locator(".uri").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     desk_shot("console-first-login")
+    assert _axe(page) == []
     page.get_by_label("新密码", exact=True).fill("too short")
     page.get_by_label("再次输入新密码").fill("too short")
     page.get_by_role("button", name="保存新密码").click()
@@ -47,5 +60,6 @@ def test_first_login_changes_the_password_and_reaches_home(desk_page, desk_shot,
     assert page.get_by_text("东直门税务所（11101010001）").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     desk_shot("console-home")
+    assert _axe(page) == []
     page.get_by_role("button", name="退出").click()
     assert page.locator("h1").inner_text() == "税务所控制台登录"

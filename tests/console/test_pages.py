@@ -91,3 +91,14 @@ def test_a_wrong_login_shows_the_form_again(client: TestClient, runtime: Runtime
     assert empty.status_code == 422 and "请填写用户名" in empty.text and "请填写动态口令" in empty.text
     no_csrf = client.post("/console/login", data={"username": "xu.jie", "password": "x", "totp": "1"})
     assert no_csrf.status_code == 403
+
+
+def test_an_unknown_console_page_is_a_console_404(client: TestClient) -> None:
+    answer = client.get("/console/nothing-here")
+    assert answer.status_code == 404
+    assert "页面不存在或已下线" in answer.text and "返回控制台首页" in answer.text
+    password = client.get("/console/password", follow_redirects=False)
+    assert (password.status_code, password.headers["location"]) == (
+        303,
+        "/console/login?next=%2Fconsole%2Fpassword",
+    )
