@@ -38,7 +38,7 @@ from tests.support.people import transaction  # noqa: E402
 jobs.huey.immediate = True
 
 # Shared arrangements (the demo-like world of payers), usable from every test package.
-pytest_plugins = ["tests.support.world"]
+pytest_plugins = ["tests.support.world", "tests.support.dashboards"]
 
 
 def _per_worker(url: str | None) -> str | None:

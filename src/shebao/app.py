@@ -223,6 +223,7 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
     from shebao.certificates.pages import include as certificates_pages
     from shebao.console.auth import include as console_auth
     from shebao.console.pages import include as console_pages
+    from shebao.console.dashboards import include as dashboards
     from shebao.declarations.endpoints import include as declarations_api
     from shebao.declarations.pages import include as declarations_pages
     from shebao.deductions.endpoints import include as deductions_api
@@ -261,6 +262,7 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
         certificates_pages,
         console_auth,
         console_pages,
+        dashboards,
         shell,
     ]
     if settings.sandboxes_enabled:
