@@ -222,8 +222,8 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
     from shebao.certificates.endpoints import include as certificates_api
     from shebao.certificates.pages import include as certificates_pages
     from shebao.console.auth import include as console_auth
-    from shebao.console.pages import include as console_pages
     from shebao.console.dashboards import include as dashboards
+    from shebao.console.pages import include as console_pages
     from shebao.declarations.endpoints import include as declarations_api
     from shebao.declarations.pages import include as declarations_pages
     from shebao.deductions.endpoints import include as deductions_api
