@@ -35,4 +35,20 @@ def load_demo(runtime: Runtime) -> DemoSummary:
         from shebao.sandbox.bank.demo import open_demo_accounts
 
         summary.lines += open_demo_accounts(runtime)
+        summary.lines += _demo_operators(runtime)
     return summary
+
+
+def _demo_operators(runtime: Runtime) -> list[str]:
+    """The console's demo operators, enrolled in the sandbox's authenticator (the operator's phone)."""
+    from shebao.console.demo import add_demo_operators
+    from shebao.console.staff import Role
+    from shebao.sandbox.authenticator import enrol
+
+    lines = ["  税务所控制台：/console（首次登录须修改初始密码；动态口令见 /sandbox/authenticator）"]
+    for enrolment in add_demo_operators(runtime):
+        operator = enrolment.operator
+        enrol(enrolment.totp_uri)
+        role = Role(operator.role).label
+        lines.append(f"    {operator.username:<14} {role:<4} 初始密码 {enrolment.one_time_password}")
+    return lines

@@ -38,6 +38,7 @@ def read_clock(clock: Clock) -> ClockState:
 
 def include(app: FastAPI) -> None:
     from shebao.sandbox.alipay.endpoints import router as alipay_router
+    from shebao.sandbox.authenticator import router as authenticator_router
     from shebao.sandbox.bank.endpoints import router as bank_router
     from shebao.sandbox.certificates import router as certificates_router
     from shebao.sandbox.client import include as client_switch
@@ -52,4 +53,5 @@ def include(app: FastAPI) -> None:
     app.include_router(wechat_router)
     app.include_router(unionpay_router)
     app.include_router(certificates_router)
+    app.include_router(authenticator_router)
     client_switch(app)
