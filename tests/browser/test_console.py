@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from shebao.runtime import Runtime
 from tests.support.browser import AXE, AXE_OPTIONS
-from tests.support.console import NEW_PASSWORD, add_operator
+from tests.support.console import NEW_PASSWORD, add_operator, log_in_page
 
 
 def _axe(page) -> list[str]:  # type: ignore[no-untyped-def]
@@ -63,3 +63,8 @@ def test_first_login_changes_the_password_and_reaches_home(desk_page, desk_shot,
     assert _axe(page) == []
     page.get_by_role("button", name="退出").click()
     assert page.locator("h1").inner_text() == "税务所控制台登录"
+
+
+def test_log_in_page_helper_reaches_home(desk_page, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+    log_in_page(desk_page, runtime, role="admin", office=None)
+    assert desk_page.get_by_text("全部税务所").is_visible()

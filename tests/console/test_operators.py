@@ -101,6 +101,10 @@ def test_a_disabled_operator_cannot_log_in(cli: CliRunnerCall, client: TestClien
         "/api/v1/console/login", json={"username": "ma.li", "password": "nope", "totp": who.code()}
     )
     assert wrong.status_code == 401
+    refused = session.scalars(
+        select(AuditEntry.after).where(AuditEntry.action == "console.login_refused")
+    ).all()
+    assert refused == [{"reason": "disabled"}]
 
 
 def test_reset_gives_a_new_password_and_secret_and_ends_sessions(

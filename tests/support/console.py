@@ -69,3 +69,25 @@ def staff_headers(
     changed = client.post("/api/v1/console/password", json={"new_password": NEW_PASSWORD}, headers=headers)
     assert changed.status_code == 200, changed.text
     return headers
+
+
+def log_in_page(
+    page,
+    runtime: Runtime,
+    *,
+    role: str = "operator",
+    office: str | None = DONGCHENG,
+    username: str | None = None,
+) -> None:  # type: ignore[no-untyped-def]
+    """In a browser (a Playwright page on the live server): a new operator logs in at /console/login and
+    replaces the one-time password; the page is then on the console's 首页."""
+    who = add_operator(runtime, username or f"{role}-{office or 'all'}", role=role, office=office)
+    page.goto("/console/login")
+    page.get_by_label("用户名").fill(who.username)
+    page.get_by_label("密码").fill(who.password)
+    page.get_by_label("动态口令").fill(who.code())
+    page.get_by_role("button", name="登录").click()
+    page.get_by_label("新密码", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("再次输入新密码").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="保存新密码").click()
+    page.wait_for_url("**/console")

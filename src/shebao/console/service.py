@@ -71,7 +71,16 @@ class ConsoleLogin:
         if not password_ok or step is None:
             self._count_failure(operator, "password" if not password_ok else "totp")
         if operator.status == DISABLED:
-            raise OperatorDisabled()
+            record(
+                self.session,
+                actor=staff_of(operator).actor,
+                action="console.login_refused",
+                object_type="operator",
+                object_id=operator.id,
+                at=self.now,
+                after={"reason": "disabled"},
+            )
+            raise OperatorDisabled().counted()
         operator.failed_logins, operator.locked_until, operator.totp_last_step = 0, None, step
         row, token = sessions.open_session(self.session, operator.id, kind=kind, now=self.now)
         record(
