@@ -8,14 +8,29 @@ PostgreSQL it is an ordinary transaction and the services take row locks (`with_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Column, DateTime, Engine, MetaData, Table, create_engine, event, insert
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    Update,
+    any_,
+    create_engine,
+    event,
+    insert,
+    literal,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -156,6 +171,20 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str,
                 value = row[column.key] if column.key in row else _default(column)
                 values.append(process(value) if process is not None and value is not None else value)
             copy.write_row(values)
+
+
+def bulk_update(entity: type[Base]) -> Update:
+    """An UPDATE of many rows that leaves the session's objects alone: the ORM's default would fetch
+    every changed primary key back to find loaded objects (a batch step has none loaded)."""
+    return update(entity).execution_options(synchronize_session=False)
+
+
+def one_of(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """`column IN values` for thousands of values: on PostgreSQL one array parameter (`= ANY(…)`),
+    sent as it is, instead of a parameter per value to render, split and bind."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(ColumnElement[bool], column == any_(literal(list(values), ARRAY(column.type))))
+    return cast(ColumnElement[bool], column.in_(values))
 
 
 def _copied(column: Column[Any], row: Mapping[str, Any]) -> bool:

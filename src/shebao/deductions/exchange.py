@@ -17,7 +17,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select, text, update
+from sqlalchemy import and_, case, exists, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,7 @@ from shebao.channels.bank.batch import (
     write_batch_item,
 )
 from shebao.channels.bank.transfer import batch_transport, lines_of
-from shebao.db import insert_rows
+from shebao.db import bulk_update, insert_rows, one_of
 from shebao.deductions.models import (
     ACTIVE,
     BATCH_ANSWERED,
@@ -100,7 +100,9 @@ def _cancel_unsendable(session: Session, now: datetime) -> None:
         chosen = and_(Deduction.status == PLANNED, Deduction.batch_id.is_(None), condition)
         settlement.close_unsent(session, select(Deduction.payment_id).where(chosen).subquery(), now, reason)
         session.execute(
-            update(Deduction).where(chosen).values(status=CANCELLED, failure_reason=reason, updated_at=now)
+            bulk_update(Deduction)
+            .where(chosen)
+            .values(status=CANCELLED, failure_reason=reason, updated_at=now)
         )
 
 
@@ -127,7 +129,7 @@ def prepare(runtime: Runtime, run_id: uuid.UUID, day: date) -> None:
             session.add(batch)
             session.flush()
             session.execute(
-                update(Deduction)
+                bulk_update(Deduction)
                 .where(
                     Deduction.status == PLANNED,
                     Deduction.batch_id.is_(None),
@@ -208,7 +210,7 @@ def send(runtime: Runtime, batch: DeductionBatch) -> None:
             return
         mine = and_(Deduction.batch_id == batch.id, Deduction.status == PLANNED)
         settlement.mark_sent(session, select(Deduction.payment_id).where(mine).subquery(), now)
-        session.execute(update(Deduction).where(mine).values(status=SENT, updated_at=now))
+        session.execute(bulk_update(Deduction).where(mine).values(status=SENT, updated_at=now))
         found.status, found.sent_at = BATCH_SENT, now
 
 
@@ -342,14 +344,14 @@ def _stage(session: Session, batch: DeductionBatch, part: int, path: Path) -> No
                 select(Deduction.item_id, Deduction.batch_id, Deduction.amount_fen, TaxOffice.region_code)
                 .join(Payable, Payable.id == Deduction.payable_id)
                 .join(TaxOffice, TaxOffice.code == Payable.tax_office_code)
-                .where(Deduction.item_id.in_([i.item_id for i in chunk]))
+                .where(one_of(session, Deduction.item_id, [i.item_id for i in chunk]))
             )
             if row.batch_id == batch.id
         }
         ids = [i.item_id for i in chunk]
         repeated = session.scalar(
             select(DeductionResult.item_id)
-            .where(DeductionResult.batch_id == batch.id, DeductionResult.item_id.in_(ids))
+            .where(DeductionResult.batch_id == batch.id, one_of(session, DeductionResult.item_id, ids))
             .limit(1)
         )
         if repeated is not None or len(set(ids)) != len(ids):
@@ -430,7 +432,7 @@ def apply(runtime: Runtime, batch: DeductionBatch, *, notify: bool = True) -> in
                 _notify_failures(runtime, session, batch.id, chosen, now)
             ok = DeductionResult.code == codes.SUCCESS
             session.execute(
-                update(Deduction)
+                bulk_update(Deduction)
                 .where(chosen, joined)
                 .values(
                     status=case((ok, SUCCEEDED), else_=FAILED),

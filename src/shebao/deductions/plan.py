@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from shebao.agreements.models import ACTIVE as AGREEMENT_ACTIVE
 from shebao.agreements.models import PENDING as AGREEMENT_PENDING
 from shebao.agreements.models import Agreement
-from shebao.db import insert_rows
+from shebao.db import bulk_update, insert_rows
 from shebao.deductions.models import (
     ACTIVE,
     CANCELLED,
@@ -130,11 +130,21 @@ def _candidates(
     return list(session.execute(query))
 
 
-def _earlier(session: Session, setting_ids: list[uuid.UUID]) -> dict[tuple[uuid.UUID, uuid.UUID], Deduction]:
-    """The latest earlier attempt per (setting, payable) of these settings."""
-    latest: dict[tuple[uuid.UUID, uuid.UUID], Deduction] = {}
-    query = select(Deduction).where(Deduction.setting_id.in_(setting_ids)).order_by(Deduction.attempt)
-    for found in session.scalars(query):
+def _earlier(session: Session, setting_ids: list[uuid.UUID]) -> dict[tuple[uuid.UUID, uuid.UUID], Any]:
+    """The latest earlier attempt per (setting, payable) of these settings (rows, not objects)."""
+    latest: dict[tuple[uuid.UUID, uuid.UUID], Any] = {}
+    query = (
+        select(
+            Deduction.setting_id,
+            Deduction.payable_id,
+            Deduction.attempt,
+            Deduction.declaration_id,
+            Deduction.amount_fen,
+        )
+        .where(Deduction.setting_id.in_(setting_ids))
+        .order_by(Deduction.attempt)
+    )
+    for found in session.execute(query):
         latest[(found.setting_id, found.payable_id)] = found
     return latest
 
@@ -268,7 +278,7 @@ def _plan_chunk(
     settlement.declare_and_open(session, source, now)
     # An attempt whose payment could not be opened (the payable changed meanwhile) deducts nothing.
     session.execute(
-        update(Deduction)
+        bulk_update(Deduction)
         .where(mine, ~exists(select(Payment.id).where(Payment.id == Deduction.payment_id)))
         .values(status=CANCELLED, failure_reason="应缴费信息已变化，本次不扣款", updated_at=now)
     )

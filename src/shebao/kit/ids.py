@@ -30,7 +30,8 @@ def random_code(length: int) -> str:
 
 
 def random_digits(length: int) -> str:
-    return "".join(secrets.choice("0123456789") for _ in range(length))
+    """`length` random decimal digits (uniform; one draw, not one per digit)."""
+    return str(secrets.randbelow(10**length)).zfill(length)
 
 
 def blank_as_none(value: object) -> object:

@@ -38,11 +38,11 @@ from sqlalchemy import (
     select,
     text,
     true,
-    update,
 )
 from sqlalchemy.orm import Session
 
 from shebao.audit.models import AuditEntry
+from shebao.db import bulk_update
 from shebao.declarations.models import NORMAL, PAID, UNPAID, Declaration, DeclarationItem
 from shebao.declarations.models import SUCCEEDED as DECLARED_OK
 from shebao.payables import models as payable_status
@@ -276,7 +276,7 @@ def _declare_and_open(session: Session, source: Chunk, now: datetime) -> None:
         ),
     )
     session.execute(
-        update(Payable)
+        bulk_update(Payable)
         .where(fresh, exists(select(Declaration.id).where(Declaration.id == source.c.declaration_id)))
         .values(status=payable_status.DECLARED, declaration_id=source.c.declaration_id, updated_at=now)
     )
@@ -360,7 +360,7 @@ def _mark_sent(session: Session, payments: Chunk, now: datetime) -> None:
         before=_json(session, status=Payment.status),
         after=_json(session, status=literal(PENDING)),
     )
-    session.execute(update(Payment).where(chosen).values(status=PENDING, updated_at=now))
+    session.execute(bulk_update(Payment).where(chosen).values(status=PENDING, updated_at=now))
 
 
 def _close_unsent(session: Session, payments: Chunk, now: datetime, reason: str) -> None:
@@ -377,7 +377,7 @@ def _close_unsent(session: Session, payments: Chunk, now: datetime, reason: str)
         after=_json(session, status=literal("closed"), reason=literal(reason)),
     )
     session.execute(
-        update(Payment).where(chosen).values(status="closed", updated_at=now, failure_reason=reason)
+        bulk_update(Payment).where(chosen).values(status="closed", updated_at=now, failure_reason=reason)
     )
 
 
@@ -433,7 +433,7 @@ def _apply_outcomes(session: Session, source: Chunk, now: datetime) -> None:
         after=_json(session, status=literal(SUCCEEDED), duplicate=literal(True)),
     )
     session.execute(
-        update(Payment)
+        bulk_update(Payment)
         .where(success)
         .values(
             status=SUCCEEDED,
@@ -470,9 +470,9 @@ def _apply_outcomes(session: Session, source: Chunk, now: datetime) -> None:
         before=_json(session, payment_status=literal(UNPAID)),
         after=_json(session, payment_status=literal(PAID)),
     )
-    session.execute(update(Declaration).where(paid_now).values(payment_status=PAID, paid_at=now))
+    session.execute(bulk_update(Declaration).where(paid_now).values(payment_status=PAID, paid_at=now))
     session.execute(
-        update(Payable)
+        bulk_update(Payable)
         .where(
             Payable.declaration_id == source.c.declaration_id,
             Payable.status == payable_status.DECLARED,
@@ -496,7 +496,7 @@ def _apply_outcomes(session: Session, source: Chunk, now: datetime) -> None:
         after=_json(session, status=literal(FAILED), reason=source.c.reason),
     )
     session.execute(
-        update(Payment)
+        bulk_update(Payment)
         .where(failure)
         .values(status=FAILED, failure_reason=source.c.reason, updated_at=now, next_query_at=None)
     )
