@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.browser import AXE, AXE_OPTIONS
-from tests.support.console import NEW_PASSWORD, add_operator
+from tests.support.console import log_in_page
 from tests.support.dashboards import SHISHAHAI
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
@@ -32,15 +32,7 @@ def desktop(desk_page, runtime, seeded):  # type: ignore[no-untyped-def]
     problems: list[str] = []
     page.on("console", lambda msg: _console(problems, msg))
     page.problems = problems
-    who = add_operator(runtime, "zhao.tongji", role="viewer", office=SHISHAHAI)
-    page.goto("/console")
-    page.get_by_label("用户名").fill(who.username)
-    page.get_by_label("密码").fill(who.password)
-    page.get_by_label("动态口令").fill(who.code())
-    page.get_by_role("button", name="登录").click()
-    page.get_by_label("新密码", exact=True).fill(NEW_PASSWORD)
-    page.get_by_label("再次输入新密码").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="保存新密码").click()
+    log_in_page(page, runtime, role="viewer", office=SHISHAHAI)
     assert page.locator("h1").inner_text() == "首页"
     return page
 
