@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from urllib.parse import parse_qsl
 
 from cryptography.hazmat.primitives import serialization
@@ -13,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
 
+from shebao.channels import ChannelOrder
 from shebao.kit import http
 
 MERCHANT_NOTIFY_PATH = "/test/merchant/alipay-notify"
@@ -37,12 +39,14 @@ class Merchant:
     def __init__(self, app: FastAPI) -> None:
         self.bodies: list[bytes] = []
         self.content_types: list[str] = []
+        self.headers: list[dict[str, str]] = []
         self.answers: list[str] = []
         app.add_api_route(MERCHANT_NOTIFY_PATH, self._receive, methods=["POST"], include_in_schema=False)
 
     async def _receive(self, request: Request) -> PlainTextResponse:
         self.bodies.append(await request.body())
         self.content_types.append(request.headers.get("content-type", ""))
+        self.headers.append(dict(request.headers))
         return PlainTextResponse(self.answers.pop(0) if self.answers else "success")
 
     @property
@@ -60,3 +64,17 @@ def pem_public(key: rsa.RSAPublicKey) -> str:
     return key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode("ascii")
+
+
+def channel_order(out_trade_no: str, amount_fen: int, *, expires_at: datetime) -> ChannelOrder:
+    """A browser (H5) order for the adapters, notifying the test merchant."""
+    return ChannelOrder(
+        out_trade_no=out_trade_no,
+        amount_fen=amount_fen,
+        subject="城乡居民基本医疗保险 2026",
+        client_channel="h5",
+        platform_user_id=None,
+        notify_url=MERCHANT_NOTIFY_URL,
+        return_url=MERCHANT_RETURN_URL,
+        expires_at=expires_at,
+    )

@@ -60,3 +60,33 @@ class CopiesSent(BaseModel):
     event_id: str
     copies: int
     delay_seconds: int
+
+
+class RefundFaults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    timeouts: int = Field(
+        default=0, ge=0, le=100, description="接下来几笔退款请求：已受理，但应答丢失（网关超时）"
+    )
+    lost: int = Field(default=0, ge=0, le=100, description="接下来几笔退款请求：请求丢失，未受理（网关超时）")
+    later: bool = Field(default=False, description="true：退款先答复处理中，1分钟后（服务时钟）完成并通知")
+
+
+class RefundOutcome(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    succeeded: bool = Field(default=True, description="false：退款失败（微信支付：退款异常）")
+    notify: bool = Field(default=True, description="false：通知丢失，只能通过查询得知")
+
+
+class RefundView(BaseModel):
+    """A refund in a sandbox's ledger."""
+
+    out_refund_no: str
+    refund_no: str
+    out_trade_no: str
+    amount_fen: int
+    status: str
+    event_id: str | None
+    notify_state: str
+    notify_attempts: int
+    created_at: datetime
+    refunded_at: datetime | None

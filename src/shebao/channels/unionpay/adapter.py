@@ -6,6 +6,7 @@ signing certificate key, answers and back notifications verified with UnionPay's
   sandbox it also hands the sandbox that signed form, so the trade exists as soon as the payment does.
 - Query (`queryTrans.do`) by orderId and txnTime; there is no close for an unpaid gateway order (see
   `close`).
+- 退货 (`refund`, `query_refund`, `parse_refund_notification`; `refund.py`).
 - The reconciliation file of a settlement day (`statement`, 文件传输 `fileTransfer.do`, `bill.py`).
 """
 
@@ -19,16 +20,21 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shebao.channels.base import (
+    ChannelDeclined,
     ChannelError,
     ChannelNotification,
     ChannelOrder,
     ChannelPay,
+    ChannelRefund,
     ChannelTimeout,
+    RefundNotification,
+    RefundState,
     TradeState,
     TradeStatus,
 )
 from shebao.channels.statements import Statement
 from shebao.channels.unionpay import bill, fields, keys, notification, signing
+from shebao.channels.unionpay import refund as unionpay_refund
 from shebao.config import Settings
 from shebao.kit import http
 from shebao.kit.clock import real_now
@@ -156,6 +162,40 @@ class UnionpayAdapter:
     def ack_body(self) -> tuple[int, str, str]:
         # UnionPay needs HTTP 200 (any body); anything else makes it send again.
         return 200, "text/plain", "ok"
+
+    # --- the RefundingAdapter interface (refund.py) -------------------------------------------------
+
+    def refund(self, refund: ChannelRefund) -> RefundState:
+        """退货: accepted is "pending" (the back notification or a query tells the end); a repeated request
+        id is 重复交易, answered by where the first request stands."""
+        answer = self._call(unionpay_refund.request(refund), path=keys.BACK_PATH)
+        code = answer.get("respCode", "")
+        if code == fields.SUCCESS:
+            return unionpay_refund.accepted(answer, refund.out_refund_no)
+        if code == fields.DUPLICATE:
+            return self.query_refund(refund.out_refund_no, refund.out_trade_no)
+        if code in fields.PROCESSING_CODES:
+            raise ChannelTimeout(f"银联退货结果未明：{answer.get('respMsg', '')}（{code}）")
+        if code in fields.REFUND_DECLINES:
+            raise ChannelDeclined(f"银联拒绝退货：{answer.get('respMsg', '') or code}")
+        raise UnionpayRefused(code, answer.get("respMsg", ""))
+
+    def query_refund(self, out_refund_no: str, out_trade_no: str) -> RefundState:
+        """A 退货 UnionPay never received is "failed": nothing was given back."""
+        answer = self._call(unionpay_refund.query_request(out_refund_no))
+        code = answer.get("respCode", "")
+        if code == fields.NOT_FOUND:
+            return RefundState(out_refund_no, "failed", None, None, None, "银联没有收到该退货申请")
+        if code in fields.PROCESSING_CODES:
+            raise ChannelTimeout(f"银联查询暂无结果：{answer.get('respMsg', '')}（{code}）")
+        if code != fields.SUCCESS:
+            raise UnionpayRefused(code, answer.get("respMsg", ""))
+        if answer.get("reqReserved") not in (None, out_trade_no):
+            raise ChannelError("银联退货查询结果与原订单不符")
+        return unionpay_refund.queried(answer, out_refund_no)
+
+    def parse_refund_notification(self, body: bytes, headers: Mapping[str, str]) -> RefundNotification:
+        return unionpay_refund.parse_notification(body, headers, mer_id=self.mer_id, key=self._verify_key)
 
     def statement(self, bill_date: date) -> Statement:
         """The general reconciliation file (fileType 00) of a settlement day, downloaded and parsed."""

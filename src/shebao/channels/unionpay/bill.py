@@ -56,7 +56,8 @@ FIELDS = (
     "原始交易查询流水号",
 )
 CONSUME = "S22"
-KINDS: dict[str, LineKind] = {CONSUME: "payment", "S30": "refund", "S31": "refund"}
+REFUND = "S30"  # 退货
+KINDS: dict[str, LineKind] = {CONSUME: "payment", REFUND: "refund", "S31": "refund"}
 SEPARATOR = "|"
 _AMOUNT = re.compile(r"[0-9]{12}")
 _TRACE_TIME = re.compile(r"[0-9]{10}")

@@ -12,15 +12,19 @@ VERSION = "5.1.0"
 ENCODING = "UTF-8"
 TXN_CONSUME = "01"  # 消费
 TXN_QUERY = "00"  # 查询
+TXN_REFUND = "04"  # 退货
 BIZ_GATEWAY = "000201"  # B2C 网关支付
 CURRENCY_CNY = "156"
 SUCCESS = "00"
 SUCCESS_CODES = ("00", "A6")  # A6: 有缺陷的成功 — still paid
 PROCESSING_CODES = ("03", "04", "05")  # 交易处理中: ask again later
 NOT_FOUND = "34"  # 查无此交易
+DUPLICATE = "12"  # 重复交易: an orderId already used
+REFUND_DECLINES = ("33", "35", "36")  # 金额超限, 原交易不存在或状态不正确, 与原交易信息不符
 TIME_FORMAT = "%Y%m%d%H%M%S"
 _ORDER_ID = re.compile(r"[A-Za-z0-9]{8,32}")
 _OUR_ORDER = re.compile(r"SB(\d{14})\d+")  # settlement/open.py: "SB" + UTC time + digits
+_OUR_REFUND = re.compile(r"RF([0-9a-f]{12})[0-9a-f]{18}")  # payments/refunds.py: "RF" + a UUIDv7's hex
 _AMOUNT = re.compile(r"[1-9]\d{0,11}")
 
 
@@ -49,6 +53,19 @@ def txn_time(out_trade_no: str) -> str | None:
     try:
         created = datetime.strptime(match.group(1), TIME_FORMAT).replace(tzinfo=UTC)
     except ValueError:
+        return None
+    return format_time(created)
+
+
+def refund_txn_time(out_refund_no: str) -> str | None:
+    """A 退货's txnTime, read from our refund request id: its UUIDv7 begins with the milliseconds of its
+    creation. Like `txn_time`, it lets a retry and a query name the refund from its request id alone."""
+    match = _OUR_REFUND.fullmatch(out_refund_no)
+    if match is None:
+        return None
+    try:
+        created = datetime.fromtimestamp(int(match.group(1), 16) / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
         return None
     return format_time(created)
 

@@ -14,6 +14,7 @@ PRODUCTION_GATEWAY = "https://gateway.95516.com"
 SANDBOX_PATH = "/sandbox/unionpay"
 FRONT_PATH = "/gateway/api/frontTransReq.do"
 QUERY_PATH = "/gateway/api/queryTrans.do"
+BACK_PATH = "/gateway/api/backTransReq.do"  # 后台交易: 退货
 MERCHANT_KEY_FILE = "unionpay_merchant_private.pem"
 SANDBOX_KEY_FILE = "unionpay_sandbox_private.pem"
 

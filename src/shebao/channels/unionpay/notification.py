@@ -27,7 +27,7 @@ REQUIRED = (
 )
 
 
-def _content_type(headers: Mapping[str, str]) -> str | None:
+def content_type(headers: Mapping[str, str]) -> str | None:
     for name, value in headers.items():
         if name.lower() == "content-type":
             return value.split(";", 1)[0].strip().lower()
@@ -37,9 +37,9 @@ def _content_type(headers: Mapping[str, str]) -> str | None:
 def parse(
     body: bytes, headers: Mapping[str, str], *, mer_id: str, key: rsa.RSAPublicKey
 ) -> ChannelNotification:
-    content_type = _content_type(headers)
-    if content_type is not None and content_type != FORM_TYPE:
-        raise InvalidNotification(f"format: content type {content_type}")
+    kind = content_type(headers)
+    if kind is not None and kind != FORM_TYPE:
+        raise InvalidNotification(f"format: content type {kind}")
     try:
         params = fields.form(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:

@@ -6,6 +6,7 @@ gateway, answers and callbacks verified with the platform key chosen by `Wechatp
 - H5 (any other browser): `POST /v3/pay/transactions/h5` → `h5_url`, where the browser goes to pay and
   from where it comes back to `redirect_url` (our result page).
 - Query by out_trade_no, close; a 5xx or no answer is a timeout, never a refusal.
+- Refunds (`refund`, `query_refund`, `parse_refund_notification`; `refund.py`).
 - The trade bill of a closed day (`statement`, `bill.py`), for reconciliation.
 """
 
@@ -21,16 +22,21 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shebao.channels.base import (
+    ChannelDeclined,
     ChannelError,
     ChannelNotification,
     ChannelOrder,
     ChannelPay,
+    ChannelRefund,
     ChannelTimeout,
     InvalidNotification,
+    RefundNotification,
+    RefundState,
     TradeState,
 )
 from shebao.channels.statements import Statement
 from shebao.channels.wechat import bill, fields, keys, notification, signing
+from shebao.channels.wechat import refund as wechat_refund
 from shebao.config import Settings
 from shebao.kit import http
 from shebao.kit.clock import real_now
@@ -149,6 +155,42 @@ class WechatAdapter:
     def ack_body(self) -> tuple[int, str, str]:
         # API v3: 200 or 204 tells WeChat Pay the callback arrived; no body needed.
         return 204, "text/plain", ""
+
+    # --- the RefundingAdapter interface (refund.py) -------------------------------------------------
+
+    def refund(self, refund: ChannelRefund) -> RefundState:
+        """申请退款; the same out_refund_no again answers the refund already made, never a second one."""
+        try:
+            answer = self._call("POST", wechat_refund.PATH, wechat_refund.request_body(refund))
+        except WechatRefused as refusal:
+            if refusal.code in wechat_refund.DECLINES:
+                raise ChannelDeclined(
+                    f"微信支付拒绝退款：{refusal.wechat_message or refusal.code}"
+                ) from refusal
+            raise
+        return wechat_refund.state(answer, refund.out_refund_no)
+
+    def query_refund(self, out_refund_no: str, out_trade_no: str) -> RefundState:
+        """查询单笔退款. A refund WeChat Pay never received is `failed`: nothing was given back."""
+        try:
+            answer = self._call("GET", f"{wechat_refund.PATH}/{quote(out_refund_no, safe='')}", None)
+        except WechatRefused as refusal:
+            if refusal.code == wechat_refund.NOT_FOUND:
+                return RefundState(out_refund_no, "failed", None, None, None, "微信支付没有收到该退款申请")
+            raise
+        if answer.get("out_trade_no") not in (None, out_trade_no):
+            raise ChannelError("微信支付退款查询结果与原订单不符")
+        return wechat_refund.state(answer, out_refund_no)
+
+    def parse_refund_notification(self, body: bytes, headers: Mapping[str, str]) -> RefundNotification:
+        return wechat_refund.parse_notification(
+            body,
+            headers,
+            mchid=self.mchid,
+            apiv3_key=self._apiv3_key,
+            keys=self._platform_keys,
+            now=self._now(),
+        )
 
     def statement(self, bill_date: date) -> Statement:
         """The trade bill (bill_type ALL) of a closed day (Beijing time), downloaded, its SHA1 checked,

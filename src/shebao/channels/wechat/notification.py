@@ -100,6 +100,39 @@ def _text(values: Mapping[str, Any], name: str) -> str:
     return value
 
 
+def opened(
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    apiv3_key: str,
+    keys: Mapping[str, rsa.RSAPublicKey],
+    now: datetime,
+    kind: str,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A callback's event and its decrypted `resource` (of `original_type` `kind`: transaction, refund),
+    once signature, freshness and encryption all hold."""
+    event = _object(check_signed(body, headers, keys=keys, now=now), "body")
+    _text(event, "id")
+    if event.get("resource_type") != "encrypt-resource":
+        raise InvalidNotification("format: resource_type is not encrypt-resource")
+    sealed = event.get("resource")
+    if not isinstance(sealed, dict):
+        raise InvalidNotification("format: missing resource")
+    if sealed.get("algorithm") != resource.ALGORITHM:
+        raise InvalidNotification(f"format: algorithm {sealed.get('algorithm')}")
+    original = sealed.get("original_type")
+    if original is not None and original != kind:
+        raise InvalidNotification(f"format: a {original} callback, not a {kind} one")
+    associated = sealed.get("associated_data") or ""
+    if not isinstance(associated, str):
+        raise InvalidNotification("format: associated_data is not text")
+    try:
+        plain = resource.decrypt(apiv3_key, _text(sealed, "nonce"), associated, _text(sealed, "ciphertext"))
+    except resource.ResourceError as exc:
+        raise InvalidNotification("resource: does not decrypt with the APIv3 key") from exc
+    return event, _object(plain, "resource")
+
+
 def parse(
     body: bytes,
     headers: Mapping[str, str],
@@ -110,23 +143,8 @@ def parse(
     keys: Mapping[str, rsa.RSAPublicKey],
     now: datetime,
 ) -> ChannelNotification:
-    event = _object(check_signed(body, headers, keys=keys, now=now), "body")
+    event, trade = opened(body, headers, apiv3_key=apiv3_key, keys=keys, now=now, kind="transaction")
     event_id = _text(event, "id")
-    if event.get("resource_type") != "encrypt-resource":
-        raise InvalidNotification("format: resource_type is not encrypt-resource")
-    sealed = event.get("resource")
-    if not isinstance(sealed, dict):
-        raise InvalidNotification("format: missing resource")
-    if sealed.get("algorithm") != resource.ALGORITHM:
-        raise InvalidNotification(f"format: algorithm {sealed.get('algorithm')}")
-    associated = sealed.get("associated_data") or ""
-    if not isinstance(associated, str):
-        raise InvalidNotification("format: associated_data is not text")
-    try:
-        plain = resource.decrypt(apiv3_key, _text(sealed, "nonce"), associated, _text(sealed, "ciphertext"))
-    except resource.ResourceError as exc:
-        raise InvalidNotification("resource: does not decrypt with the APIv3 key") from exc
-    trade = _object(plain, "resource")
     if trade.get("mchid") != mchid:
         raise InvalidNotification("merchant: not this merchant's")
     if trade.get("appid") != appid:

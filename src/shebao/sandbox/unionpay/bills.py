@@ -1,10 +1,10 @@
 """`/sandbox/unionpay/gateway/api/fileTransfer.do`: UnionPay's 文件传输 (txnType 76) as the adapter calls it.
 
 The file of a settlement day (`settleDate` MMDD: the latest such day before today, service clock, Beijing
-time) lists the orders paid that day, in the sandbox's rendering of UnionPay's 全渠道 INN file
-(`channels/unionpay/bill.py`), zipped, deflated and base64 in the signed answer's `fileContent`.
-Today's file does not exist yet (respCode 98), as at UnionPay. Like the query, every error is a signed
-`respCode`/`respMsg` answer.
+time) lists the orders paid that day and the 退货 made that day (交易代码 S30), in the sandbox's rendering
+of UnionPay's 全渠道 INN file (`channels/unionpay/bill.py`), zipped, deflated and base64 in the signed
+answer's `fileContent`. Today's file does not exist yet (respCode 98), as at UnionPay. Like the query,
+every error is a signed `respCode`/`respMsg` answer.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from shebao.channels.unionpay import bill, fields, keys, signing
 from shebao.config import Settings
 from shebao.deps import Clock, DbSession, RuntimeDep
 from shebao.kit.clock import ServiceClock, to_shanghai
-from shebao.sandbox.bills import paid_on
+from shebao.sandbox.bills import done_on, paid_on
 from shebao.sandbox.unionpay import protocol
-from shebao.sandbox.unionpay.models import SandboxUnionpayTrade
+from shebao.sandbox.unionpay.models import SandboxUnionpayRefund, SandboxUnionpayTrade
 from shebao.sandbox.unionpay.trades import TradeRefused
 
 router = APIRouter()
@@ -80,6 +80,29 @@ def file_text(session: Session, mer_id: str, day: date) -> str:
                 trade.mer_id,
                 trade.txn_time,
                 "",
+            ]
+        )
+    refunded = SandboxUnionpayRefund.merchant == mer_id
+    for refund, refunded_at in done_on(
+        session, SandboxUnionpayRefund, "refunded_at", refunded, day, SandboxUnionpayRefund.out_refund_no
+    ):
+        rows.append(
+            [
+                bill.REFUND,
+                ACQUIRER,
+                SENDER,
+                refund.trace_no,
+                to_shanghai(refunded_at).strftime("%m%d%H%M%S"),
+                MASKED_CARD,
+                f"{refund.amount_fen:012d}",
+                MCC,
+                "07",
+                refund.refund_no,
+                PAY_WAY,
+                refund.out_refund_no,
+                refund.merchant,
+                refund.txn_time,
+                refund.orig_query_id,
             ]
         )
     return "".join(bill.SEPARATOR.join(row) + "\r\n" for row in rows)

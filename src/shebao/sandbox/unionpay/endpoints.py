@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from shebao.sandbox.cashier import cashier_router
 from shebao.sandbox.options import EventTradeView
+from shebao.sandbox.refunds import refund_router
 from shebao.sandbox.trade_api import Words, event_desk, trade_router
 from shebao.sandbox.unionpay import bills, cashier, gateway, notifier, trades
 
@@ -30,3 +31,4 @@ router.include_router(gateway.router)
 router.include_router(bills.router)
 router.include_router(cashier_router(cashier.CASHIER, desk))
 router.include_router(trade_router(desk))
+router.include_router(refund_router(notifier.REFUND_DESK))

@@ -1,7 +1,7 @@
 """`/sandbox/unionpay/gateway/api/frontTransReq.do` (the browser posts the signed front form; the payer
-lands on the cashier), `/sandbox/unionpay/gateway/api/queryTrans.do` (the merchant queries) and
-`/sandbox/unionpay/orders` (where the adapter hands over the front form the browser will carry:
-`cashier.order_router`).
+lands on the cashier), `/sandbox/unionpay/gateway/api/queryTrans.do` (the merchant queries a payment or
+a 退货), `/sandbox/unionpay/gateway/api/backTransReq.do` (退货) and `/sandbox/unionpay/orders` (where the
+adapter hands over the front form the browser will carry: `cashier.order_router`).
 
 Like UnionPay, the query answers every error as signed `respCode`/`respMsg` text; only an unreadable
 request is a 400.
@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 from shebao.channels.unionpay import fields
 from shebao.config import Settings
 from shebao.deps import Clock, RuntimeDep, WriteSession
+from shebao.sandbox import refunds as sandbox_refunds
 from shebao.sandbox.cashier import order_router
-from shebao.sandbox.unionpay import protocol, trades
+from shebao.sandbox.unionpay import notifier, protocol, refund_ledger, trades
 from shebao.sandbox.unionpay.cashier import CASHIER
-from shebao.sandbox.unionpay.models import SandboxUnionpayTrade
+from shebao.sandbox.unionpay.models import SandboxUnionpayRefund, SandboxUnionpayTrade
 
 router = APIRouter()
 Params = Annotated[dict[str, str], Depends(protocol.form_params)]
@@ -79,7 +80,11 @@ def query(params: Params, session: WriteSession, runtime: RuntimeDep, clock: Clo
     except trades.TradeRefused as refused:
         return protocol.refusal(settings, params, refused)
     trade = trades.find(session, params["orderId"], for_update=True)
-    if trade is not None:
+    if trade is None:  # the orderId of a 退货?
+        refund = sandbox_refunds.find(session, SandboxUnionpayRefund, params["orderId"])
+        if refund is not None and refund.txn_time == params["txnTime"]:
+            return protocol.answer(settings, refund_ledger.query_answer(settings, params, refund))
+    else:
         trades.expire_if_due(trade, clock.now())
         if trade.txn_time != params["txnTime"]:
             trade = None  # UnionPay finds an order by orderId *and* txnTime
@@ -89,3 +94,25 @@ def query(params: Params, session: WriteSession, runtime: RuntimeDep, clock: Clo
 router.include_router(
     order_router("接收适配器转交的银联前台交易表单", protocol.form_params, OrderReceived, open_order)
 )
+
+
+@protocol.text_route(router, "/gateway/api/backTransReq.do", "银联后台交易：退货（结果以后台通知或查询为准）")
+def back(params: Params, session: WriteSession, runtime: RuntimeDep, clock: Clock) -> Response:
+    """退货 (txnType 04). The refund switches (`/sandbox/unionpay/refunds/faults`) can make the next requests
+    time out, acted on or lost."""
+    settings = runtime.settings
+    fault = sandbox_refunds.take_fault(session, refund_ledger.PROVIDER)
+    if fault == "lost":  # never arrived: nothing done
+        return sandbox_refunds.gateway_timeout()
+    try:
+        protocol.check_request(params, settings)
+        refund = refund_ledger.open_refund(
+            session, params, clock.now(), later=sandbox_refunds.answers_later(session, refund_ledger.PROVIDER)
+        )
+    except trades.TradeRefused as refused:
+        answer = protocol.refusal(settings, params, refused)
+    else:
+        notifier.REFUND_COURIER.deliver_after_commit(session, refund)
+        answer = protocol.answer(settings, refund_ledger.accepted(settings, refund))
+    # A timeout: acted on and committed, and the answer is lost.
+    return sandbox_refunds.gateway_timeout() if fault == "timeout" else answer

@@ -1,5 +1,5 @@
-"""The simulated UnionPay's back notifications (后台通知): a urlencoded form signed with the sandbox's
-key, posted to `backUrl` and sent again until the merchant answers HTTP 200
+"""The simulated UnionPay's back notifications (后台通知) of payments and 退货: a urlencoded form signed
+with the sandbox's key, posted to `backUrl` and sent again until the merchant answers HTTP 200
 (`sandbox/deliveries.py` does the delivering)."""
 
 from __future__ import annotations
@@ -12,19 +12,27 @@ import httpx
 from shebao.errors import Inconsistent
 from shebao.runtime import Runtime
 from shebao.sandbox import deliveries
-from shebao.sandbox.unionpay import protocol
-from shebao.sandbox.unionpay.models import SandboxUnionpayTrade
+from shebao.sandbox.refunds import RefundDesk
+from shebao.sandbox.unionpay import protocol, refund_ledger
+from shebao.sandbox.unionpay.models import SandboxUnionpayRefund, SandboxUnionpayTrade
 
 # UnionPay sends again while no HTTP 200 comes back; the sandbox waits 1, 2, 4, 8 and 16 minutes.
 BACKOFF = tuple(timedelta(minutes=m) for m in (1, 2, 4, 8, 16))
 FORM_TYPE = "application/x-www-form-urlencoded; charset=UTF-8"
 
 
-def _build(runtime: Runtime, trade: SandboxUnionpayTrade, now: datetime) -> deliveries.Outgoing:
-    if trade.notify_url is None:  # every trade the adapter created carries one
+def _outgoing(url: str | None, params: dict[str, str]) -> deliveries.Outgoing:
+    if url is None:  # every trade and 退货 the adapter created carries one
         raise Inconsistent("沙箱交易没有通知地址")
-    body = urlencode(protocol.notification_params(runtime.settings, trade)).encode("ascii")
-    return deliveries.Outgoing(trade.notify_url, body, {"Content-Type": FORM_TYPE})
+    return deliveries.Outgoing(url, urlencode(params).encode("ascii"), {"Content-Type": FORM_TYPE})
+
+
+def _build(runtime: Runtime, trade: SandboxUnionpayTrade, now: datetime) -> deliveries.Outgoing:
+    return _outgoing(trade.notify_url, protocol.notification_params(runtime.settings, trade))
+
+
+def _build_refund(runtime: Runtime, refund: SandboxUnionpayRefund, now: datetime) -> deliveries.Outgoing:
+    return _outgoing(refund.notify_url, refund_ledger.notification_params(runtime.settings, refund))
 
 
 def _acknowledged(answer: httpx.Response) -> bool:
@@ -34,7 +42,20 @@ def _acknowledged(answer: httpx.Response) -> bool:
 PROVIDER = deliveries.Provider("unionpay", SandboxUnionpayTrade, BACKOFF, _build, _acknowledged)
 
 
+REFUND_PROVIDER = deliveries.Provider(
+    "unionpay_refund", SandboxUnionpayRefund, BACKOFF, _build_refund, _acknowledged
+)
+
+
 COURIER = deliveries.Courier(PROVIDER)
+REFUND_COURIER = deliveries.Courier(REFUND_PROVIDER)
 deliver_due = COURIER.deliver_due
 deliver_after_commit = COURIER.deliver_after_commit
 copies_after_commit = COURIER.copies_after_commit
+
+# 退货 answered later complete by the worker's sweep (`sandbox.unionpay.refunds`, every minute).
+REFUND_DESK = RefundDesk(
+    "unionpay", "银联沙箱", SandboxUnionpayRefund, refund_ledger.event_id, REFUND_COURIER
+)
+complete_due_refunds = REFUND_DESK.complete_due
+refund_sweep = REFUND_DESK.sweep_task()

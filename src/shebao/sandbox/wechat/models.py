@@ -1,4 +1,4 @@
-"""What the simulated WeChat Pay keeps: its orders and the delivery state of each one's callback.
+"""What the simulated WeChat Pay keeps: its orders and refunds, and the delivery state of each one's callback.
 
 No personal data: openids are WeChat's pseudonymous per-app user ids.
 """
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shebao.db import Base, UTCDateTime
 from shebao.kit.ids import new_id
 from shebao.sandbox.deliveries import Notified
+from shebao.sandbox.refunds import RefundEntry
 
 
 class SandboxWechatTrade(Notified, Base):
@@ -36,3 +37,18 @@ class SandboxWechatTrade(Notified, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SandboxWechatRefund(RefundEntry, Base):
+    """A refund (申请退款) of a paid order; `refund_no` is WeChat Pay's refund_id."""
+
+    __tablename__ = "sandbox_wechat_refunds"
+    __table_args__ = (
+        Index(None, "notify_state", "notify_next_at"),
+        Index(None, "delayed_until"),
+        Index(None, "status", "due_at"),
+        Index(None, "out_trade_no"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    transaction_id: Mapped[str] = mapped_column(String(32))
