@@ -102,3 +102,13 @@ def test_an_unknown_console_page_is_a_console_404(client: TestClient) -> None:
         303,
         "/console/login?next=%2Fconsole%2Fpassword",
     )
+
+
+def test_a_payers_cookie_never_opens_the_console(client: TestClient, runtime: Runtime, world) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.login import cookie_login
+
+    cookie_login(client, runtime, world.zhang)
+    assert client.get("/mine").status_code == 200
+    answer = client.get("/console", follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/console/login?next=%2Fconsole")
+    assert client.get("/api/v1/console/me").status_code == 401
