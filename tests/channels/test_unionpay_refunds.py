@@ -129,6 +129,8 @@ def test_a_failed_refund_is_said_by_notification_and_query(
     asked = refund_of(query_id)
     unionpay.refund(asked)
     client.post(f"/sandbox/unionpay/refunds/{asked.out_refund_no}/complete", json={"succeeded": False})
+    shown = client.get(f"/sandbox/unionpay/trades/{OUT}/refunds").json()
+    assert (shown["refunded_fen"], [r["status"] for r in shown["items"]]) == (0, ["failed"])
     note = unionpay.parse_refund_notification(merchant.bodies[0], merchant.headers[0])
     assert (note.status, note.raw["respCode"]) == ("failed", "01")
     state = unionpay.query_refund(asked.out_refund_no, OUT)

@@ -172,7 +172,7 @@ def test_the_same_refund_request_twice_refunds_once(
 
 
 def test_refunds_above_what_was_paid_are_declined_in_chinese(
-    runtime: Runtime, wechat: WechatAdapter, paid: dict[str, object]
+    runtime: Runtime, wechat: WechatAdapter, client: TestClient, paid: dict[str, object]
 ) -> None:
     part = refund_of(50000)
     assert wechat.refund(part).status == "succeeded"
@@ -183,6 +183,11 @@ def test_refunds_above_what_was_paid_are_declined_in_chinese(
     with pytest.raises(ChannelDeclined, match="同一商户退款单号的订单或退款金额与原退款不一致"):
         wechat.refund(refund_of(100, out_refund_no=part.out_refund_no))
     assert [row[1] for row in ledger(runtime)] == [50000, 29500]
+    shown = client.get(f"/sandbox/wechat/trades/{OUT}/refunds").json()
+    assert (shown["refunded_fen"], [(r["out_refund_no"], r["amount_fen"]) for r in shown["items"]]) == (
+        79500,
+        [(part.out_refund_no, 50000), (shown["items"][1]["out_refund_no"], 29500)],
+    )
 
 
 def test_an_unpaid_or_unknown_order_is_not_refunded(

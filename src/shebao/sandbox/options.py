@@ -90,3 +90,10 @@ class RefundView(BaseModel):
     notify_attempts: int
     created_at: datetime
     refunded_at: datetime | None
+
+
+class RefundLedger(BaseModel):
+    """A trade's refunds in a sandbox's ledger: what they gave back (failed ones nothing), and each."""
+
+    refunded_fen: int
+    items: list[RefundView]

@@ -29,7 +29,7 @@ from shebao.deps import Clock, DbSession, WriteSession
 from shebao.errors import Conflict, NotFound
 from shebao.runtime import Runtime
 from shebao.sandbox import deliveries
-from shebao.sandbox.options import RefundFaults, RefundOutcome, RefundView
+from shebao.sandbox.options import RefundFaults, RefundLedger, RefundOutcome, RefundView
 
 PROCESSING, SUCCEEDED, FAILED = "processing", "succeeded", "failed"
 LATER = timedelta(minutes=1)  # how long a refund answered "processing" takes by itself
@@ -189,7 +189,8 @@ class RefundDesk:
 
 
 def refund_router(desk: RefundDesk) -> APIRouter:
-    """`/refunds/faults`, `/refunds/{out_refund_no}` and its `/complete`, under the provider's prefix."""
+    """`/refunds/faults`, `/refunds/{out_refund_no}` and its `/complete`, `/trades/{out_trade_no}/refunds`,
+    under the provider's prefix."""
     router = APIRouter()
 
     def view(entry: Any) -> RefundView:
@@ -200,6 +201,19 @@ def refund_router(desk: RefundDesk) -> APIRouter:
         if entry is None:
             raise NotFound(f"{desk.name}中没有该退款")
         return entry
+
+    @router.get(
+        "/trades/{out_trade_no}/refunds", response_model=RefundLedger, summary=f"{desk.name}：订单的退款记录"
+    )
+    def of_trade(out_trade_no: str, session: DbSession) -> RefundLedger:
+        """The trade's refunds, oldest first, and how much they gave back (failed ones gave nothing)."""
+        model = desk.model
+        found = session.scalars(
+            select(model).where(model.out_trade_no == out_trade_no).order_by(model.created_at, model.id)
+        ).all()
+        items = [view(entry) for entry in found]
+        refunded = sum(item.amount_fen for item in items if item.status != FAILED)
+        return RefundLedger(refunded_fen=refunded, items=items)
 
     @router.post("/refunds/faults", response_model=RefundFaults, summary=f"{desk.name}：退款的超时与延迟开关")
     def faults(body: RefundFaults, session: WriteSession, clock: Clock) -> RefundFaults:
