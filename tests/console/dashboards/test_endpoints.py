@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.console import staff_headers
+from tests.support.console import add_operator, login, staff_headers
 from tests.support.dashboards import DONGZHIMEN, SHISHAHAI
 
 API = "/api/v1/console/dashboards"
@@ -210,3 +210,33 @@ def test_an_admin_of_all_offices_chooses_one_on_the_page(client: TestClient, run
     chosen = client.get("/console/dashboards", params={"tax_office": DONGZHIMEN}, headers=headers)
     assert f'<option value="{DONGZHIMEN}" selected>' in chosen.text
     assert "东直门税务所 · 2025-10-22 至 2025-11-20" in chosen.text
+
+
+def test_before_the_one_time_password_is_replaced_a_403_or_the_password_page(
+    client: TestClient, runtime, world
+) -> None:  # type: ignore[no-untyped-def]
+    headers = login(client, add_operator(runtime, "new.viewer", role="viewer", office=SHISHAHAI))
+    for path, params in FIGURES:
+        assert client.get(f"{API}/{path}", params=params, headers=headers).status_code == 403
+    page = client.get("/console/dashboards", headers=headers, follow_redirects=False)
+    assert (page.status_code, page.headers["location"]) == (303, "/console/password")  # replace it first
+
+
+def test_another_office_on_the_page_is_a_404(client: TestClient, runtime, world) -> None:  # type: ignore[no-untyped-def]
+    headers = staff_headers(client, runtime, role="viewer", office=DONGZHIMEN)
+    assert (
+        client.get("/console/dashboards", params={"tax_office": SHISHAHAI}, headers=headers).status_code
+        == 404
+    )
+
+
+def test_the_openapi_document_says_each_answer(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, params in FIGURES:
+        for suffix in ("", ".csv"):
+            operation = paths[f"{API}/{path}{suffix}"]["get"]
+            assert sorted(operation["responses"]) == ["200", "401", "403", "404", "422", "503"], path
+            assert [p["name"] for p in operation["parameters"]] == [*params, "start", "end", "tax_office"]
+    exported = paths[f"{API}/batch-outcomes.csv"]["get"]
+    assert exported["summary"] == "批扣结果 CSV（列：status,label,reason,count,amount_fen）"
+    assert list(exported["responses"]["200"]["content"]) == ["text/csv"]

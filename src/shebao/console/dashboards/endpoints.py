@@ -23,12 +23,17 @@ from shebao.console.staff import Staff
 from shebao.db import Step
 from shebao.deps import Work
 from shebao.kit.clock import to_shanghai
+from shebao.web.openapi import errors
 
 router = APIRouter(prefix="/api/v1/console/dashboards", tags=["console"])
 
 By = Annotated[Dimension, Query(description="scheme 险种 | district 区 | channel 缴费渠道 | method 支付方式")]
+ERRORS = errors(
+    s403="角色不足，或尚未修改初始密码", s404="未找到该税务机关的统计（另一税务所的，与不存在的不区分）"
+)
 CSV: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}}, "description": "UTF-8（带 BOM）的 CSV，列为 JSON 中 items 的字段"}
+    200: {"content": {"text/csv": {}}, "description": "UTF-8（带 BOM）的 CSV，列为 JSON 中 items 的字段"},
+    **ERRORS,
 }
 
 
@@ -67,7 +72,10 @@ def _figure(query: FigureQuery) -> dict[str, Any]:
 
 
 @router.get(
-    "/collections", response_model=schemas.Collections, summary="每日缴款（按险种、区、缴费渠道或支付方式）"
+    "/collections",
+    response_model=schemas.Collections,
+    responses=ERRORS,
+    summary="每日缴款（按险种、区、缴费渠道或支付方式）",
 )
 def collections(staff: AnyStaff, work: Work, by: By, asked: AskedFor) -> schemas.Collections:
     with work.step(write=False) as step:
@@ -76,7 +84,9 @@ def collections(staff: AnyStaff, work: Work, by: By, asked: AskedFor) -> schemas
         return schemas.Collections(**_figure(query), by=by, items=items)
 
 
-@router.get("/payments-by-status", response_model=schemas.PaymentsByStatus, summary="缴款按状态")
+@router.get(
+    "/payments-by-status", response_model=schemas.PaymentsByStatus, responses=ERRORS, summary="缴款按状态"
+)
 def payments_by_status(staff: AnyStaff, work: Work, asked: AskedFor) -> schemas.PaymentsByStatus:
     with work.step(write=False) as step:
         dashboards, query = _query(step, staff, asked)
@@ -84,7 +94,9 @@ def payments_by_status(staff: AnyStaff, work: Work, asked: AskedFor) -> schemas.
         return schemas.PaymentsByStatus(**_figure(query), items=items)
 
 
-@router.get("/batch-outcomes", response_model=schemas.BatchOutcomes, summary="批扣结果按状态与原因")
+@router.get(
+    "/batch-outcomes", response_model=schemas.BatchOutcomes, responses=ERRORS, summary="批扣结果按状态与原因"
+)
 def batch_outcomes(staff: AnyStaff, work: Work, asked: AskedFor) -> schemas.BatchOutcomes:
     with work.step(write=False) as step:
         dashboards, query = _query(step, staff, asked)
