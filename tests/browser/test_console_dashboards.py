@@ -38,8 +38,7 @@ def desktop(desk_page, runtime, seeded):  # type: ignore[no-untyped-def]
 
 
 def _console(problems: list[str], msg: Any) -> None:
-    # Chromium asks for /favicon.ico on its own; the console declares no icon (not this page's doing).
-    if msg.type in ("error", "warning") and not msg.location.get("url", "").endswith("/favicon.ico"):
+    if msg.type in ("error", "warning"):
         problems.append(f"console {msg.type}: {msg.text} at {msg.location.get('url')}")
 
 
