@@ -221,9 +221,12 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
     from shebao.agreements.pages import include as agreements_pages
     from shebao.certificates.endpoints import include as certificates_api
     from shebao.certificates.pages import include as certificates_pages
+    from shebao.console.audit import include as console_audit
     from shebao.console.auth import include as console_auth
     from shebao.console.dashboards import include as dashboards
     from shebao.console.pages import include as console_pages
+    from shebao.console.payers import include as console_payers
+    from shebao.console.payers_pages import include as console_payer_pages
     from shebao.declarations.endpoints import include as declarations_api
     from shebao.declarations.pages import include as declarations_pages
     from shebao.deductions.endpoints import include as deductions_api
@@ -263,6 +266,9 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
         console_auth,
         console_pages,
         dashboards,
+        console_payers,
+        console_payer_pages,
+        console_audit,
         shell,
     ]
     if settings.sandboxes_enabled:

@@ -5,25 +5,27 @@ Which office an audit row belongs to (docs/decisions/0019): the office of its ob
 the offices they are a payer of (console/dossier.payer_of); an enrolment, declaration, agreement,
 contribution setting or certificate to its own office; a payment to its declaration's; a family link or
 consent to the offices of either person; a console action (actor_type "operator") also to the office
-of the operator who did it, when `OPERATOR_OFFICES` knows them. Rows about anything else (statement runs,
+of the operator who did it. Rows about anything else (statement runs,
 agency keys, login sessions, what no office owns) are seen by an admin of all offices only. A domain
 with audit rows of its own kind registers how its objects map to an office with `register_office_of`.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, String, and_, cast, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from shebao.agreements.models import Agreement
 from shebao.audit.models import AuditEntry
 from shebao.certificates.models import Certificate
 from shebao.console.dossier import SEARCH_OBJECT, DossierRepository, about, indexes_of, payer_of, search_index
+from shebao.console.models import Operator
 from shebao.console.scope import OfficeScope
 from shebao.declarations.models import Declaration
 from shebao.deductions.models import ContributionSetting
@@ -36,16 +38,10 @@ from shebao.payments.models import Payment
 # object_type → the ids (a select of one uuid column) of such objects in the scope's offices.
 OfficeOf = Callable[[OfficeScope], Select[Any]]
 _OFFICE_OF: dict[str, OfficeOf] = {}
-# The usernames of the operators of the scope's offices (registered by the console's staff module).
-_OPERATORS: list[Callable[[OfficeScope], Select[Any]]] = []
 
 
 def register_office_of(object_type: str, office_of: OfficeOf) -> None:
     _OFFICE_OF[object_type] = office_of
-
-
-def register_operators(operators_of: Callable[[OfficeScope], Select[Any]]) -> None:
-    _OPERATORS[:] = [operators_of]
 
 
 def _persons(scope: OfficeScope) -> Select[Any]:
@@ -95,6 +91,7 @@ register_office_of(
 class AuditFilter:
     operator: str | None = None  # the actor's id (an operator's username)
     id_number: str | None = None  # normalised; the payer through the blind index
+    person_id: uuid.UUID | None = None  # the payer by their id (a payer's page links here)
     action: str | None = None
     object_type: str | None = None
     since: date | None = None  # inclusive, Asia/Shanghai
@@ -118,24 +115,27 @@ def in_offices(session: Session, scope: OfficeScope) -> ColumnElement[bool]:
     for object_type, office_of in sorted(_OFFICE_OF.items()):
         object_id, ids = _as_logged(session, office_of(scope))
         branches.append(and_(AuditEntry.object_type == object_type, object_id.in_(ids)))
-    for operators_of in _OPERATORS:
+    colleagues = select(Operator.username).where(scope.office_filter(Operator.tax_office_code))
+    branches.append(and_(AuditEntry.actor_type == "operator", AuditEntry.actor_id.in_(colleagues)))
+    return or_(*branches)
+
+
+def _about_payer(session: Session, id_number: str | None, person_id: uuid.UUID | None) -> ColumnElement[bool]:
+    """Rows about the persons with this document number (any type) and searches for the number; or
+    about the person of this id."""
+    dossiers = DossierRepository(session, _Everyone())
+    query = select(Person)
+    branches = []
+    if id_number is not None:
+        query = query.where(Person.document_index.in_(list(indexes_of(id_number))))
         branches.append(
-            and_(AuditEntry.actor_type == "operator", AuditEntry.actor_id.in_(operators_of(scope)))
+            and_(AuditEntry.object_type == SEARCH_OBJECT, AuditEntry.object_id == search_index(id_number))
         )
-    return or_(*branches)
-
-
-def _about_payer(session: Session, id_number: str) -> ColumnElement[bool]:
-    """Rows about the persons with this document number (any type) and searches for the number."""
-    everyone = _Everyone()
-    dossiers = DossierRepository(session, everyone)
-    persons = session.scalars(select(Person).where(Person.document_index.in_(list(indexes_of(id_number)))))
-    branches = [
-        and_(AuditEntry.object_type == SEARCH_OBJECT, AuditEntry.object_id == search_index(id_number))
-    ]
-    for person in persons:
+    if person_id is not None:
+        query = query.where(Person.id == person_id)
+    for person in session.scalars(query):
         branches.append(about(dossiers.subjects(dossiers.objects(person))))
-    return or_(*branches)
+    return or_(*branches) if branches else false()
 
 
 class _Everyone:
@@ -166,7 +166,7 @@ def search(
         conditions.append(AuditEntry.occurred_at >= start_of_local_day(wanted.since))
     if wanted.until:
         conditions.append(AuditEntry.occurred_at < start_of_local_day(wanted.until + timedelta(days=1)))
-    if wanted.id_number:
-        conditions.append(_about_payer(session, wanted.id_number))
+    if wanted.id_number or wanted.person_id:
+        conditions.append(_about_payer(session, wanted.id_number or None, wanted.person_id))
     query = select(AuditEntry).where(*conditions)
     return fetch_scalars(session, query, ORDER, page)

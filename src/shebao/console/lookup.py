@@ -119,8 +119,15 @@ class PayerLookup:
 
     def reveal(self, person_id: uuid.UUID, reason: str) -> Revealed:
         """The payer's name, document number and phone in full; the reason and the fields shown audited."""
-        given = reason_of(reason)
+        return self._reveal(self._person(person_id), reason)
+
+    def reveal_on_record(self, person_id: uuid.UUID, reason: str) -> tuple[Revealed, Dossier]:
+        """A reveal and the record it is shown on (the page's): one audit row, the reveal's."""
         person = self._person(person_id)
+        return self._reveal(person, reason), self.dossiers.gather(person)
+
+    def _reveal(self, person: Person, reason: str) -> Revealed:
+        given = reason_of(reason)
         self._audit(REVEAL, "person", person.id, {"fields": list(REVEALED_FIELDS), "reason": given})
         return Revealed(
             person_id=person.id,
