@@ -210,7 +210,7 @@ class Payer(BaseModel):
 
 
 class RevealRequest(BaseModel):
-    reason: str = Field(max_length=500, description="查看完整信息的原因（必填，记入审计日志）")
+    reason: str = Field(default="", max_length=500, description="查看完整信息的原因（必填，记入审计日志）")
 
 
 class RevealedPayer(BaseModel):
