@@ -47,6 +47,14 @@ RULES: dict[str, Rule] = {
     "POST /console/password": Rule(Role.VIEWER, ok=422),
     "POST /console/logout": Rule(Role.VIEWER, ok=303),
     "GET /console": Rule(Role.VIEWER),
+    # dashboards (统计): figures of the caller's own office, as JSON and CSV, and their page
+    "GET /api/v1/console/dashboards/collections": Rule(Role.VIEWER),
+    "GET /api/v1/console/dashboards/payments-by-status": Rule(Role.VIEWER),
+    "GET /api/v1/console/dashboards/batch-outcomes": Rule(Role.VIEWER),
+    "GET /api/v1/console/dashboards/collections.csv": Rule(Role.VIEWER),
+    "GET /api/v1/console/dashboards/payments-by-status.csv": Rule(Role.VIEWER),
+    "GET /api/v1/console/dashboards/batch-outcomes.csv": Rule(Role.VIEWER),
+    "GET /console/dashboards": Rule(Role.VIEWER),
     # lookup: payers, reveal, audit
     "GET /api/v1/console/payers": Rule(Role.VIEWER, office_object=True),
     "GET /api/v1/console/payers/{person_id}": Rule(Role.VIEWER, office_object=True),
@@ -102,8 +110,13 @@ def _request(route: Route, person_id: str) -> dict[str, Any]:
     unknown = [part for part in url.split("/") if part.startswith("{")]
     assert not unknown, f"{route.key}: a value for {unknown} is needed here"
     request: dict[str, Any] = {"method": route.method, "url": url}
-    if route.key.endswith("/payers") and route.method == "GET":
-        request["params"] = {"id_number": ZHANG_SAN[1]}
+    params = {
+        "GET /api/v1/console/payers": {"id_number": ZHANG_SAN[1]},
+        "GET /api/v1/console/dashboards/collections": {"by": "scheme"},
+        "GET /api/v1/console/dashboards/collections.csv": {"by": "scheme"},
+    }
+    if route.key in params:
+        request["params"] = params[route.key]
     bodies = {
         "POST /api/v1/console/login": {
             "json": {"username": "nobody", "password": "x" * 12, "totp": "000000"}
