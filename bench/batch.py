@@ -1,6 +1,6 @@
 """Batch deduction (批扣) at scale: N contribution settings deducted end to end on PostgreSQL.
 
-    .venv/bin/python bench/batch.py --settings 100000 [--pg-url URL] [--late-percent 0]
+    .venv/bin/python bench/batch.py --settings 100000 [--pg-url URL] [--late-percent 0] [--statements]
 
 1. a database (default: `shebao_bench_batch` on the local PostgreSQL, created and dropped by the
    script; or `--pg-url`), `shebao db upgrade`, the service clock at 2025-11-21 09:00 (Beijing);
@@ -13,6 +13,9 @@
    of its own (which deducts item by item and signs its result file), the result file downloaded,
    checked whole and applied (payments, e-tickets, declarations, payables, audit rows, SMS).
 
+`--statements` also prints the run's SQL statements (this process's side), grouped, with their count
+and time, slowest first (SQLAlchemy's cursor events; the COPY streams are not statements of theirs).
+
 Prints, last: `batch: N items in S s = R items/s, peak RSS M MB, X × COPY` (RSS of this process, the
 run's side; the bank server's peak is printed on the line before).
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import socket
 import subprocess
@@ -32,7 +36,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 import shebao.registrations  # noqa: F401 - the sandbox SMS provider, as every entry point has it
@@ -244,6 +248,34 @@ def copy_baseline(runtime: Runtime, count: int) -> float:
         raw.close()
 
 
+class Statements:
+    """The statements this process sends during the run: count and seconds per statement text."""
+
+    def __init__(self, engine: Any) -> None:
+        self.seen: dict[str, list[float]] = {}
+        self._started: list[float] = []
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, *_: Any) -> None:
+        self._started.append(time.perf_counter())
+
+    def _after(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        key = re.sub(r"batch_chunk_\d+", "batch_chunk_N", " ".join(statement.split()))[:110]
+        entry = self.seen.setdefault(key, [0, 0.0])
+        entry[0] += 1
+        entry[1] += time.perf_counter() - self._started.pop()
+
+    def report(self, items: int) -> str:
+        count = int(sum(entry[0] for entry in self.seen.values()))
+        seconds = sum(entry[1] for entry in self.seen.values())
+        chunks = max(1, -(-items // 5000))
+        rows = [f"statements: {count} in {seconds:.1f} s ({count / chunks:.0f} per chunk of 5,000 items)"]
+        for key, (times, spent) in sorted(self.seen.items(), key=lambda kv: -kv[1][1])[:25]:
+            rows.append(f"  {spent:7.2f} s {int(times):5d} × {key}")
+        return "\n".join(rows)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -283,7 +315,7 @@ uvicorn.run(create_app(), host="127.0.0.1", port=int(sys.argv[1]), log_level="wa
 """
 
 
-def measure(url: str, count: int, workdir: Path, late_percent: int) -> None:
+def measure(url: str, count: int, workdir: Path, late_percent: int, statements: bool = False) -> None:
     port = _free_port()
     env = {
         **os.environ,
@@ -326,6 +358,7 @@ def measure(url: str, count: int, workdir: Path, late_percent: int) -> None:
     try:
         from shebao.deductions.run import run
 
+        counted = Statements(runtime.db.engine) if statements else None
         profiler = None
         if os.environ.get("BENCH_PROFILE"):
             import cProfile
@@ -353,6 +386,8 @@ def measure(url: str, count: int, workdir: Path, late_percent: int) -> None:
     )
     print(f"bank server: peak RSS {bank_rss} MB")
     items = sum(line.count for line in summary.lines)
+    if counted is not None:
+        print(counted.report(items))
     rate = items / seconds
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     runtime.db.dispose()
@@ -366,6 +401,7 @@ def main() -> None:
     parser.add_argument("--settings", type=int, default=100_000)
     parser.add_argument("--pg-url", default=None)
     parser.add_argument("--late-percent", type=int, default=0)
+    parser.add_argument("--statements", action="store_true", help="print the run's statements by time")
     args = parser.parse_args()
     url = args.pg_url or "postgresql+psycopg://postgres@127.0.0.1:5432/shebao_bench_batch"
     own = args.pg_url is None
@@ -377,7 +413,7 @@ def main() -> None:
             connection.execute(text('CREATE DATABASE "shebao_bench_batch"'))
     try:
         with tempfile.TemporaryDirectory(prefix="shebao-bench-batch-") as folder:
-            measure(url, args.settings, Path(folder), args.late_percent)
+            measure(url, args.settings, Path(folder), args.late_percent, args.statements)
     finally:
         if own and admin is not None:
             with admin.connect() as connection:

@@ -240,8 +240,12 @@ def collect(runtime: Runtime, batch: DeductionBatch, *, notify: bool = True) -> 
             tmp.replace(path)
             stage(runtime, batch, part, path)
             if not runtime.db.is_sqlite:
-                with runtime.work().step() as step:  # fresh statistics for applying it
+                # Fresh statistics for applying it: the staged results, and the items now `sent` (last
+                # analysed as `planned`, the planner took "still sent" for a handful of rows and read
+                # every item of the batch for each chunk: quadratic in the batch's size).
+                with runtime.work().step() as step:
                     step.session.execute(text("ANALYZE deduction_results"))
+                    step.session.execute(text("ANALYZE deductions"))
         applied += apply(runtime, batch, notify=notify)
         with runtime.work().step() as step:
             found = step.session.get(DeductionBatch, batch.id, with_for_update=True)

@@ -128,7 +128,7 @@ def run(runtime: Runtime, day: date, *, progress: Progress | None = None) -> Run
         summary.planned_now = plan(runtime, run_id, day, progress=planned)
         analyze(runtime)
         exchange.prepare(runtime, run_id, day)
-        analyze(runtime)  # the batches' items are known now
+        analyze(runtime, ("deductions",))  # the batches' items are known now
         summary.refusals += collect_all(runtime, progress=progress)
         summary.lines = lines_of(runtime, day)
         summary.report_path = write_report(runtime, run_id, summary)
@@ -148,13 +148,13 @@ def run(runtime: Runtime, day: date, *, progress: Progress | None = None) -> Run
 ANALYZED = ("deductions", "deduction_results", "payments", "declarations", "declaration_items", "payables")
 
 
-def analyze(runtime: Runtime) -> None:
+def analyze(runtime: Runtime, tables: tuple[str, ...] = ANALYZED) -> None:
     """Fresh planner statistics after bulk changes (PostgreSQL): a table that was empty when last
     analysed and now holds a million rows would otherwise be joined as if it were empty."""
     if runtime.db.is_sqlite:
         return
     with runtime.work().step() as step:
-        for table in ANALYZED:
+        for table in tables:
             step.session.execute(text(f"ANALYZE {table}"))
 
 
