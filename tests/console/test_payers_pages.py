@@ -27,6 +27,7 @@ def test_search_then_the_payers_page_masked(client, world, csrf) -> None:  # typ
         "110101********1823",
         "138****5678",
         "城乡居民基本医疗保险",
+        "劳动年龄内居民",
         "待申报",
         "查看完整信息",
     ):

@@ -111,7 +111,8 @@ def audit_csv(request: Request, staff: AnyStaff, session: DbSession) -> Response
     )
     for r in rows:
         writer.writerow(
-            [
+            _cell(cell)
+            for cell in [
                 format_local(r.occurred_at),
                 r.actor_type,
                 r.actor_id or "",
@@ -164,6 +165,11 @@ def _day(raw: str, name: str) -> date | None:
 
 def _after(cursor: str | None) -> Any:
     return page_request(limit=MAX_LIMIT, cursor=cursor).after
+
+
+def _cell(text: str) -> str:
+    """A cell a spreadsheet would read as a formula (=, +, -, @) is kept as text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _json(value: object) -> str:

@@ -17,7 +17,7 @@ from shebao.declarations.models import KIND_LABELS
 from shebao.declarations.models import STATUS_LABELS as DECLARATION_LABELS
 from shebao.deductions.models import DEDUCTION_LABELS
 from shebao.deductions.models import STATUS_LABELS as SETTING_LABELS
-from shebao.enrolment.terms import INSURANCE_TYPE_LABELS, scheme_label
+from shebao.enrolment.terms import CATEGORY_LABELS, INSURANCE_TYPE_LABELS, scheme_label
 from shebao.identity.documents import ID_TYPE_LABELS, IdType
 from shebao.kit.clock import to_shanghai
 from shebao.payables.models import STATUS_LABELS as PAYABLE_LABELS
@@ -36,7 +36,9 @@ class Enrolment(BaseModel):
     scheme: str
     scheme_label: str
     category: str | None
+    category_label: str | None
     insurance_types: list[str]
+    insurance_type_labels: list[str]
     monthly_base_fen: int | None
     annual_amount_fen: int | None
     tax_office_code: str
@@ -141,6 +143,7 @@ class Setting(BaseModel):
     person_id: str
     payer_id: str
     scheme: str
+    scheme_label: str
     annual_amount_fen: int | None
     agreement_id: str
     valid_from: int
@@ -263,7 +266,13 @@ def payer(found: Dossier) -> Payer:
                 scheme=e.scheme,
                 scheme_label=scheme_label(e.scheme),
                 category=e.category,
+                category_label=CATEGORY_LABELS.get(e.category or ""),
                 insurance_types=e.insurance_types.split(";") if e.insurance_types else [],
+                insurance_type_labels=[
+                    INSURANCE_TYPE_LABELS.get(kind, kind)
+                    for kind in (e.insurance_types or "").split(";")
+                    if kind
+                ],
                 monthly_base_fen=e.monthly_base_fen,
                 annual_amount_fen=e.annual_amount_fen,
                 tax_office_code=e.tax_office_code,
@@ -379,6 +388,7 @@ def payer(found: Dossier) -> Payer:
                 person_id=str(s.person_id),
                 payer_id=str(s.payer_id),
                 scheme=s.scheme,
+                scheme_label=scheme_label(s.scheme),
                 annual_amount_fen=s.annual_amount_fen,
                 agreement_id=str(s.agreement_id),
                 valid_from=s.valid_from,
