@@ -38,6 +38,8 @@ BODY_LIMIT = 64 * 1024
 BODY_LIMITS = (
     ("/api/v1/agency/", 20 * MIB),
     ("/api/v1/taxcore/", 20 * MIB),
+    ("/api/v1/console/imports", 20 * MIB),  # the console's upload of the same files
+    ("/console/imports", 20 * MIB),
     ("/sandbox/bank/batches", 1024 * MIB),  # a batch deduction file: about 150 bytes an item
 )
 
@@ -223,10 +225,14 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
     from shebao.certificates.pages import include as certificates_pages
     from shebao.console.audit import include as console_audit
     from shebao.console.auth import include as console_auth
+    from shebao.console.batches import include as console_batches
     from shebao.console.dashboards import include as dashboards
+    from shebao.console.imports import include as console_imports
     from shebao.console.pages import include as console_pages
     from shebao.console.payers import include as console_payers
     from shebao.console.payers_pages import include as console_payer_pages
+    from shebao.console.policies import include as console_policies
+    from shebao.console.reconciliation import include as console_reconciliation
     from shebao.declarations.endpoints import include as declarations_api
     from shebao.declarations.pages import include as declarations_pages
     from shebao.deductions.endpoints import include as deductions_api
@@ -269,6 +275,10 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
         console_payers,
         console_payer_pages,
         console_audit,
+        console_reconciliation,
+        console_batches,
+        console_imports,
+        console_policies,
         shell,
     ]
     if settings.sandboxes_enabled:
