@@ -18,10 +18,10 @@ from shebao.deductions.lock import run_lock
 from shebao.deductions.models import DeductionRun
 from shebao.deductions.run import run
 from shebao.runtime import Runtime
-from tests.console.test_reconciliation import csrf
 from tests.support.agreements import XICHENG_OFFICE
 from tests.support.console import DONGCHENG, staff_headers
 from tests.support.deductions import agreements, create
+from tests.support.ops import csrf
 
 API = "/api/v1/console/batches"
 DAY = date(2025, 11, 21)

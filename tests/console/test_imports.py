@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from shebao.enrolment.models import Enrolment
 from shebao.imports.models import ImportRun
 from shebao.runtime import Runtime
-from tests.console.test_reconciliation import csrf
 from tests.support.console import staff_headers
 from tests.support.enrolment import XIAO_MING, CliRunnerCall, flexible_row, medical_row, write_csv
+from tests.support.ops import csrf
 
 API = "/api/v1/console/imports"
 

@@ -12,18 +12,12 @@ from sqlalchemy import select
 from shebao.audit.models import AuditEntry
 from shebao.reconciliation.models import StatementRun
 from shebao.runtime import Runtime
-from tests.reconciliation.test_resolve import add_issue
 from tests.support.console import staff_headers
+from tests.support.ops import add_issue, csrf
 from tests.support.payments import declare, open_payment
 from tests.support.people import transaction
 
 API = "/api/v1/console/reconciliation"
-
-
-def csrf(client: TestClient) -> str:
-    client.get("/console/login")
-    token: str = client.cookies["shebao_csrf"]
-    return token
 
 
 def add_run(runtime: Runtime) -> uuid.UUID:

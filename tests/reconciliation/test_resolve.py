@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -14,29 +14,11 @@ from shebao.reconciliation.models import ReconciliationIssue
 from shebao.reconciliation.repository import ReconciliationRepository
 from shebao.reconciliation.resolve import IssueAlreadyResolved, IssueNotFound, ReasonMissing, resolve
 from shebao.runtime import Runtime
+from tests.support.ops import add_issue
 from tests.support.people import transaction
 
-FOUND = datetime(2025, 11, 21, 1, 7, tzinfo=UTC)
 NOW = datetime(2025, 11, 21, 3, 0, tzinfo=UTC)
 OPERATOR = Actor(type="operator", id="wang.op", channel="console")
-
-
-def add_issue(runtime: Runtime, *, out_trade_no: str = "T1", kind: str = "unknown_payment") -> uuid.UUID:
-    with transaction(runtime) as s:
-        issue = ReconciliationIssue(
-            channel="alipay",
-            bill_date=date(2025, 11, 20),
-            kind=kind,
-            out_trade_no=out_trade_no,
-            provider_trade_no="2025112022001",
-            statement_amount_fen=12_345,
-            our_amount_fen=None,
-            status="open",
-            found_at=FOUND,
-        )
-        s.add(issue)
-        s.flush()
-        return issue.id
 
 
 def test_a_difference_is_resolved_once_with_its_reason_and_audit_row(runtime: Runtime) -> None:
