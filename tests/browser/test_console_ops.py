@@ -11,7 +11,7 @@ from typing import Any
 from shebao.deductions.run import run
 from shebao.runtime import Runtime
 from tests.support.browser import AXE, AXE_OPTIONS
-from tests.support.console import NEW_PASSWORD, add_operator
+from tests.support.console import log_in_page
 from tests.support.deductions import agreements, create
 from tests.support.enrolment import XIAO_MING, medical_row, write_csv
 from tests.support.ops import add_issue
@@ -25,19 +25,6 @@ def _serious(page: Any) -> list[str]:
         for v in results["violations"]
         if v["impact"] in ("serious", "critical")
     ]
-
-
-def _log_in(page: Any, runtime: Runtime, username: str) -> None:
-    who = add_operator(runtime, username, role="admin", office=None)
-    page.goto("/console/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(who.password)
-    page.get_by_label("动态口令").fill(who.code())
-    page.get_by_role("button", name="登录").click()
-    page.get_by_label("新密码", exact=True).fill(NEW_PASSWORD)
-    page.get_by_label("再次输入新密码").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="保存新密码").click()
-    assert page.locator("h1").inner_text() == "首页"
 
 
 def test_the_operations_pages(
@@ -58,7 +45,7 @@ def test_the_operations_pages(
             valid_from=2026,
         )
         run(runtime, date(2025, 11, 21))
-    _log_in(page, runtime, "ops.admin")
+    log_in_page(page, runtime, role="admin", office=None, username="ops.admin")
     problems: dict[str, list[str]] = {}
 
     page.get_by_role("navigation", name="控制台导航").get_by_role("link", name="对账").click()

@@ -19,6 +19,9 @@ ID_FIELDS = {
     "certificate_id": "证明编号",
     "setting_id": "缴费金额设置编号",
     "person_id": "缴费人编号",
+    "issue_id": "对账差异编号",
+    "run_id": "批扣记录编号",
+    "import_id": "导入记录编号",
 }
 
 
@@ -64,6 +67,8 @@ def test_several_bad_fields_are_each_named_once(client, runtime) -> None:  # typ
 
 
 def test_every_operation_with_an_id_in_its_path_says_which_id_is_malformed(client, runtime) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.console import staff_headers
+
     headers = bearer_for(runtime, make_person(runtime, *ZHANG_SAN))
     staff = staff_headers(client, runtime, role="admin", office=None)  # the console's ids: an operator's
     paths = client.get("/openapi.json").json()["paths"]
@@ -96,6 +101,7 @@ def test_every_operation_with_an_id_in_its_path_says_which_id_is_malformed(clien
     console = [(method, path) for method, path in checked if path.startswith("/api/v1/console/")]
     assert len(checked) - len(console) == 14  # the contribution settings add two
     assert ("post", "/api/v1/console/payers/{person_id}/reveal") in console
+    assert ("post", "/api/v1/console/reconciliation/issues/{issue_id}/resolve") in console
 
 
 def test_pages_say_which_id_is_malformed(client, runtime) -> None:  # type: ignore[no-untyped-def]

@@ -17,6 +17,8 @@ def test_the_limits() -> None:
     assert dict(BODY_LIMITS) == {
         "/api/v1/agency/": 20 * MIB,
         "/api/v1/taxcore/": 20 * MIB,
+        "/api/v1/console/imports": 20 * MIB,  # the console's upload of the same files
+        "/console/imports": 20 * MIB,
         "/sandbox/bank/batches": 1024 * MIB,  # the sandbox bank's batch deduction files, streamed
     }
 

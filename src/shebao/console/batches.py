@@ -17,7 +17,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
@@ -42,6 +42,7 @@ api = APIRouter(prefix="/api/v1/console/batches", tags=["console: batches"])
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 PAGE = "/console/batches"
 RUNS_SHOWN = 50
+RunID = Annotated[uuid.UUID, Path(description="批扣记录编号（批扣记录的 id）")]
 BATCH_LABELS = {"prepared": "已生成", "sent": "已发送银行", "answered": "已全部回盘"}
 
 
@@ -256,7 +257,7 @@ def runs_api(
 @api.get(
     "/{run_id}", response_model=RunDetail, summary="一次批扣：进度、报告与批量扣款文件", responses=errors(404)
 )
-def run_api(session: DbSession, staff: AnyStaff, run_id: uuid.UUID) -> RunDetail:
+def run_api(session: DbSession, staff: AnyStaff, run_id: RunID) -> RunDetail:
     return run_detail(session, staff, run_id)
 
 
@@ -266,7 +267,7 @@ def run_api(session: DbSession, staff: AnyStaff, run_id: uuid.UUID) -> RunDetail
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "CSV"}, **errors(404)},
 )
-def report_api(session: DbSession, staff: AnyStaff, run_id: uuid.UUID) -> Response:
+def report_api(session: DbSession, staff: AnyStaff, run_id: RunID) -> Response:
     return report_csv(session, staff, run_id)
 
 
@@ -332,7 +333,7 @@ def start_form(
 
 
 @pages.get(PAGE + "/{run_id}", response_class=HTMLResponse)
-def run_page(request: Request, runtime: RuntimeDep, staff: AnyStaff, run_id: uuid.UUID) -> HTMLResponse:
+def run_page(request: Request, runtime: RuntimeDep, staff: AnyStaff, run_id: RunID) -> HTMLResponse:
     with runtime.work().read() as session:
         detail = run_detail(session, staff, run_id)
     totals = {

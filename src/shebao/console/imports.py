@@ -36,6 +36,7 @@ pages = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 PAGE = "/console/imports"
 RUNS_SHOWN = 50
 Kind = Literal["enrolments", "payments"]
+ImportID = Annotated[uuid.UUID, Path(description="导入记录编号（导入记录的 id）")]
 
 
 class ImportNotFound(NotFound):
@@ -165,13 +166,13 @@ def runs_api(session: DbSession, staff: AnyStaff, page: PageParams, kind: Kind |
 
 
 @api.get(
-    "/{run_id}",
+    "/{import_id}",
     response_model=RunDetail,
     summary="一次导入的报告：各结果行数与被拒绝的行",
     responses=errors(404),
 )
-def run_api(session: DbSession, staff: AnyStaff, run_id: uuid.UUID) -> RunDetail:
-    run = ImportRunRepository(session).run(run_id)
+def run_api(session: DbSession, staff: AnyStaff, import_id: ImportID) -> RunDetail:
+    run = ImportRunRepository(session).run(import_id)
     if run is None:
         raise ImportNotFound()
     return _detail_out(run)
@@ -247,9 +248,9 @@ def upload_form(
     return RedirectResponse(f"{PAGE}/{run_id}?uploaded=1", status_code=303)
 
 
-@pages.get(PAGE + "/{run_id}", response_class=HTMLResponse)
-def run_page(request: Request, runtime: RuntimeDep, staff: AnyStaff, run_id: uuid.UUID) -> HTMLResponse:
-    run = _get(runtime, run_id)
+@pages.get(PAGE + "/{import_id}", response_class=HTMLResponse)
+def run_page(request: Request, runtime: RuntimeDep, staff: AnyStaff, import_id: ImportID) -> HTMLResponse:
+    run = _get(runtime, import_id)
     context = {
         "title": f"{run.kind_label}：{run.file_name}",
         "run": run,

@@ -67,7 +67,7 @@ def sections(tables: PolicyTables) -> list[PolicySection]:
             [
                 ("最低", format_yuan(record.min_fen)),
                 ("最高", format_yuan(record.max_fen)),
-                ("常用档次", "、".join(format_yuan(fen) for fen in record.common_fen)),
+                ("常用档次", " ".join(format_yuan(fen) for fen in record.common_fen)),
             ],
         )
         for record in tables.pension_ranges

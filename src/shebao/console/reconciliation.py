@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,6 +42,7 @@ pages = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 PAGE = "/console/reconciliation"
 RUNS_SHOWN, ISSUES_SHOWN = 30, 200  # the page shows the latest; the API pages through all
 
+IssueID = Annotated[uuid.UUID, Path(description="对账差异编号（对账差异的 id）")]
 Channel = Literal["alipay", "wechat", "unionpay"]
 IssueStatus = Literal["open", "resolved"]
 
@@ -186,7 +187,7 @@ def list_issues(
 
 
 @api.get("/issues/{issue_id}", response_model=Issue, summary="一条对账差异", responses=errors(404))
-def get_issue(session: DbSession, staff: AnyStaff, issue_id: uuid.UUID) -> Issue:
+def get_issue(session: DbSession, staff: AnyStaff, issue_id: IssueID) -> Issue:
     issue = ReconciliationRepository(session).issue(issue_id)
     if issue is None:
         raise IssueNotFound()
@@ -200,7 +201,7 @@ def get_issue(session: DbSession, staff: AnyStaff, issue_id: uuid.UUID) -> Issue
     responses=errors(404, s409="该对账差异已处理"),
 )
 def resolve_issue(
-    session: WriteSession, runtime: RuntimeDep, staff: OperatorStaff, issue_id: uuid.UUID, body: Resolution
+    session: WriteSession, runtime: RuntimeDep, staff: OperatorStaff, issue_id: IssueID, body: Resolution
 ) -> Issue:
     issue = resolve(session, issue_id, body.reason, actor=staff.actor, now=runtime.clock.now())
     return issue_out(issue)
@@ -278,7 +279,7 @@ def resolve_form(
     request: Request,
     runtime: RuntimeDep,
     staff: OperatorStaff,
-    issue_id: uuid.UUID,
+    issue_id: IssueID,
     reason: Text = "",
     status: Annotated[str, Form(max_length=16)] = "open",
     channel: Annotated[str, Form(max_length=16)] = "",
