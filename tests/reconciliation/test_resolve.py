@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime
 
@@ -85,3 +86,35 @@ def test_the_lists_filter_by_status_newest_day_first(runtime: Runtime) -> None:
     assert [i.id for i in open_ones] == [second]
     assert [i.id for i in resolved] == [first]
     assert [i.id for i in everything] == [second, first]  # same day: the later id first
+
+
+@pytest.mark.postgres_only
+def test_operators_resolving_at_once_resolve_it_once(runtime: Runtime) -> None:
+    """Ten operators resolve the same difference at the same moment: one succeeds, nine meet a 409."""
+    issue_id = add_issue(runtime)
+    count = 10
+    barrier = threading.Barrier(count)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        barrier.wait(timeout=20)
+        actor = Actor(type="operator", id=f"op{n}", channel="console")
+        try:
+            with transaction(runtime) as s:
+                resolve(s, issue_id, f"处理{n}", actor=actor, now=NOW)
+            outcome = "resolved"
+        except IssueAlreadyResolved:
+            outcome = "409"
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["409"] * (count - 1) + ["resolved"]
+    with runtime.db.session() as s:
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.object_id == str(issue_id))).all()
+        assert len(rows) == 1
