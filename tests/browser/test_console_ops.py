@@ -52,6 +52,7 @@ def test_the_operations_pages(
     assert page.locator("h1").inner_text() == "对账"
     assert page.get_by_role("row").filter(has_text="2025112012345678").is_visible()
     problems["reconciliation"] = _serious(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     desk_shot("console-reconciliation")
     row = page.get_by_role("row").filter(has_text="2025112087654321")
     row.get_by_role("button", name="处理").click()
@@ -75,6 +76,7 @@ def test_the_operations_pages(
     assert page.locator("h1").inner_text() == "批扣"
     assert page.get_by_text("2 / 2").is_visible()
     problems["batches"] = _serious(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     desk_shot("console-batches")
     page.get_by_role("link", name="查看报告").click()
     assert page.get_by_role("heading", name="扣款日期 2025-11-21 的报告").is_visible()
