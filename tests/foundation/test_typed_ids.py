@@ -67,7 +67,6 @@ def test_several_bad_fields_are_each_named_once(client, runtime) -> None:  # typ
 
 
 def test_every_operation_with_an_id_in_its_path_says_which_id_is_malformed(client, runtime) -> None:  # type: ignore[no-untyped-def]
-    from tests.support.console import staff_headers
 
     headers = bearer_for(runtime, make_person(runtime, *ZHANG_SAN))
     staff = staff_headers(client, runtime, role="admin", office=None)  # the console's ids: an operator's
