@@ -214,6 +214,10 @@ class TransactionOpen(RuntimeError):
     """A step began inside another, or a provider call was made while a transaction was open."""
 
 
+class WorkClosed(RuntimeError):
+    """A step began in the unit of work of a request that is over."""
+
+
 @dataclass(frozen=True)
 class Step:
     """One transaction of a unit of work: its session and the service time read just before it began."""
@@ -233,22 +237,31 @@ class UnitOfWork:
 
     The service time of a step is read before its transaction begins: refreshing the stored clock
     takes a connection of its own, which must never wait behind a lock this transaction holds.
+
+    A request has one (decision 0016, `deps.request_work`): its read or write step, its look-ups (the
+    payer, `joined`) and its provider calls are all of it, and it is closed when the endpoint returns.
     """
 
     def __init__(self, db: Database, now: Callable[[], datetime] | None = None) -> None:
         self.db = db
         self._now = now or (lambda: datetime.now(UTC))
-        self._in_step = False
+        self._open: Step | None = None
+        self._closed = False
+
+    def _may_begin(self, what: str) -> None:
+        if self._closed:
+            raise WorkClosed(f"{what} in the unit of work of a finished request")
+        if self._open is not None:
+            raise TransactionOpen(f"{what} inside a step of the unit of work")
 
     @contextmanager
     def step(self, *, write: bool = True) -> Iterator[Step]:
-        if self._in_step:
-            raise TransactionOpen("a step of a unit of work began inside another")
+        self._may_begin("a step")
         now = self._now()
         session = self.db.session(write=write)
-        self._in_step = True
+        self._open = step = Step(session, now)
         try:
-            yield Step(session, now)
+            yield step
             session.commit()
         except ShebaoError as error:
             session.commit() if error.commit_anyway else session.rollback()
@@ -257,14 +270,23 @@ class UnitOfWork:
             session.rollback()
             raise
         finally:
-            self._in_step = False
+            self._open = None
             session.close()
+
+    @contextmanager
+    def joined(self) -> Iterator[Step]:
+        """For a look-up that may come while a step is open (a request's dependency finding the payer
+        inside the endpoint's step): that step, whose end is its own; else a read step of its own."""
+        if self._open is not None:
+            yield self._open
+            return
+        with self.step(write=False) as step:
+            yield step
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A look that changes nothing; its snapshot ends with it (what it loaded stays readable)."""
-        if self._in_step:
-            raise TransactionOpen("a read of a unit of work began inside a step")
+        self._may_begin("a read")
         session = self.db.session()
         try:
             yield session
@@ -274,6 +296,15 @@ class UnitOfWork:
     @contextmanager
     def between(self) -> Iterator[None]:
         """Where provider calls go: no transaction open, so no lock is held across the network."""
-        if self._in_step:
+        if self._open is not None:
             raise TransactionOpen("a provider call inside a transaction")
         yield
+
+    def close(self) -> None:
+        """Its request is over: no step, read or look-up may begin after this (one that is open ends as
+        it would)."""
+        self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        return self._closed

@@ -20,7 +20,7 @@ from shebao.console.models import Operator, OperatorSession
 from shebao.console.service import staff_of
 from shebao.console.sessions import live_session, touch
 from shebao.console.staff import Role, Staff
-from shebao.runtime import Runtime
+from shebao.deps import request_work
 from shebao.web.security import SAFE_METHODS, require_csrf_header
 
 CONSOLE_COOKIE = "shebao_console"
@@ -47,11 +47,10 @@ def optional_login(request: Request) -> ConsoleLogin | None:
     if hasattr(request.state, "console_login"):
         cached: ConsoleLogin | None = request.state.console_login
         return cached
-    runtime: Runtime = request.app.state.runtime
     token, via_cookie = _token(request)
     found: ConsoleLogin | None = None
     if token:
-        with runtime.work().step(write=False) as step:
+        with request_work(request).joined() as step:  # the request's unit of work (decision 0016)
             live = live_session(step.session, token, now=step.now)
             if live is not None:
                 row, operator = live

@@ -21,7 +21,7 @@ from shebao.deductions import presenters
 from shebao.deductions.models import ACTIVE, VOIDED
 from shebao.deductions.repository import SettingRepository
 from shebao.deductions.settings import SettingRequest, SettingService
-from shebao.deps import RuntimeDep, Work
+from shebao.deps import RuntimeDep, Work, request_work
 from shebao.enrolment.terms import RESIDENT_MEDICAL, RESIDENT_PENSION, scheme_label
 from shebao.errors import ShebaoError, ValidationFailed
 from shebao.identity.access import insured_for, parse_id
@@ -62,7 +62,7 @@ def _whom(runtime: Runtime, session: Session, payer: Principal, payer_id: str) -
 def _list_page(
     request: Request, runtime: Runtime, payer: Principal, payer_id: str, *, voiding: bool
 ) -> HTMLResponse:
-    with runtime.work().read() as session:
+    with request_work(request).read() as session:
         context = _whom(runtime, session, payer, payer_id)
         found, _ = SettingRepository(session).visible(
             payer.person.id, person_id=context["insured_id"], status=ACTIVE if voiding else None
@@ -139,7 +139,7 @@ def _form_page(
 ) -> HTMLResponse:
     today = runtime.clock.today()
     scheme = values.get("scheme") or RESIDENT_PENSION
-    with runtime.work().read() as session:
+    with request_work(request).read() as session:
         context = _whom(runtime, session, payer, values.get("payer_id", ""))
         agreements = _agreements(session, payer, today)
     years = _years(today.year, scheme)
@@ -259,8 +259,8 @@ def submit(
 # --- 作废 ---------------------------------------------------------------------------------------------
 
 
-def _card(runtime: Runtime, payer: Principal, setting_id: uuid.UUID) -> dict[str, Any]:
-    with runtime.work().step(write=False) as step:
+def _card(request: Request, payer: Principal, setting_id: uuid.UUID) -> dict[str, Any]:
+    with request_work(request).step(write=False) as step:
         found = SettingService(step.session, payer.person, channel=payer.channel, now=step.now).get(
             setting_id
         )
@@ -271,7 +271,7 @@ def _card(runtime: Runtime, payer: Principal, setting_id: uuid.UUID) -> dict[str
 def void_confirm(
     setting_id: SettingID, request: Request, runtime: RuntimeDep, payer: CurrentPayer
 ) -> Response:
-    card = _card(runtime, payer, setting_id)
+    card = _card(request, payer, setting_id)
     if card["s"].status != ACTIVE:
         return RedirectResponse(VOID_PATH, status_code=303)
     return render(request, "deductions/void.html", {"title": "缴费金额作废", "c": card})
@@ -287,7 +287,7 @@ def void(
     except ShebaoError as error:
         if error.status_code == 404:
             raise
-        card = _card(runtime, payer, setting_id)
+        card = _card(request, payer, setting_id)
         context = {"title": "缴费金额作废", "c": card, "error": error}
         return render(request, "deductions/void.html", context, status_code=error.status_code)
     return RedirectResponse(f"{SETTINGS_PATH}/{setting_id}/voided", status_code=303)
@@ -295,7 +295,7 @@ def void(
 
 @router.get(SETTINGS_PATH + "/{setting_id}/voided", response_class=HTMLResponse)
 def voided(setting_id: SettingID, request: Request, runtime: RuntimeDep, payer: CurrentPayer) -> Response:
-    card = _card(runtime, payer, setting_id)
+    card = _card(request, payer, setting_id)
     if card["s"].status != VOIDED:
         return RedirectResponse(VOID_PATH, status_code=303)
     voided_at = card["s"].voided_at

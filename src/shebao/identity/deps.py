@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
+from shebao.deps import request_work
 from shebao.errors import NotLoggedIn
 from shebao.identity.models import LoginSession, Person
 from shebao.identity.sessions import live_session, touch
@@ -64,8 +65,9 @@ def optional_principal(request: Request) -> Principal | None:
     principal: Principal | None = None
     if token:
         idle = timedelta(minutes=runtime.settings.session_idle_minutes)
-        # Not a write step: most requests only read the login; a touch upgrades the transaction.
-        with runtime.work().step(write=False) as step:
+        # The request's unit of work: inside the endpoint's step when one is open, else a read step of
+        # its own (most requests only read the login; a touch upgrades the transaction).
+        with request_work(request).joined() as step:
             session, now = step.session, step.now
             found = live_session(session, token, now=now)
             if found is not None:  # a session outlives no person: else logged out

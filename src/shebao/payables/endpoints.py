@@ -63,8 +63,8 @@ def _check_filters(scheme: str | None, status: str | None) -> tuple[str | None, 
     responses=_ERRORS,
 )
 def payables(
+    session: DbSession,  # first: the payer is then found within its step (decision 0016)
     payer: CurrentPayer,
-    session: DbSession,
     clock: Clock,
     page: PageParams,
     scheme: SchemeFilter = None,

@@ -61,7 +61,8 @@ def create_payment(
 
 
 @router.get("/payments/{payment_id}", response_model=schemas.Payment, summary="缴费结果")
-def get_payment(payment_id: PaymentID, payer: CurrentPayer, session: DbSession) -> schemas.Payment:
+def get_payment(payment_id: PaymentID, session: DbSession, payer: CurrentPayer) -> schemas.Payment:
+    # The session first: the payer is then found within its step (decision 0016).
     found = PaymentRepository(session).seen_by(Viewer.of(session, payer.person), payment_id)
     if found is None:
         raise PaymentNotFound()
@@ -73,9 +74,9 @@ def get_payment(payment_id: PaymentID, payer: CurrentPayer, session: DbSession) 
 )
 def declare(
     body: declaration_schemas.DeclarationCreate,
+    session: WriteSession,  # first: the payer is then found within its step (decision 0016)
     payer: CurrentPayer,
     runtime: RuntimeDep,
-    session: WriteSession,
 ) -> declaration_schemas.Declaration:
     insured = insured_for(session, payer.person, body.payer_id)
     declarer = Declarer(session, payer.person, channel=payer.channel, now=runtime.clock.now())

@@ -195,7 +195,6 @@ def confirm(
     declaration_id: DeclarationID,
     request: Request,
     runtime: RuntimeDep,
-    session: DbSession,
     work: Work,
     payer: CurrentPayer,
     method: Annotated[str, Form(max_length=64)] = "",
@@ -217,7 +216,8 @@ def confirm(
             )
         )
     except ShebaoError as error:
-        return _choose_page(request, session, payer, runtime, declaration_id, error=error)
+        with work.read() as session:  # after the opener's steps: no read held across its provider call
+            return _choose_page(request, session, payer, runtime, declaration_id, error=error)
     url = (payment.pay or {}).get("url")
     if not url and (payment.pay or {}).get("kind") == "mini_program":
         pay_sheet = getattr(request.app.state, "mini_program_cashier", None)

@@ -20,7 +20,8 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from shebao.channels.bank import codes, keys, messages
 from shebao.channels.bank.batch import BatchFileError
 from shebao.channels.bank.transfer import blocks
-from shebao.deps import Clock, DbSession, RuntimeDep, WriteSession
+from shebao.db import UnitOfWork
+from shebao.deps import Clock, DbSession, RuntimeDep, WriteSession, request_work
 from shebao.errors import BadRequest, Conflict, Inconsistent, NotFound, ValidationFailed
 from shebao.kit.clock import to_shanghai
 from shebao.kit.sealed import SealedWriter
@@ -209,7 +210,7 @@ class BatchResults(BaseModel):
 )
 async def receive_batch(request: Request, runtime: RuntimeDep, clock: Clock) -> BatchReceipt:
     now = clock.now()
-    if (await run_in_threadpool(_bank_mode, runtime)) == "closed":
+    if (await run_in_threadpool(_bank_mode, request_work(request))) == "closed":
         raise BankClosed()
     inbox = batch.folder(runtime)
     tmp = inbox / f"incoming-{uuid.uuid4().hex}.sealed"
@@ -230,8 +231,8 @@ async def receive_batch(request: Request, runtime: RuntimeDep, clock: Clock) -> 
     return BatchReceipt(**asdict(receipt))
 
 
-def _bank_mode(runtime: Any) -> str:
-    with runtime.work().read() as session:
+def _bank_mode(work: UnitOfWork) -> str:
+    with work.read() as session:
         row = accounts.control(session)
         return row.mode if row else "normal"
 
@@ -317,15 +318,15 @@ async def gateway(request: Request, runtime: RuntimeDep, clock: Clock) -> Respon
         raise BadRequest(f"{codes.message(codes.BAD_SIGNATURE)}：{exc}") from exc
     if message.head.msg_type not in codes.MESSAGE_TYPES or message.head.receiver != messages.FRONT_END:
         raise BadRequest(codes.message(codes.BAD_MESSAGE))
-    return await run_in_threadpool(_handle, runtime, message, now)
+    return await run_in_threadpool(_handle, runtime, request_work(request), message, now)
 
 
-def _handle(runtime: Any, message: messages.Message, now: datetime) -> Response:
+def _handle(runtime: Any, work: UnitOfWork, message: messages.Message, now: datetime) -> Response:
     try:
-        mode, answer = _process(runtime, message, now)
+        mode, answer = _process(work, message, now)
     except IntegrityError:
         # The same message id, acted on by a parallel copy just now: its ledger row answers this one.
-        mode, answer = _process(runtime, message, now)
+        mode, answer = _process(work, message, now)
     if mode == "lost":
         return Response("gateway timeout", status_code=504, media_type="text/plain")
     if mode == "timeout":  # acted on and committed; the answer never arrives
@@ -335,8 +336,8 @@ def _handle(runtime: Any, message: messages.Message, now: datetime) -> Response:
     return _signed(runtime, message, answer, now)
 
 
-def _process(runtime: Any, message: messages.Message, now: datetime) -> tuple[str, bank.Answer | None]:
-    with runtime.work().step() as step:
+def _process(work: UnitOfWork, message: messages.Message, now: datetime) -> tuple[str, bank.Answer | None]:
+    with work.step() as step:
         session = step.session
         row = accounts.control(session)
         mode, reason = (row.mode, row.reason) if row else ("normal", None)
