@@ -233,6 +233,7 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
     from shebao.console.payers_pages import include as console_payer_pages
     from shebao.console.policies import include as console_policies
     from shebao.console.reconciliation import include as console_reconciliation
+    from shebao.console.refunds import include as console_refunds
     from shebao.declarations.endpoints import include as declarations_api
     from shebao.declarations.pages import include as declarations_pages
     from shebao.deductions.endpoints import include as deductions_api
@@ -244,6 +245,7 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
     from shebao.records.endpoints import include as records_api
     from shebao.records.pages import include as records_pages
     from shebao.reference.endpoints import include as reference
+    from shebao.refunds.endpoints import include as refund_callbacks
     from shebao.service_endpoints import include as service
     from shebao.settlement.endpoints import include as payments_api
     from shebao.settlement.pages import include as payments_pages
@@ -260,6 +262,7 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
         declarations_pages,
         payments_api,
         payments_pages,
+        refund_callbacks,
         records_api,
         records_pages,
         elsewhere,
@@ -279,6 +282,7 @@ def _routers(settings: Settings) -> list[Callable[[FastAPI], None]]:
         console_batches,
         console_imports,
         console_policies,
+        console_refunds,
         shell,
     ]
     if settings.sandboxes_enabled:

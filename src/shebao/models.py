@@ -29,9 +29,10 @@ from shebao.identity.models import (
 from shebao.imports.models import ImportRun
 from shebao.payables.models import Payable
 from shebao.payments.models import ChannelEvent, IdempotencyRecord, Payment
+from shebao.payments.refunds import Refund
 from shebao.reconciliation.models import ReconciliationIssue, StatementRun
 from shebao.reference.models import Agency, Bank, BankBranch, Region, TaxOffice
-from shebao.sandbox.alipay.models import SandboxAlipayTrade
+from shebao.sandbox.alipay.models import SandboxAlipayRefund, SandboxAlipayTrade
 from shebao.sandbox.bank.models import (
     SandboxBankAccount,
     SandboxBankAgreement,
@@ -50,6 +51,7 @@ __all__ = [
     "RenderFault",
     "ImportRun",
     "ReconciliationIssue",
+    "Refund",
     "StatementRun",
     "Agreement",
     "AgreementDeduction",
@@ -68,6 +70,7 @@ __all__ = [
     "DeductionResult",
     "DeductionRun",
     "DeclarationItem",
+    "SandboxAlipayRefund",
     "SandboxAlipayTrade",
     "SandboxPhoneCode",
     "SandboxSms",

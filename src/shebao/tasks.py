@@ -8,6 +8,7 @@ import shebao.deductions.tasks  # noqa: F401
 import shebao.identity.tasks  # noqa: F401
 import shebao.payables.tasks  # noqa: F401
 import shebao.reconciliation.tasks  # noqa: F401
+import shebao.refunds.tasks  # noqa: F401
 import shebao.settlement.tasks  # noqa: F401
 from shebao.config import get_settings
 

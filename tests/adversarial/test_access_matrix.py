@@ -37,7 +37,8 @@ KINDS = {
 # Ids that are no payer's object here: a login in progress is reached by its own unguessable id; a
 # platform user id is the payer's account at the provider, passed through.
 # The certificate check is public by design (anyone holding a certificate verifies it by its numbers).
-NOT_OBJECTS = {"verification_id", "platform_user_id", "taxpayer_id", "captcha_id"}
+# A refund is the console's (operators by role and tax office; a payer's login never opens it).
+NOT_OBJECTS = {"verification_id", "platform_user_id", "taxpayer_id", "captcha_id", "refund_id"}
 # Plain values for the other required inputs, so the request reaches the access check.
 PLAIN = {
     "method": "alipay",

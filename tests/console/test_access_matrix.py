@@ -24,6 +24,7 @@ from tests.support.people import ZHANG_SAN, bearer_for
 pytestmark = pytest.mark.adversarial
 
 PUBLIC = None  # a route anyone may call (the login itself)
+NO_REFUND = "01a20000-0000-7000-8000-000000000000"  # a well-formed id of no refund
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,16 @@ RULES: dict[str, Rule] = {
     "GET /console/imports/{import_id}": Rule(Role.VIEWER, ok=404),
     "GET /api/v1/console/policies": Rule(Role.VIEWER),
     "GET /console/policies": Rule(Role.VIEWER),
+    # refunds (退费): the list of one's office; a refund named by an id no refund has is a 404 to whoever
+    # may act on it (another office's refund: tests/refunds/test_console.py)
+    "GET /api/v1/console/refunds": Rule(Role.VIEWER),
+    "GET /api/v1/console/refunds/{refund_id}": Rule(Role.VIEWER, ok=404),
+    "POST /api/v1/console/refunds/{refund_id}/propose": Rule(Role.OPERATOR, ok=404),
+    "POST /api/v1/console/refunds/{refund_id}/approve": Rule(Role.APPROVER, ok=404),
+    "GET /console/refunds": Rule(Role.VIEWER),
+    "GET /console/refunds/{refund_id}": Rule(Role.VIEWER, ok=404),
+    "POST /console/refunds/{refund_id}/propose": Rule(Role.OPERATOR, ok=404),
+    "POST /console/refunds/{refund_id}/approve": Rule(Role.APPROVER, ok=404),
 }
 # The exceptions to "the allowed answer" above, for the callers of the payer's own office.
 OWN_OFFICE_OK = {"POST /console/payers": 303}
@@ -134,6 +145,7 @@ def _request(route: Route, person_id: str) -> dict[str, Any]:
     url = route.path.replace("{person_id}", person_id)
     for name in ("{issue_id}", "{run_id}", "{import_id}"):  # nothing of the kind exists: a 404 when allowed
         url = url.replace(name, "00000000-0000-7000-8000-000000000000")
+    url = url.replace("{refund_id}", NO_REFUND)
     unknown = [part for part in url.split("/") if part.startswith("{")]
     assert not unknown, f"{route.key}: a value for {unknown} is needed here"
     request: dict[str, Any] = {"method": route.method, "url": url}
@@ -155,6 +167,8 @@ def _request(route: Route, person_id: str) -> dict[str, Any]:
         "POST /api/v1/console/reconciliation/runs": {"json": {"date": "2099-01-01", "channel": "alipay"}},
         "POST /api/v1/console/reconciliation/issues/{issue_id}/resolve": {"json": {"reason": "已核实"}},
         "POST /api/v1/console/batches": {"json": {"date": "2099-01-01"}},
+        "POST /api/v1/console/refunds/{refund_id}/propose": {"json": {"reason": "重复缴费"}},
+        "POST /console/refunds/{refund_id}/propose": {"data": {"reason": "重复缴费"}},
     }
     request.update(bodies.get(route.key, {}))
     if route.page and route.method == "POST":

@@ -22,6 +22,7 @@ ID_FIELDS = {
     "issue_id": "对账差异编号",
     "run_id": "批扣记录编号",
     "import_id": "导入记录编号",
+    "refund_id": "退费编号",
 }
 
 
@@ -102,6 +103,7 @@ def test_every_operation_with_an_id_in_its_path_says_which_id_is_malformed(clien
     assert len(checked) - len(console) == 14  # the contribution settings add two
     assert ("post", "/api/v1/console/payers/{person_id}/reveal") in console
     assert ("post", "/api/v1/console/reconciliation/issues/{issue_id}/resolve") in console
+    assert ("post", "/api/v1/console/refunds/{refund_id}/approve") in console
 
 
 def test_pages_say_which_id_is_malformed(client, runtime) -> None:  # type: ignore[no-untyped-def]

@@ -180,6 +180,6 @@ def test_operators_see_issues_and_refunds(client, world, runtime, routed, monkey
         )
         assert "待核对 1 笔" in issues.output
         refunds = CliRunner().invoke(app, ["ops", "refunds"])
-        assert refunds.exit_code == 0 and "待退款 0 笔" in refunds.output
+        assert refunds.exit_code == 0 and "退费 0 笔" in refunds.output
     finally:
         get_settings.cache_clear()

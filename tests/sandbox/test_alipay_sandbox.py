@@ -329,7 +329,7 @@ def test_the_gateway_answers_protocol_errors_like_alipay(runtime: Runtime, clien
         _gateway_answer(client, unsigned, "alipay_trade_query_response")["sub_code"]
         == "isv.missing-signature"
     )
-    unknown = signing.signed({**base, "method": "alipay.trade.refund"}, key)
+    unknown = signing.signed({**base, "method": "alipay.trade.cancel"}, key)
     assert _gateway_answer(client, unknown, "error_response")["sub_msg"] == "不存在的方法名"
     assert _gateway_answer(client, {}, "error_response")["sub_code"] == "isv.missing-method"
     bad_biz = signing.signed({**base, "biz_content": "[1]"}, key)

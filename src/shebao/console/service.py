@@ -35,11 +35,8 @@ def staff_of(operator: Operator) -> Staff:
     return Staff(operator.id, operator.username, Role(operator.role), operator.tax_office_code)
 
 
-def find_operator(session: Session, username: str, *, lock: bool = False) -> Operator | None:
-    """`lock`: the row held until the step ends (PostgreSQL; a SQLite write step holds the database),
-    so that racing logins count every failure and accept a TOTP time-step once."""
-    query = select(Operator).where(Operator.username == username.strip())
-    return session.scalar(query.with_for_update() if lock else query)
+def find_operator(session: Session, username: str) -> Operator | None:
+    return session.scalar(select(Operator).where(Operator.username == username.strip()))
 
 
 @dataclass(frozen=True)
@@ -60,7 +57,7 @@ class ConsoleLogin:
 
     def login(self, username: str, password: str, totp: str, *, kind: str) -> LoggedIn:
         self._refuse_if_locked(self.limiter.locked_until(FAILURES_PER_ADDRESS, self.address_key, self.now))
-        operator = find_operator(self.session, username, lock=True)
+        operator = find_operator(self.session, username)
         if operator is None:
             name_key = key_of(username.strip())
             self._refuse_if_locked(self.limiter.locked_until(UNKNOWN_USERNAME, name_key, self.now))

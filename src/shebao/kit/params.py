@@ -13,6 +13,7 @@ DeclarationID = Annotated[uuid.UUID, Path(description="申报编号（申报的 
 PaymentID = Annotated[uuid.UUID, Path(description="缴款编号（缴款的 id）")]
 AgreementID = Annotated[uuid.UUID, Path(description="协议编号（缴费协议的 id）")]
 CertificateID = Annotated[uuid.UUID, Path(description="证明编号（缴费证明的 id）")]
+RefundID = Annotated[uuid.UUID, Path(description="退费编号（退费的 id）")]
 SettingID = Annotated[uuid.UUID, Path(description="缴费金额设置编号（缴费金额设置的 id）")]
 FamilyID = Annotated[uuid.UUID, Path(description="家庭成员编号（GET /api/v1/family 的 id）")]
 VerificationID = Annotated[

@@ -1,4 +1,5 @@
-"""`shebao ops refunds` and `shebao ops issues`: the operators' work lists (personal data masked)."""
+"""`shebao ops refunds` (refunds by status) and `shebao ops issues`: the operators' work lists (personal
+data masked)."""
 
 from __future__ import annotations
 
@@ -12,23 +13,37 @@ ops_app = typer.Typer(help="运维与核对：重复缴费待退款、对账差�
 
 
 @ops_app.command("refunds")
-def refunds() -> None:
-    """列出重复缴费、待退款的缴款（申报已由另一笔缴款付清后到账的款项）。"""
+def refunds(
+    status: str = typer.Option(
+        "open",
+        help="open（未完成的：待退款、待审核、退款处理中、退款失败）| all | pending | proposed | sending | "
+        "succeeded | failed",
+    ),
+) -> None:
+    """列出退费（重复缴费等待原路退回的款项），按状态筛选。"""
     from shebao.commands import cli_runtime
     from shebao.identity.models import Person
     from shebao.payments.models import Payment
+    from shebao.payments.refunds import STATUS_LABELS, SUCCEEDED, Refund
 
+    if status not in ("open", "all", *STATUS_LABELS):
+        typer.echo(f"状态不正确：{status}", err=True)
+        raise typer.Exit(2)
     with cli_runtime() as runtime, runtime.work().read() as session:
-        query = select(Payment).where(Payment.duplicate.is_(True), Payment.refund_status == "to_refund")
-        found = list(session.scalars(query.order_by(Payment.succeeded_at)))
-        for payment in found:
+        query = select(Refund, Payment).join(Payment, Payment.id == Refund.payment_id)
+        if status == "open":
+            query = query.where(Refund.status != SUCCEEDED)
+        elif status != "all":
+            query = query.where(Refund.status == status)
+        found = list(session.execute(query.order_by(Refund.created_at, Refund.id)))
+        for refund, payment in found:
             person = session.get(Person, payment.person_id)
             who = f"{person.masked_name} {person.masked_id_number}" if person else ""
             typer.echo(
-                f"{format_local(payment.succeeded_at)}  {payment.method_label}  {payment.out_trade_no}  "
-                f"{format_yuan(payment.amount_fen)}  {who}  申报 {payment.declaration_id}"
+                f"{format_local(refund.created_at)}  {STATUS_LABELS[refund.status]}  {payment.method_label}  "
+                f"{payment.out_trade_no}  {format_yuan(refund.amount_fen)}  {who}  退费 {refund.id}"
             )
-        typer.echo(f"待退款 {len(found)} 笔")
+        typer.echo(f"退费 {len(found)} 笔")
 
 
 @ops_app.command("issues")

@@ -5,11 +5,15 @@ from shebao.payments import schemas
 from shebao.payments.models import Payment
 
 
+def duplicate_label(found: Payment) -> str:
+    return "已退款" if found.refund_status == "refunded" else "重复缴费，待退款"
+
+
 def payment(found: Payment) -> schemas.Payment:
     return schemas.Payment(
         id=str(found.id),
         status=found.status,
-        status_label="重复缴费，待退款" if found.duplicate else found.status_label,
+        status_label=duplicate_label(found) if found.duplicate else found.status_label,
         method=found.method,
         method_label=found.method_label,
         channel=found.channel,

@@ -10,12 +10,13 @@ from pathlib import Path
 from sqlalchemy import select
 
 from shebao.audit.service import Actor, record
-from shebao.channels.base import ChannelError, ChannelTimeout, TradeState
+from shebao.channels.base import ChannelError, ChannelTimeout, RefundState, TradeState
 from shebao.channels.statements import Statement, StatementLine, StatementSource
 from shebao.db import UnitOfWork
 from shebao.errors import MisconfiguredChannel, ValidationFailed
 from shebao.kit.clock import start_of_local_day
 from shebao.logging import log
+from shebao.payments import refunds
 from shebao.payments.models import SUCCEEDED, Payment
 from shebao.payments.registry import adapter_for, configured_methods
 from shebao.payments.repository import PaymentRepository
@@ -23,11 +24,15 @@ from shebao.reconciliation.models import ReconciliationIssue, StatementRun
 from shebao.runtime import Runtime
 from shebao.settlement.query import record_state
 
+STATEMENT = Actor("provider", "statement")  # a refund settled by the provider's statement
 STATEMENT_CHANNELS = ("alipay", "wechat", "unionpay")
 KIND_LABELS = {
     "unknown_payment": "渠道有、本系统无的交易",
     "amount_mismatch": "金额不一致",
     "missing_in_statement": "本系统已缴款、对账单无记录",
+    "unknown_refund": "渠道有、本系统无的退款",
+    "refund_mismatch": "退款金额不一致",
+    "refund_missing": "本系统已退款、对账单无记录",
 }
 
 
@@ -106,7 +111,8 @@ def _compare(
     runtime: Runtime, work: UnitOfWork, channel: str, lines: list[StatementLine], summary: RunSummary
 ) -> None:
     for line in lines:
-        if line.kind != "payment":
+        if line.kind == "refund":
+            _compare_refund(work, channel, line, summary)
             continue
         with work.read() as session:
             payment = PaymentRepository(session).by_trade(channel, line.out_trade_no)
@@ -136,8 +142,58 @@ def _compare(
             summary.matched += settled.status == SUCCEEDED
 
 
+def _compare_refund(work: UnitOfWork, channel: str, line: StatementLine, summary: RunSummary) -> None:
+    """A refund line matches our refund of that payment; one still `sending` is settled by it (the
+    statement is the provider's word); one we never made, or of another amount, is a finding."""
+    with work.step() as step:
+        payment = PaymentRepository(step.session).by_trade(channel, line.out_trade_no)
+        refund = refunds.of_payment(step.session, payment.id, for_update=True) if payment else None
+        if refund is not None and refund.status == refunds.SENDING and refund.amount_fen == line.amount_fen:
+            state = RefundState(refund.out_refund_no, "succeeded", line.amount_fen, None, line.completed_at)
+            refunds.apply_state(step.session, refund, state, now=step.now, actor=STATEMENT)
+            summary.settled += 1
+        if refund is None or refund.status not in (refunds.SUCCEEDED, refunds.SENDING):
+            summary.findings.append(
+                Finding("unknown_refund", line.out_trade_no, line.provider_trade_no, line.amount_fen, None)
+            )
+        elif refund.amount_fen != line.amount_fen:
+            summary.findings.append(
+                Finding(
+                    "refund_mismatch",
+                    line.out_trade_no,
+                    line.provider_trade_no,
+                    line.amount_fen,
+                    refund.amount_fen,
+                    refund.payment_id,
+                )
+            )
+        else:
+            summary.matched += 1
+
+
+def _missing_refunds(work: UnitOfWork, channel: str, day: date, lines: list[StatementLine]) -> list[Finding]:
+    listed = {line.out_trade_no for line in lines if line.kind == "refund"}
+    start = start_of_local_day(day)
+    with work.read() as session:
+        ours = session.execute(
+            select(refunds.Refund, Payment)
+            .join(Payment, Payment.id == refunds.Refund.payment_id)
+            .where(
+                refunds.Refund.method == channel,
+                refunds.Refund.status == refunds.SUCCEEDED,
+                refunds.Refund.refunded_at >= start,
+                refunds.Refund.refunded_at < start + timedelta(days=1),
+            )
+        )
+        return [
+            Finding("refund_missing", p.out_trade_no, p.provider_trade_no, None, r.amount_fen, p.id)
+            for r, p in ours
+            if p.out_trade_no not in listed
+        ]
+
+
 def _missing(work: UnitOfWork, channel: str, day: date, lines: list[StatementLine]) -> list[Finding]:
-    listed = {line.out_trade_no for line in lines}
+    listed = {line.out_trade_no for line in lines if line.kind == "payment"}
     start = start_of_local_day(day)
     with work.read() as session:
         ours = session.scalars(
@@ -260,7 +316,7 @@ def reconcile(runtime: Runtime, channel: str, day: date) -> RunSummary:
     lines = _unique_lines(statement)
     summary.lines = len(lines)
     _compare(runtime, work, channel, lines, summary)
-    summary.findings += _missing(work, channel, day, lines)
+    summary.findings += _missing(work, channel, day, lines) + _missing_refunds(work, channel, day, lines)
     _store(work, statement, summary)
     summary.report_path = write_report(runtime, summary)
     log.info(

@@ -34,8 +34,8 @@ class PaymentRecord(BaseModel):
     insured: Insured = Field(description="缴费对象（脱敏）")
     paid_by: str = Field(description="缴款人姓名（脱敏）")
     for_other: bool = Field(description="代他人缴费")
-    duplicate: bool = Field(description="重复缴费，待退款")
-    refund_status: str | None
+    duplicate: bool = Field(description="重复缴费（申报已由另一笔缴款付清）：原路退回")
+    refund_status: str | None = Field(description="重复缴费的退款：to_refund 待退款 | refunded 已退款")
     items: list[RecordItem]
 
 

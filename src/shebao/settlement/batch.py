@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from shebao.audit.models import AuditEntry
+from shebao.audit.service import Actor
 from shebao.db import bulk_update
 from shebao.declarations.models import NORMAL, PAID, UNPAID, Declaration, DeclarationItem
 from shebao.declarations.models import SUCCEEDED as DECLARED_OK
@@ -49,6 +50,7 @@ from shebao.payables import models as payable_status
 from shebao.payables.models import Payable
 from shebao.payments import states
 from shebao.payments.models import CREATED, FAILED, PENDING, SUCCEEDED, Payment
+from shebao.payments.refunds import Refund, open_refund
 
 CHANNEL = "batch"
 METHOD = "agreement"
@@ -381,6 +383,24 @@ def _close_unsent(session: Session, payments: Chunk, now: datetime, reason: str)
     )
 
 
+BATCH = Actor("system", "batch_deduction", CHANNEL)  # as the SQL-written audit rows name it
+
+
+def _open_refunds(session: Session, source: Chunk, now: datetime) -> None:
+    """Each duplicate this chunk made gets its `pending` refund in the same step (few: one per race lost)."""
+    found = session.execute(
+        select(Payment, Declaration.tax_office_code)
+        .join(source, source.c.payment_id == Payment.id)
+        .join(Declaration, Declaration.id == Payment.declaration_id)
+        .where(
+            Payment.duplicate.is_(True),
+            ~exists(select(Refund.id).where(Refund.payment_id == Payment.id)),
+        )
+    )
+    for payment, tax_office_code in found:
+        open_refund(session, payment, tax_office_code=tax_office_code, now=now, actor=BATCH)
+
+
 def _apply_outcomes(session: Session, source: Chunk, now: datetime) -> None:
     """Apply the bank's answers: a success pays the declaration (its payables paid, an e-ticket); a success
     for a declaration already paid is a duplicate to refund, never lost; a failure keeps the reason and
@@ -447,6 +467,7 @@ def _apply_outcomes(session: Session, source: Chunk, now: datetime) -> None:
             refund_status=case((unpaid, literal(None)), else_=literal("to_refund")),
         )
     )
+    _open_refunds(session, source, now)
     paid_now = and_(
         Declaration.id == source.c.declaration_id,
         Declaration.status == DECLARED_OK,

@@ -20,6 +20,7 @@ from shebao.payables import states as payable_states
 from shebao.payments import states
 from shebao.payments.eticket import new_eticket_no
 from shebao.payments.models import CLOSED, FAILED, SUCCEEDED, Payment
+from shebao.payments.refunds import open_refund
 from shebao.reference.models import TaxOffice
 from shebao.settlement.lock import lock_payment
 
@@ -82,6 +83,7 @@ def apply_success(
     else:
         payment.duplicate = True
         payment.refund_status = "to_refund"
+        open_refund(session, payment, tax_office_code=declaration.tax_office_code, now=now, actor=actor)
         action = "payment.duplicate"
     record(
         session,

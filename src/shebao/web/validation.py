@@ -60,6 +60,7 @@ FIELD_NAMES: Mapping[str, str] = {
     "payer_id": "缴费对象（家庭成员编号）",
     "payment_id": "缴款编号",
     "person_id": "缴费人编号",
+    "refund_id": "退费编号",
     "period_from": "所属期起",
     "period_to": "所属期止",
     "phone": "手机号码",

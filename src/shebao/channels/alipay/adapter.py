@@ -5,6 +5,9 @@
   (`POST /sandbox/alipay/orders`), so the trade exists as soon as the payment does.
 - Alipay mini program: `alipay.trade.create` with the buyer → `trade_no` for `my.tradePay`.
 - `alipay.trade.query`, `alipay.trade.close`: answers verified with Alipay's public key.
+- Refunds (退费): `alipay.trade.refund` under `out_request_no` (Alipay deduplicates by it: a retry never
+  refunds twice) answers within the call; `alipay.trade.fastpay.refund.query` asks about one. Alipay sends
+  no refund notification.
 """
 
 from __future__ import annotations
@@ -21,11 +24,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shebao.channels.alipay import bill, fields, keys, notification, signing
 from shebao.channels.base import (
+    ChannelDeclined,
     ChannelError,
     ChannelNotification,
     ChannelOrder,
     ChannelPay,
+    ChannelRefund,
     ChannelTimeout,
+    InvalidNotification,
+    RefundNotification,
+    RefundState,
     TradeState,
 )
 from shebao.channels.statements import Statement
@@ -38,6 +46,9 @@ from shebao.kit.money import MoneyError
 SUCCESS_CODE = "10000"
 TRADE_NOT_EXIST = "ACQ.TRADE_NOT_EXIST"
 TRADE_STATUS_ERROR = "ACQ.TRADE_STATUS_ERROR"
+# Alipay's "try again" answers: the refund may or may not have been made, so it is sent again, same id.
+RETRY_SUB_CODES = frozenset({"ACQ.SYSTEM_ERROR", "aop.ACQ.SYSTEM_ERROR"})
+REFUND_SUCCESS = "REFUND_SUCCESS"
 _BUYER_ID = re.compile(r"2088\d{12}")  # Alipay user ids; anything else is an OpenID
 
 
@@ -133,6 +144,74 @@ class AlipayAdapter:
 
     def ack_body(self) -> tuple[int, str, str]:
         return 200, "text/plain", "success"
+
+    # --- the RefundingAdapter interface -----------------------------------------------------------
+
+    def refund(self, refund: ChannelRefund) -> RefundState:
+        biz: dict[str, Any] = {
+            "out_trade_no": refund.out_trade_no,
+            "refund_amount": fields.yuan(refund.amount_fen),
+            "out_request_no": refund.out_refund_no,
+            "refund_reason": refund.reason[:256],
+        }
+        if refund.provider_trade_no:
+            biz["trade_no"] = refund.provider_trade_no
+        try:
+            answer = self._call("alipay.trade.refund", biz)
+        except AlipayRefused as refusal:
+            if refusal.sub_code in RETRY_SUB_CODES:
+                raise ChannelTimeout(str(refusal)) from refusal
+            raise ChannelDeclined(
+                f"{refusal.sub_msg or refusal.code}（{refusal.sub_code or refusal.code}）"
+            ) from refusal
+        if answer.get("out_trade_no") != refund.out_trade_no:
+            raise ChannelError("支付宝退款应答与订单号不符")
+        # refund_fee is the trade's refunded total: with fund_change "N" a repeated request changed nothing.
+        at = answer.get("gmt_refund_pay")
+        return RefundState(
+            out_refund_no=refund.out_refund_no,
+            status="succeeded",
+            amount_fen=refund.amount_fen,
+            provider_refund_no=str(answer.get("trade_no") or "") or None,
+            refunded_at=self._time(at) if at else None,
+        )
+
+    def query_refund(self, out_refund_no: str, out_trade_no: str) -> RefundState:
+        answer = self._call(
+            "alipay.trade.fastpay.refund.query",
+            {
+                "out_trade_no": out_trade_no,
+                "out_request_no": out_refund_no,
+                "query_options": ["gmt_refund_pay"],
+            },
+        )
+        amount = answer.get("refund_amount")
+        status = answer.get("refund_status")
+        if not amount or (status and status != REFUND_SUCCESS):
+            # Alipay: no refund found under this request id means no refund was made.
+            return RefundState(out_refund_no, "failed", None, None, None, "支付宝查无此退款请求（未退款）")
+        try:
+            amount_fen = fields.fen(str(amount))
+        except MoneyError as exc:
+            raise ChannelError("支付宝退款查询结果格式不正确") from exc
+        at = answer.get("gmt_refund_pay")
+        return RefundState(
+            out_refund_no=out_refund_no,
+            status="succeeded",
+            amount_fen=amount_fen,
+            provider_refund_no=str(answer.get("trade_no") or "") or None,
+            refunded_at=self._time(at) if at else None,
+        )
+
+    def parse_refund_notification(self, body: bytes, headers: Mapping[str, str]) -> RefundNotification:
+        raise InvalidNotification("支付宝在退款请求中直接答复结果，不发送退款通知")
+
+    @staticmethod
+    def _time(text: object) -> datetime:
+        try:
+            return fields.parse_time(str(text))
+        except ValueError as exc:
+            raise ChannelError("支付宝应答的时间格式不正确") from exc
 
     # --- protocol --------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The bank adapter (method `agreement`): agreement verification, real-time deduction and query by
+"""The bank adapter (method `agreement`): agreement verification, real-time deduction, refund and query by
 message id, over signed messages to the bank front end (`messages.py`).
 
 A deduction's message id is the payment's out_trade_no, so the query job asks after it by that id; the
@@ -24,8 +24,11 @@ from shebao.channels.base import (
     ChannelNotification,
     ChannelOrder,
     ChannelPay,
+    ChannelRefund,
     ChannelTimeout,
     InvalidNotification,
+    RefundNotification,
+    RefundState,
     TradeState,
 )
 from shebao.config import Settings
@@ -155,6 +158,50 @@ class BankAdapter:
 
     def ack_body(self) -> tuple[int, str, str]:
         return 200, "application/json", "{}"
+
+    # --- the RefundingAdapter interface -----------------------------------------------------------
+
+    def refund(self, refund: ChannelRefund) -> RefundState:
+        """退款: the refund's message id is out_refund_no, so the bank acts on a retried refund once."""
+        body = {
+            "orig_msg_id": refund.out_trade_no,  # the deduction's message id
+            "orig_serial_no": refund.provider_trade_no or "",
+            "amount_fen": refund.amount_fen,
+            "currency": "CNY",
+            "summary": refund.reason[:60],
+        }
+        try:
+            answer = self._exchange(codes.REFUND, refund.out_refund_no, body)
+            code = str(answer.body.get("code", ""))
+            if code == codes.CLOSED:
+                raise ChannelTimeout(codes.message(code))  # nothing done: sent again later, same id
+            if code != codes.SUCCESS:
+                raise ChannelDeclined(codes.message(code, answer.body.get("message")))
+            state = self._settled(refund.out_refund_no, answer.body)
+        except _Unreadable as exc:
+            raise ChannelTimeout(str(exc)) from exc  # an answer we cannot trust: money may have moved
+        return self._refunded(state)
+
+    def query_refund(self, out_refund_no: str, out_trade_no: str) -> RefundState:
+        state = self.query(out_refund_no)  # the bank answers a refund's message id as any other
+        if state.status == "not_found":
+            return RefundState(out_refund_no, "failed", None, None, None, "银行未收到该退款报文（未退款）")
+        if state.status == "failed":
+            return RefundState(out_refund_no, "failed", state.amount_fen, None, None, state.failure_reason)
+        return self._refunded(state)
+
+    def parse_refund_notification(self, body: bytes, headers: Mapping[str, str]) -> RefundNotification:
+        raise InvalidNotification("协议支付的退款实时答复，银行不发送退款通知")
+
+    @staticmethod
+    def _refunded(state: TradeState) -> RefundState:
+        return RefundState(
+            out_refund_no=state.out_trade_no,
+            status="succeeded",
+            amount_fen=state.amount_fen,
+            provider_refund_no=state.provider_trade_no,
+            refunded_at=state.paid_at,
+        )
 
     # --- protocol --------------------------------------------------------------------------------
 

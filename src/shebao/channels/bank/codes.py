@@ -11,8 +11,9 @@ from typing import Final
 VERIFY: Final = "agreement.verify"  # 三方协议验证: the account exists, is the holder's, can be debited
 REVOKE: Final = "agreement.revoke"  # 协议撤销
 DEDUCT: Final = "deduction.realtime"  # 实时扣款
-QUERY: Final = "deduction.query"  # 扣款结果查询 (by the original message id)
-MESSAGE_TYPES: Final = (VERIFY, REVOKE, DEDUCT, QUERY)
+QUERY: Final = "deduction.query"  # 扣款结果查询 (by the original message id; a refund's too)
+REFUND: Final = "deduction.refund"  # 退款: money back into the deducted account, by the refund's message id
+MESSAGE_TYPES: Final = (VERIFY, REVOKE, DEDUCT, QUERY, REFUND)
 
 SUCCESS: Final = "0000"
 INSUFFICIENT_BALANCE: Final = "1001"
@@ -23,6 +24,7 @@ ACCOUNT_BLOCKED: Final = "1005"
 ACCOUNT_CLOSED: Final = "1006"
 AGREEMENT_REVOKED: Final = "1007"
 REFUSED: Final = "1009"
+REFUND_EXCEEDS: Final = "1010"  # the refunds of a deduction would exceed what it deducted
 CLOSED: Final = "2001"  # non-working hours: nothing was done, try later
 NOT_FOUND: Final = "3001"  # query: the bank never received the original message
 BAD_MESSAGE: Final = "9001"
@@ -39,6 +41,7 @@ MESSAGES: Final = {
     ACCOUNT_CLOSED: "账户已销户",
     AGREEMENT_REVOKED: "协议已撤销",
     REFUSED: "银行拒绝交易",
+    REFUND_EXCEEDS: "退款金额超过原扣款可退金额",
     CLOSED: "银行系统维护中，请稍后再试",
     NOT_FOUND: "原交易不存在",
     BAD_MESSAGE: "报文格式错误",

@@ -1,7 +1,8 @@
 """The sandbox's trade bills: `alipay.data.dataservice.bill.downloadurl.query` and the zip it points to.
 
-The bill of a day lists the trades paid that day (Beijing time), in Alipay's 业务明细 layout, GBK in a
-zip. Only a closed day has a bill, as at Alipay.
+The bill of a day lists the trades paid that day (Beijing time) and the refunds made that day (业务类型
+退款, negative amounts, their out_request_no), in Alipay's 业务明细 layout, GBK in a zip. Only a closed
+day has a bill, as at Alipay.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shebao.channels.alipay import bill, fields, keys
 from shebao.deps import Clock, DbSession, RuntimeDep
 from shebao.errors import NotFound, ValidationFailed
-from shebao.kit.clock import ServiceClock, to_shanghai
+from shebao.kit.clock import ServiceClock, start_of_local_day, to_shanghai
 from shebao.sandbox.alipay import protocol, trades
-from shebao.sandbox.alipay.models import SandboxAlipayTrade
+from shebao.sandbox.alipay.models import SandboxAlipayRefund, SandboxAlipayTrade
 from shebao.sandbox.bills import paid_on
 
 router = APIRouter()
@@ -41,6 +43,24 @@ def bill_url(session: Session, request: protocol.GatewayRequest, clock: ServiceC
     if day >= clock.today():
         raise trades.TradeRefused("isp.bill_not_exist", "账单不存在：只能下载已结束日期的账单")
     return {"bill_download_url": f"/sandbox/alipay/bills/{request.app_id}/{day.isoformat()}.zip"}
+
+
+def refunded_on(
+    session: Session, app_id: str, day: date
+) -> list[tuple[SandboxAlipayTrade, SandboxAlipayRefund]]:
+    """The refunds made on `day` (Beijing time), in the order they were made."""
+    start = start_of_local_day(day)
+    query = (
+        select(SandboxAlipayTrade, SandboxAlipayRefund)
+        .join(SandboxAlipayRefund, SandboxAlipayRefund.trade_id == SandboxAlipayTrade.id)
+        .where(
+            SandboxAlipayTrade.app_id == app_id,
+            SandboxAlipayRefund.refunded_at >= start,
+            SandboxAlipayRefund.refunded_at < start + timedelta(days=1),
+        )
+        .order_by(SandboxAlipayRefund.refunded_at, SandboxAlipayRefund.id)
+    )
+    return [(trade, made) for trade, made in session.execute(query)]
 
 
 def bill_bytes(session: Session, app_id: str, day: date, exported_at: datetime) -> bytes:
@@ -85,10 +105,42 @@ def bill_bytes(session: Session, app_id: str, day: date, exported_at: datetime) 
                 "",
             ]
         )
+    given = refunded_on(session, app_id, day)
+    for trade, made in given:
+        amount = "-" + fields.yuan(made.amount_fen)
+        writer.writerow(
+            [
+                trade.trade_no,
+                trade.out_trade_no,
+                "退款",
+                trade.subject,
+                fields.format_time(trade.created_at),
+                fields.format_time(made.refunded_at),
+                "",
+                "",
+                "",
+                "",
+                trade.buyer_id or "",
+                amount,
+                amount,
+                "0.00",
+                "0.00",
+                "0.00",
+                "0.00",
+                "0.00",
+                "",
+                "0.00",
+                "0.00",
+                made.out_request_no,
+                "0.00",
+                "0.00",
+                "",
+            ]
+        )
     out.write(
         "#-----------------------------------------业务明细列表结束------------------------------------\r\n"
     )
-    out.write(f"#交易合计：{len(found)}笔，退款合计：0笔\r\n")
+    out.write(f"#交易合计：{len(found)}笔，退款合计：{len(given)}笔\r\n")
     out.write(f"#导出时间：[{to_shanghai(exported_at):%Y年%m月%d日 %H:%M:%S}]\r\n")
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as packed:

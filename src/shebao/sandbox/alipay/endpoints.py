@@ -9,9 +9,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from shebao.errors import Conflict
+from shebao.deps import DbSession
+from shebao.errors import Conflict, NotFound
 from shebao.sandbox import options
-from shebao.sandbox.alipay import bills, cashier, gateway, notifier, trades
+from shebao.sandbox.alipay import bills, cashier, gateway, notifier, refunds, trades
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
 from shebao.sandbox.cashier import cashier_router
 from shebao.sandbox.options import TradeView
@@ -75,6 +76,40 @@ desk = TradeDesk(
     notify_options=NotifyCopies,
     copies_sent=CopiesSent,
 )
+
+
+class SandboxRefund(BaseModel):
+    out_request_no: str
+    amount_fen: int
+    refunded_at: datetime
+
+
+class SandboxRefunds(BaseModel):
+    out_trade_no: str
+    refunded_fen: int
+    items: list[SandboxRefund]
+
+
+@router.get(
+    "/trades/{out_trade_no}/refunds",
+    response_model=SandboxRefunds,
+    summary="该交易的退款台账（每个退款请求号一条）",
+    responses={404: {"description": "交易不存在"}},
+)
+def trade_refunds(out_trade_no: str, session: DbSession) -> SandboxRefunds:
+    trade = trades.find(session, out_trade_no)
+    if trade is None:
+        raise NotFound("交易不存在")
+    made = refunds.of_trade(session, trade)
+    return SandboxRefunds(
+        out_trade_no=trade.out_trade_no,
+        refunded_fen=sum(r.amount_fen for r in made),
+        items=[
+            SandboxRefund(out_request_no=r.out_request_no, amount_fen=r.amount_fen, refunded_at=r.refunded_at)
+            for r in made
+        ],
+    )
+
 
 router.include_router(bills.router)
 router.include_router(gateway.router)

@@ -19,7 +19,7 @@ from shebao.channels.alipay import fields
 from shebao.config import Settings
 from shebao.deps import Clock, RuntimeDep, WriteSession
 from shebao.kit.clock import ServiceClock
-from shebao.sandbox.alipay import bills, protocol, trades
+from shebao.sandbox.alipay import bills, protocol, refunds, trades
 from shebao.sandbox.alipay.cashier import CASHIER
 from shebao.sandbox.alipay.models import SandboxAlipayTrade
 from shebao.sandbox.cashier import order_router
@@ -136,6 +136,8 @@ _METHODS = {
     "alipay.trade.query": _query,
     "alipay.trade.close": _close,
     bills.METHOD: bills.bill_url,
+    refunds.REFUND: refunds.refund,
+    refunds.REFUND_QUERY: refunds.query,
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shebao.db import Base, UTCDateTime
@@ -49,3 +49,17 @@ class SandboxAlipayTrade(Base):
     notify_attempts: Mapped[int] = mapped_column(Integer, default=0)
     notify_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when "success" came back
+
+
+class SandboxAlipayRefund(Base):
+    """One refund of a paid trade (alipay.trade.refund), unique by the merchant's out_request_no per trade."""
+
+    __tablename__ = "sandbox_alipay_refunds"
+    __table_args__ = (UniqueConstraint("trade_id", "out_request_no"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    trade_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sandbox_alipay_trades.id"))
+    out_request_no: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(String(256))
+    refunded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shebao.channels.bank import codes
@@ -140,6 +140,56 @@ def deduct(session: Session, message: Message, now: datetime, *, refuse: str | N
         account.balance_fen -= amount
         account.updated_at = now
         entry.serial_no = "BK" + to_shanghai(now).strftime("%Y%m%d") + random_digits(12)
+        entry.balance_after_fen = account.balance_fen
+    session.add(entry)
+    session.flush()
+    return _entry_answer(entry)
+
+
+def _refunded(session: Session, orig_msg_id: str) -> int:
+    query = select(func.coalesce(func.sum(SandboxBankEntry.amount_fen), 0)).where(
+        SandboxBankEntry.refund_of == orig_msg_id, SandboxBankEntry.result_code == codes.SUCCESS
+    )
+    return int(session.scalar(query) or 0)
+
+
+def refund(session: Session, message: Message, now: datetime) -> Answer:
+    """Money back into the account a deduction took it from: never more than it took over all its
+    refunds; the refund's message id (the merchant's refund serial) is acted on once."""
+    body = message.body
+    amount = body.get("amount_fen")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise Unreadable("退款金额应为正整数（分）")
+    orig = _text(body, "orig_msg_id")
+    original = _entry(session, orig)
+    account = (
+        session.get(SandboxBankAccount, original.account_id, with_for_update=True)  # one change at a time
+        if original is not None and original.account_id is not None
+        else None
+    )
+    seen = _entry(session, message.head.msg_id)
+    if seen is not None:
+        return _entry_answer(seen)
+    if original is None or original.result_code != codes.SUCCESS or original.refund_of or account is None:
+        code = codes.NOT_FOUND
+    elif _refunded(session, orig) + amount > original.amount_fen:
+        code = codes.REFUND_EXCEEDS
+    else:
+        code = codes.SUCCESS
+    entry = SandboxBankEntry(
+        msg_id=message.head.msg_id,
+        account_id=account.id if account else None,
+        agreement_no=original.agreement_no if original else "",
+        amount_fen=amount,
+        result_code=code,
+        result_message=codes.message(code),
+        created_at=now,
+        refund_of=orig,
+    )
+    if code == codes.SUCCESS and account is not None:
+        account.balance_fen += amount
+        account.updated_at = now
+        entry.serial_no = "RB" + to_shanghai(now).strftime("%Y%m%d") + random_digits(12)
         entry.balance_after_fen = account.balance_fen
     session.add(entry)
     session.flush()

@@ -39,6 +39,7 @@ HANDLERS: dict[str, Callable[[Session, messages.Message, datetime], bank.Answer]
     codes.VERIFY: bank.verify,
     codes.REVOKE: bank.revoke,
     codes.QUERY: bank.query,
+    codes.REFUND: bank.refund,
 }
 
 
@@ -67,6 +68,7 @@ class Entry(BaseModel):
     result_message: str
     serial_no: str | None
     balance_after_fen: int | None
+    refund_of: str | None = Field(description="退款：原扣款报文号；扣款为 null")
     created_at: datetime
 
 
@@ -133,7 +135,9 @@ def read_account(bank_code: BankCode, account_no: AccountNo, session: DbSession)
 
 
 @router.get(
-    "/accounts/{bank_code}/{account_no}/ledger", response_model=EntryList, summary="沙箱银行：账户的扣款流水"
+    "/accounts/{bank_code}/{account_no}/ledger",
+    response_model=EntryList,
+    summary="沙箱银行：账户的扣款与退款流水",
 )
 def read_ledger(bank_code: BankCode, account_no: AccountNo, session: DbSession) -> EntryList:
     entries = accounts.entries_of(session, _account(session, bank_code, account_no))
@@ -295,7 +299,7 @@ def _signed(runtime: Any, request_message: messages.Message, answer: bank.Answer
 
 @router.post(
     "/gateway",
-    summary="沙箱银行前置：接收签名报文（协议验证、撤销、实时扣款、查询）",
+    summary="沙箱银行前置：接收签名报文（协议验证、撤销、实时扣款、查询、退款）",
     responses={
         **errors(400),
         504: {
@@ -355,6 +359,6 @@ def _process(work: UnitOfWork, message: messages.Message, now: datetime) -> tupl
 def _dispatch(session: Session, message: messages.Message, now: datetime, refuse: str | None) -> bank.Answer:
     if message.head.msg_type == codes.DEDUCT:
         return bank.deduct(session, message, now, refuse=refuse)
-    if refuse is not None and message.head.msg_type == codes.VERIFY:
+    if refuse is not None and message.head.msg_type in (codes.VERIFY, codes.REFUND):
         return {"code": codes.REFUSED, "message": refuse}
     return HANDLERS[message.head.msg_type](session, message, now)

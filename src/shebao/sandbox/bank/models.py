@@ -49,7 +49,8 @@ class SandboxBankAgreement(Base):
 
 
 class SandboxBankEntry(Base):
-    """The ledger: one row per deduction message, whatever its result; a message id is acted on once."""
+    """The ledger: one row per deduction or refund message, whatever its result; a message id is acted on
+    once (a refund's message id is the merchant's refund serial)."""
 
     __tablename__ = "sandbox_bank_ledger"
     __table_args__ = (Index(None, "batch_no", "part", "msg_id"),)
@@ -64,6 +65,8 @@ class SandboxBankEntry(Base):
     serial_no: Mapped[str | None] = mapped_column(String(32), unique=True)
     balance_after_fen: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A refund (退款): the deduction's message id it gives money back for; amount_fen credited.
+    refund_of: Mapped[str | None] = mapped_column(String(64))
     # A batch item (批量扣税): the batch file it came in, and which result file answers it.
     batch_no: Mapped[str | None] = mapped_column(String(32))
     part: Mapped[int | None] = mapped_column(Integer)
