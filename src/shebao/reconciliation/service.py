@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from shebao.audit.service import Actor, record
 from shebao.channels.base import ChannelError, ChannelTimeout, RefundState, TradeState
@@ -146,8 +147,7 @@ def _compare_refund(work: UnitOfWork, channel: str, line: StatementLine, summary
     """A refund line matches our refund of that payment; one still `sending` is settled by it (the
     statement is the provider's word); one we never made, or of another amount, is a finding."""
     with work.step() as step:
-        payment = PaymentRepository(step.session).by_trade(channel, line.out_trade_no)
-        refund = refunds.of_payment(step.session, payment.id, for_update=True) if payment else None
+        refund = _refund_of_line(step.session, channel, line)
         if refund is not None and refund.status == refunds.SENDING and refund.amount_fen == line.amount_fen:
             state = RefundState(refund.out_refund_no, "succeeded", line.amount_fen, None, line.completed_at)
             refunds.apply_state(step.session, refund, state, now=step.now, actor=STATEMENT)
@@ -171,6 +171,18 @@ def _compare_refund(work: UnitOfWork, channel: str, line: StatementLine, summary
             summary.matched += 1
 
 
+def _refund_of_line(session: Session, channel: str, line: StatementLine) -> refunds.Refund | None:
+    """Our refund a refund line names, locked: by the refunded payment's out_trade_no (Alipay, WeChat Pay),
+    or by our refund request id where the file names the refund's own order (UnionPay's 退货 orderId)."""
+    payment = PaymentRepository(session).by_trade(channel, line.out_trade_no)
+    if payment is not None:
+        return refunds.of_payment(session, payment.id, for_update=True)
+    query = select(refunds.Refund).where(
+        refunds.Refund.method == channel, refunds.Refund.out_refund_no == line.out_trade_no
+    )
+    return session.scalars(query.with_for_update().execution_options(populate_existing=True)).first()
+
+
 def _missing_refunds(work: UnitOfWork, channel: str, day: date, lines: list[StatementLine]) -> list[Finding]:
     listed = {line.out_trade_no for line in lines if line.kind == "refund"}
     start = start_of_local_day(day)
@@ -188,7 +200,7 @@ def _missing_refunds(work: UnitOfWork, channel: str, day: date, lines: list[Stat
         return [
             Finding("refund_missing", p.out_trade_no, p.provider_trade_no, None, r.amount_fen, p.id)
             for r, p in ours
-            if p.out_trade_no not in listed
+            if p.out_trade_no not in listed and r.out_refund_no not in listed
         ]
 
 
