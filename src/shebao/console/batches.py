@@ -25,11 +25,12 @@ from sqlalchemy.orm import Session
 from shebao.audit.service import record
 from shebao.console.deps import AnyStaff, OperatorStaff
 from shebao.console.staff import Role, Staff
+from shebao.db import UnitOfWork
 from shebao.deductions.lock import lock_held
 from shebao.deductions.models import DeductionBatch, DeductionRun
 from shebao.deductions.run import REPORT_HEADER, Line, report_lines, report_rows
 from shebao.deductions.watch import RUN_LABELS, Progress, RunRepository
-from shebao.deps import DbSession, RuntimeDep
+from shebao.deps import DbSession, RuntimeDep, request_work
 from shebao.errors import Conflict, NotFound, ShebaoError, ValidationFailed
 from shebao.kit.pagination import Paged, PageParams, PageRequest
 from shebao.reference.catalog import load_catalog
@@ -221,13 +222,13 @@ def check_run_date(runtime: Runtime, text: str | date) -> date:
     return day
 
 
-def start(runtime: Runtime, staff: Staff, day: date) -> Started:
+def start(runtime: Runtime, work: UnitOfWork, staff: Staff, day: date) -> Started:
     """Refuse while a run holds the lock; else record who asked, then hand the run to the worker."""
     from shebao.deductions.tasks import deductions_run_date
 
     if lock_held(runtime):
         raise RunBusy()
-    with runtime.work().step() as step:
+    with work.step() as step:
         record(
             step.session,
             actor=staff.actor,
@@ -279,8 +280,8 @@ def report_api(session: DbSession, staff: AnyStaff, run_id: RunID) -> Response:
     description="批扣正在进行（持有批扣锁）时为 409；同一日期重复发起不会重复扣款。",
     responses=errors(s409="批量扣款正在进行"),
 )
-def start_api(runtime: RuntimeDep, staff: OperatorStaff, body: StartRequest) -> Started:
-    return start(runtime, staff, check_run_date(runtime, body.run_date))
+def start_api(request: Request, runtime: RuntimeDep, staff: OperatorStaff, body: StartRequest) -> Started:
+    return start(runtime, request_work(request), staff, check_run_date(runtime, body.run_date))
 
 
 # --- the pages ------------------------------------------------------------------------------------------
@@ -295,7 +296,7 @@ def _list_page(
     error: ShebaoError | None = None,
     notice: str | None = None,
 ) -> HTMLResponse:
-    with runtime.work().read() as session:
+    with request_work(request).read() as session:
         runs = list_runs(session, staff, PageRequest(limit=RUNS_SHOWN)).items
     context = {
         "title": "批扣",
@@ -326,7 +327,7 @@ def start_form(
 ) -> Response:
     try:
         day = check_run_date(runtime, run_date)
-        start(runtime, staff, day)
+        start(runtime, request_work(request), staff, day)
     except ShebaoError as error:
         return _list_page(request, runtime, staff, values={"date": run_date}, error=error)
     return RedirectResponse(f"{PAGE}?started={day.isoformat()}", status_code=303)
@@ -334,7 +335,7 @@ def start_form(
 
 @pages.get(PAGE + "/{run_id}", response_class=HTMLResponse)
 def run_page(request: Request, runtime: RuntimeDep, staff: AnyStaff, run_id: RunID) -> HTMLResponse:
-    with runtime.work().read() as session:
+    with request_work(request).read() as session:
         detail = run_detail(session, staff, run_id)
     totals = {
         status: (

@@ -21,7 +21,8 @@ from pydantic import BaseModel, Field
 
 from shebao.console.deps import AnyStaff, OperatorStaff
 from shebao.console.staff import Role, Staff
-from shebao.deps import DbSession, RuntimeDep
+from shebao.db import UnitOfWork
+from shebao.deps import DbSession, RuntimeDep, request_work
 from shebao.errors import NotFound, ShebaoError, ValidationFailed
 from shebao.imports.models import ENROLMENTS, KIND_LABELS, KINDS, PAYMENTS, ROW_LABELS, ImportRun
 from shebao.imports.service import ImportRunRepository, run_recorded
@@ -148,8 +149,8 @@ def _import(runtime: Runtime, staff: Staff, kind: str, name: str, path: Path) ->
     return run_id
 
 
-def _get(runtime: Runtime, run_id: uuid.UUID) -> RunDetail:
-    with runtime.work().read() as session:
+def _get(work: UnitOfWork, run_id: uuid.UUID) -> RunDetail:
+    with work.read() as session:
         run = ImportRunRepository(session).run(run_id)
         if run is None:
             raise ImportNotFound()
@@ -190,12 +191,13 @@ def run_api(session: DbSession, staff: AnyStaff, import_id: ImportID) -> RunDeta
     responses=errors(s413="文件过大"),
 )
 def upload_api(
+    request: Request,
     runtime: RuntimeDep,
     staff: OperatorStaff,
     kind: Annotated[Kind, Form(description="enrolments | payments")],
     file: Annotated[UploadFile, File(description="UTF-8 CSV 文件，第1行为表头")],
 ) -> RunDetail:
-    return _get(runtime, import_upload(runtime, staff, kind, file))
+    return _get(request_work(request), import_upload(runtime, staff, kind, file))
 
 
 # --- the pages ------------------------------------------------------------------------------------------
@@ -211,7 +213,7 @@ def _list_page(
     error: ShebaoError | None = None,
 ) -> HTMLResponse:
     kind = kind if kind in KINDS else ""
-    with runtime.work().read() as session:
+    with request_work(request).read() as session:
         runs, _ = ImportRunRepository(session).runs(PageRequest(limit=RUNS_SHOWN), kind=kind or None)
         items = [_run_out(r) for r in runs]
     context = {
@@ -250,7 +252,7 @@ def upload_form(
 
 @pages.get(PAGE + "/{import_id}", response_class=HTMLResponse)
 def run_page(request: Request, runtime: RuntimeDep, staff: AnyStaff, import_id: ImportID) -> HTMLResponse:
-    run = _get(runtime, import_id)
+    run = _get(request_work(request), import_id)
     context = {
         "title": f"{run.kind_label}：{run.file_name}",
         "run": run,

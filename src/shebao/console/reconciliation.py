@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shebao.console.deps import AnyStaff, OperatorStaff
 from shebao.console.staff import Role, Staff
-from shebao.deps import DbSession, RuntimeDep, WriteSession
+from shebao.deps import DbSession, RuntimeDep, WriteSession, request_work
 from shebao.errors import ShebaoError, ValidationFailed
 from shebao.kit.pagination import Paged, PageParams, PageRequest
 from shebao.payments.models import METHOD_LABELS
@@ -237,7 +237,7 @@ def _page(
 ) -> HTMLResponse:
     status = status if status in ("open", "resolved", "all") else "open"
     channel = channel if channel in STATEMENT_CHANNELS else ""
-    with runtime.work().read() as session:
+    with request_work(request).read() as session:
         repository = ReconciliationRepository(session)
         runs, _ = repository.runs(PageRequest(limit=RUNS_SHOWN), channel=channel or None)
         issues, _ = repository.issues(
@@ -285,7 +285,7 @@ def resolve_form(
     channel: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     try:
-        with runtime.work().step() as step:
+        with request_work(request).step() as step:
             resolve(step.session, issue_id, reason, actor=staff.actor, now=step.now)
     except ShebaoError as error:
         return _page(
