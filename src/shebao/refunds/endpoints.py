@@ -12,10 +12,20 @@ from shebao.refunds import notify
 
 callbacks = APIRouter(prefix="/api/v1/channels", tags=["provider callbacks"])
 
+_PLAIN: dict[str, Any] = {"text/plain": {"schema": {"type": "string"}}}
+_WECHAT_FAIL: dict[str, Any] = {
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {"code": {"type": "string", "enum": ["FAIL"]}, "message": {"type": "string"}},
+}
+# Each answer in the media type its provider expects: WeChat Pay's failure is JSON, the others' plain text.
 _ANSWERS: dict[int | str, dict[str, Any]] = {
-    200: {"description": "已收到（银联：ok；支付宝、银行不发退款通知，一律拒绝）"},
+    200: {"description": "已收到（银联：ok；支付宝、银行不发退款通知，一律拒绝）", "content": _PLAIN},
     204: {"description": "已收到（微信支付 APIv3）"},
-    400: {"description": "验签失败、内容不符或该渠道不发退款通知：渠道将重发"},
+    400: {
+        "description": "验签失败、内容不符或该渠道不发退款通知：渠道将重发",
+        "content": {**_PLAIN, "application/json": {"schema": _WECHAT_FAIL}},
+    },
 }
 
 
