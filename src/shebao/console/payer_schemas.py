@@ -63,7 +63,7 @@ class Payable(BaseModel):
     tax_office_code: str
 
 
-class Declaration(BaseModel):
+class DeclarationShown(BaseModel):
     id: str
     person_id: str
     declared_by_id: str
@@ -202,7 +202,7 @@ class Payer(BaseModel):
     masked_phone: str
     enrolments: list[Enrolment]
     payables: list[Payable]
-    declarations: list[Declaration]
+    declarations: list[DeclarationShown]
     payments: list[Payment]
     etickets: list[Eticket]
     agreements: list[Agreement]
@@ -301,7 +301,7 @@ def payer(found: Dossier) -> Payer:
             for p in found.payables
         ],
         declarations=[
-            Declaration(
+            DeclarationShown(
                 id=str(d.id),
                 person_id=str(d.person_id),
                 declared_by_id=str(d.declared_by_id),
