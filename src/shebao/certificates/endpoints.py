@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Query, Request, Response, status
 
 from shebao.certificates import presenters, schemas
+from shebao.certificates.ask import check_ask
 from shebao.certificates.errors import CertificateNotFound
 from shebao.certificates.repository import CertificateRepository
-from shebao.certificates.service import CertificateService, check_ask
+from shebao.certificates.service import CertificateService
 from shebao.certificates.verification import Verifier, read_pdf_token
 from shebao.deps import DbSession, RuntimeDep, WriteSession
 from shebao.identity.deps import CurrentPayer

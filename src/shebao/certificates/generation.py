@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shebao.audit.service import Actor, record
+from shebao.certificates.ask import CertificateAsk, paid_for
 from shebao.certificates.codes import new_verification_code
 from shebao.certificates.content import Content, Item
 from shebao.certificates.document import render_pdf
@@ -25,7 +26,6 @@ from shebao.certificates.errors import CertificateInconsistent, CertificateNotFo
 from shebao.certificates.models import BUSY_REASON, FAILED, READY, Certificate, CertificateFile
 from shebao.certificates.preview import render_png
 from shebao.certificates.repository import CertificateRepository
-from shebao.certificates.service import CertificateAsk, paid_for
 from shebao.certificates.signing import material, sign
 from shebao.certificates.verification import verification_index, verify_url
 from shebao.db import UnitOfWork

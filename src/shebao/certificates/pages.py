@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from shebao.certificates import presenters
+from shebao.certificates.ask import check_ask
 from shebao.certificates.models import GENERATING
-from shebao.certificates.service import CertificateService, check_ask
+from shebao.certificates.service import CertificateService
 from shebao.certificates.verification import Verifier
 from shebao.deps import DbSession, RuntimeDep, WriteSession, settle
 from shebao.enrolment.terms import SCHEMES, scheme_label
