@@ -10,9 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from shebao.agreements.models import Agreement
+from shebao.audit.models import AuditEntry
 from shebao.declarations.models import Declaration
-from shebao.deductions.models import Deduction
-from shebao.deductions.run import collect_all, run
+from shebao.deductions.exchange import prepare
+from shebao.deductions.models import Deduction, DeductionBatch
+from shebao.deductions.plan import plan
+from shebao.deductions.run import _start, collect_all, run
 from shebao.payables.models import Payable
 from shebao.payments.models import Payment
 from shebao.sandbox.models import SandboxSms
@@ -204,3 +207,54 @@ def test_a_late_share_is_sent_until_the_bank_answers_it(client, runtime, world, 
     assert balance(client, ZHANG_CARD) == 10_000_000 - 300_000
     shown = client.get(f"{SETTINGS}/{setting['id']}", headers=bearer_for(runtime, world.zhang)).json()
     assert (shown["status"], [d["status"] for d in shown["deductions"]]) == ("voided", ["succeeded"])
+
+
+def _payment_history(runtime, payment_id) -> list[tuple[str, Any, Any]]:  # type: ignore[no-untyped-def]
+    with runtime.db.session() as s:
+        found = s.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == "payment", AuditEntry.object_id == str(payment_id))
+            .order_by(AuditEntry.occurred_at)
+        )
+        return [(e.action, (e.before or {}).get("status"), (e.after or {}).get("status")) for e in found]
+
+
+def test_a_batch_payment_is_created_pending_in_its_banks_batch(client, runtime, world, ids) -> None:  # type: ignore[no-untyped-def]
+    _li_pension(client, world, ids)
+    run(runtime, DAY)
+    [payment] = _payments(runtime)
+    assert _payment_history(runtime, payment.id) == [
+        ("payment.created", None, "pending"),
+        ("payment.succeeded", "pending", "succeeded"),
+    ]
+
+
+def test_a_setting_voided_after_planning_is_cancelled_before_its_batch_is_sent(
+    client, runtime, world, ids
+) -> None:  # type: ignore[no-untyped-def]
+    setting = _li_pension(client, world, ids)
+    run_id = _start(runtime, DAY)
+    assert plan(runtime, run_id, DAY) == 1
+    with runtime.db.session() as s:
+        [batch] = s.scalars(select(DeductionBatch)).all()
+        assert (batch.status, batch.item_count) == ("planning", 0)
+        assert s.scalars(select(Deduction.batch_id)).all() == [batch.id]
+    assert client.post(f"{SETTINGS}/{setting['id']}/void", headers=world.li_headers).status_code == 200
+    prepare(runtime, run_id, DAY)
+    [payment] = _payments(runtime)
+    assert payment.status == "closed"
+    assert _payment_history(runtime, payment.id) == [
+        ("payment.created", None, "pending"),
+        ("payment.closed", "pending", "closed"),
+    ]
+    with runtime.db.session() as s:
+        assert s.scalars(select(DeductionBatch)).all() == []  # left empty: dropped
+        [deduction] = s.scalars(select(Deduction)).all()
+        assert (deduction.status, deduction.batch_id, deduction.failure_reason) == (
+            "cancelled",
+            None,
+            "缴费金额设置已作废",
+        )
+    summary = run(runtime, DAY)
+    assert summary.total("sent") == (0, 0) and summary.total("succeeded") == (0, 0)
+    assert balance(client, ZHANG_CARD) == 10_000_000 and ledger(client, ZHANG_CARD) == []

@@ -44,7 +44,7 @@ pages = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 PAGE = "/console/batches"
 RUNS_SHOWN = 50
 RunID = Annotated[uuid.UUID, Path(description="批扣记录编号（批扣记录的 id）")]
-BATCH_LABELS = {"prepared": "已生成", "sent": "已发送银行", "answered": "已全部回盘"}
+BATCH_LABELS = {"planning": "生成中", "prepared": "已生成", "sent": "已发送银行", "answered": "已全部回盘"}
 
 
 class RunNotFound(NotFound):

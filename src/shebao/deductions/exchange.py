@@ -17,7 +17,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select, text
+from sqlalchemy import and_, case, exists, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,6 +39,7 @@ from shebao.db import bulk_update, insert_rows, one_of
 from shebao.deductions.models import (
     ACTIVE,
     BATCH_ANSWERED,
+    BATCH_PLANNING,
     BATCH_PREPARED,
     BATCH_SENT,
     CANCELLED,
@@ -51,11 +52,12 @@ from shebao.deductions.models import (
     DeductionBatch,
     DeductionResult,
 )
+from shebao.deductions.plan import new_batch
 from shebao.enrolment.terms import scheme_label
 from shebao.identity.models import Person
 from shebao.identity.providers import sms_sender
 from shebao.kit.clock import to_shanghai
-from shebao.kit.ids import new_id, random_digits
+from shebao.kit.ids import new_id
 from shebao.kit.masking import mask_name
 from shebao.kit.sealed import SealedWriter, read_lines
 from shebao.logging import log
@@ -76,9 +78,10 @@ def folder(runtime: Runtime, day: date) -> Path:
 # --- prepare ------------------------------------------------------------------------------------------
 
 
-def _cancel_unsendable(session: Session, now: datetime) -> None:
-    """Planned items whose setting was voided (or agreement revoked) before they were sent: cancelled,
-    their payments closed; nothing was sent, so nothing is deducted."""
+def _cancel_unsendable(session: Session, now: datetime, unsent: Any) -> None:
+    """Planned items (of `unsent` batches) whose setting was voided (or agreement revoked) before they
+    were sent: cancelled and taken out of their batch, their payments closed; nothing was sent, so
+    nothing is deducted."""
     for reason, condition in (
         (
             "缴费金额设置已作废",
@@ -97,52 +100,60 @@ def _cancel_unsendable(session: Session, now: datetime) -> None:
             ),
         ),
     ):
-        chosen = and_(Deduction.status == PLANNED, Deduction.batch_id.is_(None), condition)
+        chosen = and_(Deduction.status == PLANNED, unsent, condition)
         settlement.close_unsent(session, select(Deduction.payment_id).where(chosen).subquery(), now, reason)
         session.execute(
             bulk_update(Deduction)
             .where(chosen)
-            .values(status=CANCELLED, failure_reason=reason, updated_at=now)
+            .values(status=CANCELLED, batch_id=None, failure_reason=reason, updated_at=now)
         )
 
 
 def prepare(runtime: Runtime, run_id: uuid.UUID, day: date) -> None:
-    """One batch per bank of the planned items not yet in a batch."""
+    """Every batch still `planning` (this run's, or a killed run's) is prepared: its unsendable items
+    cancelled, its count and total fixed; a batch left empty is dropped."""
     with runtime.work().step() as step:
         session, now = step.session, step.now
-        _cancel_unsendable(session, now)
+        planning = list(
+            session.scalars(
+                select(DeductionBatch)
+                .where(DeductionBatch.status == BATCH_PLANNING)
+                .order_by(DeductionBatch.created_at, DeductionBatch.batch_no)
+            )
+        )
+        ids = [batch.id for batch in planning]
+        _cancel_unsendable(
+            session, now, or_(Deduction.batch_id.is_(None), one_of(session, Deduction.batch_id, ids))
+        )
+        # Planned items in no batch (planned before items were put in a batch as they were planned).
         banks = session.scalars(
             select(Deduction.bank_code)
-            .where(Deduction.status == PLANNED, Deduction.batch_id.is_(None))
+            .where(Deduction.batch_id.is_(None), Deduction.status == PLANNED)
             .distinct()
             .order_by(Deduction.bank_code)
         ).all()
         for bank_code in banks:
-            batch = DeductionBatch(
-                batch_no="PK" + day.strftime("%Y%m%d") + bank_code[:3].zfill(3) + random_digits(8),
-                run_id=run_id,
-                run_date=day,
-                bank_code=bank_code,
-                status=BATCH_PREPARED,
-                created_at=now,
-            )
-            session.add(batch)
-            session.flush()
+            batch = new_batch(session, run_id, day, bank_code, now)
             session.execute(
                 bulk_update(Deduction)
                 .where(
-                    Deduction.status == PLANNED,
                     Deduction.batch_id.is_(None),
+                    Deduction.status == PLANNED,
                     Deduction.bank_code == bank_code,
                 )
                 .values(batch_id=batch.id, updated_at=now)
             )
+            planning.append(batch)
+        for batch in planning:
             count, total = session.execute(
                 select(func.count(), func.coalesce(func.sum(Deduction.amount_fen), 0)).where(
                     Deduction.batch_id == batch.id
                 )
             ).one()
-            batch.item_count, batch.total_fen = int(count), int(total)
+            if not count:
+                session.delete(batch)
+                continue
+            batch.item_count, batch.total_fen, batch.status = int(count), int(total), BATCH_PREPARED
 
 
 def _batch_path(runtime: Runtime, batch: DeductionBatch) -> Path:
@@ -411,11 +422,12 @@ def apply(runtime: Runtime, batch: DeductionBatch, *, notify: bool = True) -> in
             return applied
         with work.step() as step:
             session, now = step.session, step.now
+            # By the unique item ids: a range of them over the batch's index of still-sent items read
+            # what was left of the batch for every chunk.
             chosen = and_(
+                one_of(session, Deduction.item_id, ids),
                 Deduction.batch_id == batch.id,
                 Deduction.status == SENT,
-                Deduction.item_id >= ids[0],
-                Deduction.item_id <= ids[-1],
             )
             source = (
                 select(
@@ -445,6 +457,12 @@ def apply(runtime: Runtime, batch: DeductionBatch, *, notify: bool = True) -> in
                     updated_at=now,
                 )
             )
+        if not applied and not runtime.db.is_sqlite:
+            # Statistics with paid rows in them: last analysed with none, "declaration paid" was taken
+            # for no row, and the planner scanned every paid declaration for each row of a chunk.
+            with work.step() as step:
+                for table in ("payments", "declarations", "payables"):
+                    step.session.execute(text(f"ANALYZE {table}"))
         applied += len(ids)
         after = ids[-1]
 

@@ -87,6 +87,7 @@ DEDUCTION_LABELS: Final = {
 RUNNING: Final = "running"
 COMPLETED: Final = "completed"
 
+BATCH_PLANNING: Final = "planning"  # the run is planning items into it (its bank's); no file yet
 BATCH_PREPARED: Final = "prepared"  # its items are fixed and its file written; the bank may not have it
 BATCH_SENT: Final = "sent"  # the bank acknowledged receipt
 BATCH_ANSWERED: Final = "answered"  # every item's result applied
@@ -143,8 +144,6 @@ class Deduction(Base):
     __table_args__ = (
         UniqueConstraint("setting_id", "payable_id", "attempt"),
         Index(None, "batch_id", "status"),
-        Index(None, "status", "bank_code"),
-        Index(None, "setting_id", "created_at"),
         Index(None, "run_id", "created_at"),
         Index(None, "run_date", "status"),
     )

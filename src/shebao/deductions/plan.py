@@ -4,7 +4,9 @@ A payable is deducted by the active setting that covers its fee year, when the s
 active on the run date, the payable is unpaid and its collection window is open on that date. A
 payable the payer declared themselves is left to the payer; a payable declared by an earlier failed
 attempt is tried again by a later day's run (a new attempt, the same declaration while it may be paid).
-Each planned attempt is declared and its payment created in the same step (settlement.batch).
+Each planned attempt is declared and its payment created in the same step (settlement.batch), and
+put in its bank's batch of the run at once (a batch `planning` until the run prepares it): no second
+pass over the items writes their batch.
 """
 
 from __future__ import annotations
@@ -24,14 +26,16 @@ from shebao.agreements.models import Agreement
 from shebao.db import bulk_update, insert_rows
 from shebao.deductions.models import (
     ACTIVE,
+    BATCH_PLANNING,
     CANCELLED,
     FAILED,
     PLANNED,
     ContributionSetting,
     Deduction,
+    DeductionBatch,
 )
 from shebao.enrolment.terms import RESIDENT_MEDICAL, RESIDENT_PENSION
-from shebao.kit.ids import new_id
+from shebao.kit.ids import new_id, random_digits
 from shebao.payables import models as payable_status
 from shebao.payables.models import Payable
 from shebao.payments.models import Payment
@@ -50,6 +54,40 @@ def deduction_no(setting_id: uuid.UUID, payable_id: uuid.UUID) -> str:
 
 def item_id(number: str, attempt: int) -> str:
     return f"{number}{attempt:02d}"
+
+
+def new_batch(
+    session: Session, run_id: uuid.UUID, day: date, bank_code: str, now: datetime
+) -> DeductionBatch:
+    """A batch of the run for one bank, `planning`: items are put in it as they are planned."""
+    batch = DeductionBatch(
+        batch_no="PK" + day.strftime("%Y%m%d") + bank_code[:3].zfill(3) + random_digits(8),
+        run_id=run_id,
+        run_date=day,
+        bank_code=bank_code,
+        status=BATCH_PLANNING,
+        created_at=now,
+    )
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def _batches(
+    session: Session, run_id: uuid.UUID, day: date, banks: set[str], now: datetime
+) -> dict[str, uuid.UUID]:
+    """The run's planning batch of each of these banks (made on first need)."""
+    found = {
+        bank_code: batch_id
+        for bank_code, batch_id in session.execute(
+            select(DeductionBatch.bank_code, DeductionBatch.id).where(
+                DeductionBatch.run_id == run_id, DeductionBatch.status == BATCH_PLANNING
+            )
+        )
+    }
+    for bank_code in sorted(banks - set(found)):
+        found[bank_code] = new_batch(session, run_id, day, bank_code, now).id
+    return found
 
 
 @dataclass(frozen=True)
@@ -244,7 +282,7 @@ def _plan_chunk(
                 "deadline": year.closes,
                 "run_date": day,
                 "run_id": run_id,
-                "batch_id": None,
+                "batch_id": None,  # its bank's batch, below
                 "status": PLANNED,
                 "declaration_id": declaration,
                 "declaration_item_id": new_id(),
@@ -256,6 +294,9 @@ def _plan_chunk(
         )
     if not rows:
         return 0
+    batches = _batches(session, run_id, day, {row["bank_code"] for row in rows}, now)
+    for row in rows:
+        row["batch_id"] = batches[row["bank_code"]]
     insert_rows(session, Deduction, rows)
     mine = and_(Deduction.run_id == run_id, Deduction.created_at == now)
     source = (
@@ -280,6 +321,8 @@ def _plan_chunk(
     session.execute(
         bulk_update(Deduction)
         .where(mine, ~exists(select(Payment.id).where(Payment.id == Deduction.payment_id)))
-        .values(status=CANCELLED, failure_reason="应缴费信息已变化，本次不扣款", updated_at=now)
+        .values(
+            status=CANCELLED, batch_id=None, failure_reason="应缴费信息已变化，本次不扣款", updated_at=now
+        )
     )
     return len(rows)

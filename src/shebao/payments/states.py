@@ -18,6 +18,16 @@ ALLOWED_FROM: Final[dict[str, frozenset[str]]] = {
     CLOSED: frozenset({CREATED, PENDING, UNKNOWN}),
 }
 
+# A payment's first state is CREATED (not yet handed to its provider) unless its channel has a rule here.
+# A batch deduction's payment is created PENDING: it is in its bank's batch from the step that creates
+# it, it is never queried, and only the bank's result file (or closing it unsent) ends it (decision 0020).
+# Its one audit row, `payment.created`, says the state it was created in.
+FIRST_STATE: Final[dict[str, str]] = {"batch": PENDING}
+
+
+def first_state(channel: str) -> str:
+    return FIRST_STATE.get(channel, CREATED)
+
 
 class IllegalTransition(Exception):
     def __init__(self, payment: Payment, target: str) -> None:

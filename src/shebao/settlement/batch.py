@@ -8,8 +8,9 @@ from the states `payments.states` allows), with one audit row per changed object
 Locks follow the settlement core's order: declarations, then payments (PostgreSQL row locks; SQLite
 holds the write lock for the whole step).
 
-Batch payments have method `agreement` and channel `batch`: the query job leaves them alone (their
-outcome comes in the bank's result file), and while one is open the declaration can neither be paid
+Batch payments have method `agreement` and channel `batch`, and are created `pending` (their channel's
+first state, `payments.states.FIRST_STATE`): the query job leaves them alone (their outcome comes in the
+bank's result file), and while one is open the declaration can neither be paid
 again nor voided (缴费结果确认中).
 """
 
@@ -316,7 +317,7 @@ def _declare_and_open(session: Session, source: Chunk, now: datetime) -> None:
                 literal(CHANNEL),
                 source.c.item_id,
                 Declaration.total_fen,
-                literal(CREATED),
+                literal(states.first_state(CHANNEL)),
                 literal(False, Boolean),
                 literal(False, Boolean),
                 literal(0),
@@ -350,7 +351,8 @@ def _declare_and_open(session: Session, source: Chunk, now: datetime) -> None:
 
 
 def _mark_sent(session: Session, payments: Chunk, now: datetime) -> None:
-    """The bank received the batch: its payments are pending (created → pending)."""
+    """The bank received the batch: payments still `created` are pending (created → pending). Batch
+    payments are created pending now (payments.states.FIRST_STATE); this is for those created before."""
     chosen = and_(Payment.id.in_(select(payments.c.payment_id)), Payment.status == CREATED)
     _audit(
         session,
@@ -367,7 +369,7 @@ def _mark_sent(session: Session, payments: Chunk, now: datetime) -> None:
 
 def _close_unsent(session: Session, payments: Chunk, now: datetime, reason: str) -> None:
     """Payments never sent to the bank (their setting was voided meanwhile): closed, nothing moved."""
-    chosen = and_(Payment.id.in_(select(payments.c.payment_id)), Payment.status == CREATED)
+    chosen = and_(Payment.id.in_(select(payments.c.payment_id)), Payment.status.in_(OPEN))
     _audit(
         session,
         select().select_from(Payment).where(chosen),
@@ -529,6 +531,13 @@ def declare_and_open(session: Session, source: Subquery, now: datetime) -> None:
 
 
 def mark_sent(session: Session, payments: Subquery, now: datetime) -> None:
+    if (
+        session.scalar(
+            select(Payment.id).where(Payment.status == CREATED, Payment.channel == CHANNEL).limit(1)
+        )
+        is None
+    ):
+        return  # every batch payment was created pending
     with materialized(session, payments) as chunk:
         _mark_sent(session, chunk, now)
 
