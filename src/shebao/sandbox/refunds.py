@@ -12,21 +12,24 @@ completes within the request and its notification follows at once.
 # No `from __future__ import annotations`: the control routes are built per provider, and FastAPI reads
 # their annotations (the provider's models) as objects.
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
+import httpx
 from fastapi import APIRouter
 from fastapi.responses import Response
 from huey import crontab
-from sqlalchemy import BigInteger, Boolean, Integer, String, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Uuid, func, select
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from shebao import jobs
 from shebao.db import Base, UTCDateTime
 from shebao.deps import Clock, DbSession, WriteSession
 from shebao.errors import Conflict, NotFound
+from shebao.kit.ids import new_id
 from shebao.runtime import Runtime
 from shebao.sandbox import deliveries
 from shebao.sandbox.options import RefundFaults, RefundLedger, RefundOutcome, RefundView
@@ -38,8 +41,19 @@ Fault = Literal["timeout", "lost"]
 
 class RefundEntry(deliveries.Notified):
     """A refund in a provider's ledger (a mixin of the providers' refund models), with the delivery state
-    of its outcome's notification."""
+    of its outcome's notification. Each provider's table has the same indexes: the deliveries due, the
+    refunds due to complete, a trade's refunds."""
 
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Index, ...]:
+        return (
+            Index(None, "notify_state", "notify_next_at"),
+            Index(None, "delayed_until"),
+            Index(None, "status", "due_at"),
+            Index(None, "out_trade_no"),
+        )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     out_refund_no: Mapped[str] = mapped_column(String(64), unique=True)  # the merchant's refund request id
     refund_no: Mapped[str] = mapped_column(String(32), unique=True)  # the provider's refund id
     merchant: Mapped[str] = mapped_column(String(32))
@@ -186,6 +200,33 @@ class RefundDesk:
                 self.complete_due(runtime)
 
         return jobs.huey.periodic_task(crontab(minute="*"), name=f"sandbox.{self.provider}.refunds")(sweep)
+
+
+class Notifications:
+    """A provider whose payments and refunds both notify (WeChat Pay, UnionPay): the two couriers, one
+    schedule and acknowledgement, and the refund desk whose outcomes the refund courier delivers."""
+
+    def __init__(
+        self,
+        provider: str,
+        name: str,
+        backoff: tuple[timedelta, ...],
+        acknowledged: Callable[[httpx.Response], bool],
+        trades: tuple[Any, Callable[[Runtime, Any, datetime], deliveries.Outgoing]],
+        refunds: tuple[Any, Callable[[Runtime, Any, datetime], deliveries.Outgoing]],
+        event_id: Callable[[Any], str],
+    ) -> None:
+        trade_model, build = trades
+        refund_model, build_refund = refunds
+        self.courier = deliveries.Courier(
+            deliveries.Provider(provider, trade_model, backoff, build, acknowledged)
+        )
+        refund_courier = deliveries.Courier(
+            deliveries.Provider(f"{provider}_refund", refund_model, backoff, build_refund, acknowledged)
+        )
+        # Refunds answered later complete by the worker's sweep (`sandbox.{provider}.refunds`, every minute).
+        self.desk = RefundDesk(provider, name, refund_model, event_id, refund_courier)
+        self.refund_sweep = self.desk.sweep_task()
 
 
 def refund_router(desk: RefundDesk) -> APIRouter:

@@ -63,6 +63,37 @@ def refunded_on(
     return [(trade, made) for trade, made in session.execute(query)]
 
 
+def _line(trade: SandboxAlipayTrade, kind: str, at: datetime, amount: str, out_request_no: str) -> list[str]:
+    """One row of the 业务明细 list: a payment (交易) or a refund (退款) of the trade."""
+    return [
+        trade.trade_no,
+        trade.out_trade_no,
+        kind,
+        trade.subject,
+        fields.format_time(trade.created_at),
+        fields.format_time(at),
+        "",
+        "",
+        "",
+        "",
+        trade.buyer_id or "",
+        amount,
+        amount,
+        "0.00",
+        "0.00",
+        "0.00",
+        "0.00",
+        "0.00",
+        "",
+        "0.00",
+        "0.00",
+        out_request_no,
+        "0.00",
+        "0.00",
+        "",
+    ]
+
+
 def bill_bytes(session: Session, app_id: str, day: date, exported_at: datetime) -> bytes:
     found = paid_on(session, SandboxAlipayTrade, SandboxAlipayTrade.app_id == app_id, day)
     out = io.StringIO()
@@ -75,68 +106,11 @@ def bill_bytes(session: Session, app_id: str, day: date, exported_at: datetime) 
     )
     writer.writerow(bill.HEADER)
     for trade, paid_at in found:
-        amount = fields.yuan(trade.amount_fen)
-        writer.writerow(
-            [
-                trade.trade_no,
-                trade.out_trade_no,
-                "交易",
-                trade.subject,
-                fields.format_time(trade.created_at),
-                fields.format_time(paid_at),
-                "",
-                "",
-                "",
-                "",
-                trade.buyer_id or "",
-                amount,
-                amount,
-                "0.00",
-                "0.00",
-                "0.00",
-                "0.00",
-                "0.00",
-                "",
-                "0.00",
-                "0.00",
-                "",
-                "0.00",
-                "0.00",
-                "",
-            ]
-        )
+        writer.writerow(_line(trade, "交易", paid_at, fields.yuan(trade.amount_fen), ""))
     given = refunded_on(session, app_id, day)
     for trade, made in given:
         amount = "-" + fields.yuan(made.amount_fen)
-        writer.writerow(
-            [
-                trade.trade_no,
-                trade.out_trade_no,
-                "退款",
-                trade.subject,
-                fields.format_time(trade.created_at),
-                fields.format_time(made.refunded_at),
-                "",
-                "",
-                "",
-                "",
-                trade.buyer_id or "",
-                amount,
-                amount,
-                "0.00",
-                "0.00",
-                "0.00",
-                "0.00",
-                "0.00",
-                "",
-                "0.00",
-                "0.00",
-                made.out_request_no,
-                "0.00",
-                "0.00",
-                "",
-            ]
-        )
+        writer.writerow(_line(trade, "退款", made.refunded_at, amount, made.out_request_no))
     out.write(
         "#-----------------------------------------业务明细列表结束------------------------------------\r\n"
     )

@@ -77,18 +77,6 @@ def gateway(
     return protocol.success(settings, checked.method, content)
 
 
-def _trade_of(session: Session, request: protocol.GatewayRequest) -> SandboxAlipayTrade:
-    out_trade_no, trade_no = request.biz.get("out_trade_no"), request.biz.get("trade_no")
-    if not out_trade_no and not trade_no:
-        raise trades.TradeRefused("ACQ.INVALID_PARAMETER", "参数无效：out_trade_no 和 trade_no 不能同时为空")
-    trade = trades.find(session, str(out_trade_no), for_update=True) if out_trade_no else None
-    if trade is None and trade_no:
-        trade = trades.find_by_trade_no(session, str(trade_no), for_update=True)
-    if trade is None or trade.app_id != request.app_id:
-        raise trades.TradeRefused("ACQ.TRADE_NOT_EXIST", "交易不存在")
-    return trade
-
-
 def _create(session: Session, request: protocol.GatewayRequest, clock: ServiceClock) -> dict[str, Any]:
     if not (request.biz.get("buyer_id") or request.biz.get("buyer_open_id")):
         raise trades.TradeRefused("ACQ.INVALID_PARAMETER", "参数无效：缺少买家标识 buyer_id 或 buyer_open_id")
@@ -108,7 +96,7 @@ def _create(session: Session, request: protocol.GatewayRequest, clock: ServiceCl
 
 
 def _query(session: Session, request: protocol.GatewayRequest, clock: ServiceClock) -> dict[str, Any]:
-    trade = _trade_of(session, request)
+    trade = trades.of_request(session, request)
     trades.expire_if_due(trade, clock.now())
     content: dict[str, Any] = {
         "trade_no": trade.trade_no,
@@ -126,7 +114,7 @@ def _query(session: Session, request: protocol.GatewayRequest, clock: ServiceClo
 
 
 def _close(session: Session, request: protocol.GatewayRequest, clock: ServiceClock) -> dict[str, Any]:
-    trade = _trade_of(session, request)
+    trade = trades.of_request(session, request)
     trades.merchant_close(trade, clock.now())
     return {"trade_no": trade.trade_no, "out_trade_no": trade.out_trade_no}
 

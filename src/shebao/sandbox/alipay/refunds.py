@@ -22,18 +22,6 @@ REFUND = "alipay.trade.refund"
 REFUND_QUERY = "alipay.trade.fastpay.refund.query"
 
 
-def _trade(session: Session, request: protocol.GatewayRequest) -> SandboxAlipayTrade:
-    out_trade_no, trade_no = request.biz.get("out_trade_no"), request.biz.get("trade_no")
-    if not out_trade_no and not trade_no:
-        raise trades.TradeRefused("ACQ.INVALID_PARAMETER", "参数无效：out_trade_no 和 trade_no 不能同时为空")
-    trade = trades.find(session, str(out_trade_no), for_update=True) if out_trade_no else None
-    if trade is None and trade_no:
-        trade = trades.find_by_trade_no(session, str(trade_no), for_update=True)
-    if trade is None or trade.app_id != request.app_id:
-        raise trades.TradeRefused("ACQ.TRADE_NOT_EXIST", "交易不存在")
-    return trade
-
-
 def _request_no(request: protocol.GatewayRequest, trade: SandboxAlipayTrade) -> str:
     # Alipay: without out_request_no the refund is of the whole trade, its request id the out_trade_no.
     found = str(request.biz.get("out_request_no") or trade.out_trade_no)
@@ -70,7 +58,9 @@ def _answer(
 
 
 def refund(session: Session, request: protocol.GatewayRequest, clock: ServiceClock) -> dict[str, Any]:
-    trade = _trade(session, request)  # locked: two refunds of one trade are decided one after the other
+    trade = trades.of_request(
+        session, request
+    )  # locked: two refunds of one trade are decided one after the other
     try:
         amount_fen = fields.fen(str(request.biz.get("refund_amount") or ""))
     except MoneyError as exc:
@@ -104,7 +94,7 @@ def refund(session: Session, request: protocol.GatewayRequest, clock: ServiceClo
 
 
 def query(session: Session, request: protocol.GatewayRequest, clock: ServiceClock) -> dict[str, Any]:
-    trade = _trade(session, request)
+    trade = trades.of_request(session, request)
     request_no = _request_no(request, trade)
     found = _existing(session, trade, request_no)
     content: dict[str, Any] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +17,9 @@ from shebao.kit.money import MoneyError
 from shebao.sandbox import deliveries
 from shebao.sandbox.alipay.models import NOTIFY_NONE, SandboxAlipayTrade
 from shebao.sandbox.options import Refusal
+
+if TYPE_CHECKING:
+    from shebao.sandbox.alipay.protocol import GatewayRequest
 
 SELLER_ID = "2088102177000001"  # the sandbox merchant's Alipay user id
 SANDBOX_BUYER_ID = "2088102177846888"  # who pays at the sandbox cashier when the order names nobody
@@ -161,3 +164,16 @@ def start_event(trade: SandboxAlipayTrade, now: datetime, *, notify: bool) -> No
     """A new event gets a new notify_id; its notification is due at once, or lost when `notify` is false."""
     trade.notify_id = new_id().hex
     deliveries.first_try(trade, now, notify=notify)
+
+
+def of_request(session: Session, request: GatewayRequest) -> SandboxAlipayTrade:
+    """The trade a gateway request names (out_trade_no or trade_no) of the requesting app, locked."""
+    out_trade_no, trade_no = request.biz.get("out_trade_no"), request.biz.get("trade_no")
+    if not out_trade_no and not trade_no:
+        raise TradeRefused("ACQ.INVALID_PARAMETER", "参数无效：out_trade_no 和 trade_no 不能同时为空")
+    trade = find(session, str(out_trade_no), for_update=True) if out_trade_no else None
+    if trade is None and trade_no:
+        trade = find_by_trade_no(session, str(trade_no), for_update=True)
+    if trade is None or trade.app_id != request.app_id:
+        raise TradeRefused("ACQ.TRADE_NOT_EXIST", "交易不存在")
+    return trade

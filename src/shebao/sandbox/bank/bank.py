@@ -136,10 +136,23 @@ def deduct(session: Session, message: Message, now: datetime, *, refuse: str | N
         result_message=refuse or codes.message(code),
         created_at=now,
     )
-    if code == codes.SUCCESS and account is not None:
-        account.balance_fen -= amount
+    return _book(session, entry, account, -amount, "BK", now)
+
+
+def _book(
+    session: Session,
+    entry: SandboxBankEntry,
+    account: SandboxBankAccount | None,
+    change: int,
+    prefix: str,
+    now: datetime,
+) -> Answer:
+    """The ledger's new entry; a successful one moves the account's balance by `change` and gets the
+    bank's serial number (`prefix`: BK a deduction, RB a refund)."""
+    if entry.result_code == codes.SUCCESS and account is not None:
+        account.balance_fen += change
         account.updated_at = now
-        entry.serial_no = "BK" + to_shanghai(now).strftime("%Y%m%d") + random_digits(12)
+        entry.serial_no = prefix + to_shanghai(now).strftime("%Y%m%d") + random_digits(12)
         entry.balance_after_fen = account.balance_fen
     session.add(entry)
     session.flush()
@@ -186,14 +199,7 @@ def refund(session: Session, message: Message, now: datetime) -> Answer:
         created_at=now,
         refund_of=orig,
     )
-    if code == codes.SUCCESS and account is not None:
-        account.balance_fen += amount
-        account.updated_at = now
-        entry.serial_no = "RB" + to_shanghai(now).strftime("%Y%m%d") + random_digits(12)
-        entry.balance_after_fen = account.balance_fen
-    session.add(entry)
-    session.flush()
-    return _entry_answer(entry)
+    return _book(session, entry, account, amount, "RB", now)
 
 
 def query(session: Session, message: Message, now: datetime) -> Answer:

@@ -25,7 +25,7 @@ class SandboxTrade(EventTradeView):
 
 
 WORDS = Words("银联沙箱", "订单", "持卡人付款", "持卡人取消支付", "再次发送后台通知")
-desk = event_desk(WORDS, SandboxTrade, trades, notifier, "该订单还没有可发送的通知（尚未付款）")
+desk = event_desk(WORDS, SandboxTrade, trades, notifier.COURIER, "该订单还没有可发送的通知（尚未付款）")
 
 router.include_router(gateway.router)
 router.include_router(bills.router)

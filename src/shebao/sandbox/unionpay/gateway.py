@@ -112,7 +112,7 @@ def back(params: Params, session: WriteSession, runtime: RuntimeDep, clock: Cloc
     except trades.TradeRefused as refused:
         answer = protocol.refusal(settings, params, refused)
     else:
-        notifier.REFUND_COURIER.deliver_after_commit(session, refund)
+        notifier.REFUND_DESK.courier.deliver_after_commit(session, refund)
         answer = protocol.answer(settings, refund_ledger.accepted(settings, refund))
     # A timeout: acted on and committed, and the answer is lost.
     return sandbox_refunds.gateway_timeout() if fault == "timeout" else answer

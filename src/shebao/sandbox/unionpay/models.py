@@ -45,14 +45,7 @@ class SandboxUnionpayRefund(RefundEntry, Base):
     """A 退货 of a paid order: `out_refund_no` is its own orderId, `refund_no` its queryId."""
 
     __tablename__ = "sandbox_unionpay_refunds"
-    __table_args__ = (
-        Index(None, "notify_state", "notify_next_at"),
-        Index(None, "delayed_until"),
-        Index(None, "status", "due_at"),
-        Index(None, "out_trade_no"),
-    )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     txn_time: Mapped[str] = mapped_column(String(14))  # the 退货's own txnTime
     orig_query_id: Mapped[str] = mapped_column(String(21))  # the paid order's queryId
     trace_no: Mapped[str] = mapped_column(String(6))

@@ -12,7 +12,7 @@ import httpx
 from shebao.errors import Inconsistent
 from shebao.runtime import Runtime
 from shebao.sandbox import deliveries
-from shebao.sandbox.refunds import RefundDesk
+from shebao.sandbox.refunds import Notifications
 from shebao.sandbox.unionpay import protocol, refund_ledger
 from shebao.sandbox.unionpay.models import SandboxUnionpayRefund, SandboxUnionpayTrade
 
@@ -39,23 +39,7 @@ def _acknowledged(answer: httpx.Response) -> bool:
     return answer.status_code == 200
 
 
-PROVIDER = deliveries.Provider("unionpay", SandboxUnionpayTrade, BACKOFF, _build, _acknowledged)
-
-
-REFUND_PROVIDER = deliveries.Provider(
-    "unionpay_refund", SandboxUnionpayRefund, BACKOFF, _build_refund, _acknowledged
-)
-
-
-COURIER = deliveries.Courier(PROVIDER)
-REFUND_COURIER = deliveries.Courier(REFUND_PROVIDER)
-deliver_due = COURIER.deliver_due
-deliver_after_commit = COURIER.deliver_after_commit
-copies_after_commit = COURIER.copies_after_commit
-
-# 退货 answered later complete by the worker's sweep (`sandbox.unionpay.refunds`, every minute).
-REFUND_DESK = RefundDesk(
-    "unionpay", "银联沙箱", SandboxUnionpayRefund, refund_ledger.event_id, REFUND_COURIER
-)
-complete_due_refunds = REFUND_DESK.complete_due
-refund_sweep = REFUND_DESK.sweep_task()
+EVENTS = ((SandboxUnionpayTrade, _build), (SandboxUnionpayRefund, _build_refund))
+NOTIFICATIONS = Notifications("unionpay", "银联沙箱", BACKOFF, _acknowledged, *EVENTS, refund_ledger.event_id)
+COURIER, REFUND_DESK = NOTIFICATIONS.courier, NOTIFICATIONS.desk
+deliver_due, complete_due_refunds = COURIER.deliver_due, REFUND_DESK.complete_due

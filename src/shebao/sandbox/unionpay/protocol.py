@@ -59,7 +59,8 @@ def check_request(params: dict[str, str], settings: Settings) -> None:
         raise TradeRefused("11", "验证签名失败")
 
 
-def _common(settings: Settings, txn_type: str, biz_type: str) -> dict[str, str]:
+def common(settings: Settings, txn_type: str, biz_type: str) -> dict[str, str]:
+    """The fields every message of the sandbox carries: a consumption's txnSubType is 01, the others' 00."""
     return {
         "version": fields.VERSION,
         "encoding": fields.ENCODING,
@@ -68,7 +69,7 @@ def _common(settings: Settings, txn_type: str, biz_type: str) -> dict[str, str]:
         "accessType": "0",
         "merId": keys.mer_id(settings),
         "txnType": txn_type,
-        "txnSubType": "00" if txn_type == fields.TXN_QUERY else "01",
+        "txnSubType": "01" if txn_type == fields.TXN_CONSUME else "00",
         "bizType": biz_type,
     }
 
@@ -94,7 +95,7 @@ def query_answer(
 ) -> dict[str, str]:
     """queryTrans.do: 34 until the order was paid or failed (UnionPay records a gateway order only then)."""
     answer = {
-        **_common(settings, fields.TXN_QUERY, "000000"),
+        **common(settings, fields.TXN_QUERY, "000000"),
         "orderId": params.get("orderId", ""),
         "txnTime": params.get("txnTime", ""),
     }
@@ -114,7 +115,7 @@ def query_answer(
 def notification_params(settings: Settings, trade: SandboxUnionpayTrade) -> dict[str, str]:
     """The signed back notification of a paid order (后台通知)."""
     params = {
-        **_common(settings, fields.TXN_CONSUME, fields.BIZ_GATEWAY),
+        **common(settings, fields.TXN_CONSUME, fields.BIZ_GATEWAY),
         "orderId": trade.order_id,
         "txnTime": trade.txn_time,
         "respCode": fields.SUCCESS,
@@ -134,7 +135,7 @@ def refusal(settings: Settings, params: dict[str, str], refused: TradeRefused) -
     return answer(
         settings,
         {
-            **_common(settings, fields.TXN_QUERY, "000000"),
+            **common(settings, fields.TXN_QUERY, "000000"),
             **echo,
             "respCode": refused.code,
             "respMsg": refused.message,

@@ -15,8 +15,9 @@ from shebao.config import Settings
 from shebao.kit.clock import to_shanghai
 from shebao.kit.ids import random_digits
 from shebao.sandbox import refunds
+from shebao.sandbox.unionpay import protocol, trades
 from shebao.sandbox.unionpay.models import PAID, SandboxUnionpayRefund, SandboxUnionpayTrade
-from shebao.sandbox.unionpay.protocol import OK, SANDBOX_CERT_ID
+from shebao.sandbox.unionpay.protocol import OK
 from shebao.sandbox.unionpay.trades import TradeRefused
 
 PROVIDER = "unionpay"
@@ -35,17 +36,8 @@ def _terms(params: dict[str, str]) -> dict[str, str | int]:
             raise _format(f"{name} 应为 {value}")
     if params.get("currencyCode", fields.CURRENCY_CNY) != fields.CURRENCY_CNY:
         raise _format("currencyCode 应为 156")
-    order_id = params.get("orderId", "")
-    if not fields.is_order_id(order_id):
-        raise _format("orderId 应为8至32位字母或数字")
-    try:
-        fields.parse_time(params.get("txnTime", ""))
-        amount_fen = fields.fen(params.get("txnAmt", ""))
-    except ValueError as exc:
-        raise _format("txnTime 应为 yyyyMMddHHmmss，txnAmt 应为以分为单位的正整数") from exc
-    back_url = params.get("backUrl", "")
-    if not back_url or len(back_url) > 512 or not back_url.startswith(("http://", "https://")):
-        raise _format("backUrl 应为不超过512个字符的 http(s) 地址")
+    order_id, amount_fen = trades.order_terms(params)
+    back_url = trades.url(params, "backUrl")
     if not params.get("origQryId"):
         raise _format("退货需要原交易的 origQryId")
     if len(params.get("reqReserved", "")) > 256:
@@ -93,20 +85,6 @@ def open_refund(
     return refunds.start(session, refund, now, later=later, event_id=event_id)
 
 
-def _common(settings: Settings, txn_type: str) -> dict[str, str]:
-    return {
-        "version": fields.VERSION,
-        "encoding": fields.ENCODING,
-        "signMethod": signing.SIGN_METHOD,
-        "certId": SANDBOX_CERT_ID,
-        "accessType": "0",
-        "merId": keys.mer_id(settings),
-        "txnType": txn_type,
-        "txnSubType": "00",
-        "bizType": BIZ_TYPE if txn_type == fields.TXN_REFUND else "000000",
-    }
-
-
 def _refund_fields(refund: SandboxUnionpayRefund) -> dict[str, str]:
     return {
         "orderId": refund.out_refund_no,
@@ -122,7 +100,7 @@ def _refund_fields(refund: SandboxUnionpayRefund) -> dict[str, str]:
 def accepted(settings: Settings, refund: SandboxUnionpayRefund) -> dict[str, str]:
     """The synchronous answer: 受理成功 (respCode 00); the outcome comes by notification or query."""
     return (
-        _common(settings, fields.TXN_REFUND)
+        protocol.common(settings, fields.TXN_REFUND, BIZ_TYPE)
         | _refund_fields(refund)
         | {"respCode": fields.SUCCESS, "respMsg": OK}
     )
@@ -137,7 +115,7 @@ def query_answer(settings: Settings, params: dict[str, str], refund: SandboxUnio
     else:
         outcome = {"origRespCode": REFUND_FAILED, "origRespMsg": "交易失败[退货失败]"}
     return (
-        _common(settings, fields.TXN_QUERY)
+        protocol.common(settings, fields.TXN_QUERY, "000000")
         | {"orderId": params.get("orderId", ""), "txnTime": params.get("txnTime", "")}
         | _refund_fields(refund)
         | {"respCode": fields.SUCCESS, "respMsg": OK}
@@ -147,7 +125,7 @@ def query_answer(settings: Settings, params: dict[str, str], refund: SandboxUnio
 
 def notification_params(settings: Settings, refund: SandboxUnionpayRefund) -> dict[str, str]:
     """The signed back notification of a 退货's outcome."""
-    params = _common(settings, fields.TXN_REFUND) | _refund_fields(refund)
+    params = protocol.common(settings, fields.TXN_REFUND, BIZ_TYPE) | _refund_fields(refund)
     if refund.status == refunds.SUCCEEDED and refund.refunded_at is not None:
         done = to_shanghai(refund.refunded_at)
         params |= {

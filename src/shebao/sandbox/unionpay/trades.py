@@ -32,13 +32,25 @@ def find(session: Session, order_id: str, *, for_update: bool = False) -> Sandbo
     return session.scalars(query.with_for_update() if for_update else query).first()
 
 
-def _url(params: dict[str, str], name: str, *, required: bool) -> str | None:
-    url = params.get(name)
-    if not url and not required:
-        return None
-    if not url or len(url) > 512 or not url.startswith(("http://", "https://")):
+def url(params: dict[str, str], name: str) -> str:
+    """A request's notification or return address (backUrl, frontUrl), checked."""
+    found = params.get(name, "")
+    if not found or len(found) > 512 or not found.startswith(("http://", "https://")):
         raise _format(f"{name} 应为不超过512个字符的 http(s) 地址")
-    return url
+    return found
+
+
+def order_terms(params: dict[str, str]) -> tuple[str, int]:
+    """The orderId and txnAmt (fen) of a consumption or a 退货, checked with its txnTime."""
+    order_id = params.get("orderId", "")
+    if not fields.is_order_id(order_id):
+        raise _format("orderId 应为8至32位字母或数字")
+    try:
+        fields.parse_time(params.get("txnTime", ""))
+        amount_fen = fields.fen(params.get("txnAmt", ""))
+    except ValueError as exc:
+        raise _format("txnTime 应为 yyyyMMddHHmmss，txnAmt 应为以分为单位的正整数") from exc
+    return order_id, amount_fen
 
 
 def open_trade(session: Session, params: dict[str, str], now: datetime) -> SandboxUnionpayTrade:
@@ -55,18 +67,14 @@ def open_trade(session: Session, params: dict[str, str], now: datetime) -> Sandb
             raise _format(f"{name} 应为 {value}")
     if params.get("channelType") not in ("07", "08"):
         raise _format("channelType 应为 07（PC）或 08（手机）")
-    order_id = params.get("orderId", "")
-    if not fields.is_order_id(order_id):
-        raise _format("orderId 应为8至32位字母或数字")
+    order_id, amount_fen = order_terms(params)
     try:
-        fields.parse_time(params.get("txnTime", ""))
-        amount_fen = fields.fen(params.get("txnAmt", ""))
         timeout = params.get("payTimeout")
         pay_timeout = fields.parse_time(timeout) if timeout else None
     except ValueError as exc:
-        raise _format("txnTime、payTimeout 应为 yyyyMMddHHmmss，txnAmt 应为以分为单位的正整数") from exc
-    back_url = _url(params, "backUrl", required=True)
-    front_url = _url(params, "frontUrl", required=False)
+        raise _format("payTimeout 应为 yyyyMMddHHmmss") from exc
+    back_url = url(params, "backUrl")
+    front_url = url(params, "frontUrl") if params.get("frontUrl") else None
     existing = find(session, order_id, for_update=True)
     if existing is not None:
         if (existing.txn_time, existing.amount_fen) != (params["txnTime"], amount_fen):

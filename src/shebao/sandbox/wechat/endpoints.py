@@ -28,7 +28,7 @@ class SandboxTrade(EventTradeView):
 
 
 WORDS = Words("微信支付沙箱", "订单", "付款人支付", "付款人放弃（订单关闭）", "再次发送支付通知")
-desk = event_desk(WORDS, SandboxTrade, trades, notifier, "该订单还没有可发送的通知（尚未支付）")
+desk = event_desk(WORDS, SandboxTrade, trades, notifier.COURIER, "该订单还没有可发送的通知（尚未支付）")
 
 router.include_router(api.router)
 router.include_router(refund_api.router)

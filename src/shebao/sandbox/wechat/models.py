@@ -43,12 +43,5 @@ class SandboxWechatRefund(RefundEntry, Base):
     """A refund (申请退款) of a paid order; `refund_no` is WeChat Pay's refund_id."""
 
     __tablename__ = "sandbox_wechat_refunds"
-    __table_args__ = (
-        Index(None, "notify_state", "notify_next_at"),
-        Index(None, "delayed_until"),
-        Index(None, "status", "due_at"),
-        Index(None, "out_trade_no"),
-    )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     transaction_id: Mapped[str] = mapped_column(String(32))

@@ -16,7 +16,7 @@ from shebao.errors import Inconsistent
 from shebao.kit.ids import random_code
 from shebao.runtime import Runtime
 from shebao.sandbox import deliveries
-from shebao.sandbox.refunds import RefundDesk
+from shebao.sandbox.refunds import Notifications
 from shebao.sandbox.wechat import protocol, refund_ledger, trades
 from shebao.sandbox.wechat.models import SandboxWechatRefund, SandboxWechatTrade
 
@@ -100,23 +100,9 @@ def _acknowledged(answer: httpx.Response) -> bool:
     return answer.status_code in (200, 204)
 
 
-PROVIDER = deliveries.Provider("wechat", SandboxWechatTrade, BACKOFF, _build, _acknowledged)
-
-
-REFUND_PROVIDER = deliveries.Provider(
-    "wechat_refund", SandboxWechatRefund, BACKOFF, _build_refund, _acknowledged
+EVENTS = ((SandboxWechatTrade, _build), (SandboxWechatRefund, _build_refund))
+NOTIFICATIONS = Notifications(
+    "wechat", "微信支付沙箱", BACKOFF, _acknowledged, *EVENTS, refund_ledger.event_id
 )
-
-
-COURIER = deliveries.Courier(PROVIDER)
-REFUND_COURIER = deliveries.Courier(REFUND_PROVIDER)
-deliver_due = COURIER.deliver_due
-deliver_after_commit = COURIER.deliver_after_commit
-copies_after_commit = COURIER.copies_after_commit
-
-# Refunds answered later complete by the worker's sweep (`sandbox.wechat.refunds`, every minute).
-REFUND_DESK = RefundDesk(
-    "wechat", "微信支付沙箱", SandboxWechatRefund, refund_ledger.event_id, REFUND_COURIER
-)
-complete_due_refunds = REFUND_DESK.complete_due
-refund_sweep = REFUND_DESK.sweep_task()
+COURIER, REFUND_DESK = NOTIFICATIONS.courier, NOTIFICATIONS.desk
+deliver_due, complete_due_refunds = COURIER.deliver_due, REFUND_DESK.complete_due

@@ -34,7 +34,7 @@ def create(call: Call, session: WriteSession) -> Response:
             now=call.now,
             later=refunds.answers_later(session, refund_ledger.PROVIDER),
         )
-        notifier.REFUND_COURIER.deliver_after_commit(session, refund)
+        notifier.REFUND_DESK.courier.deliver_after_commit(session, refund)
         return 200, refund_ledger.answer(refund, trade)
 
     answered = call.answer(act)

@@ -133,44 +133,43 @@ def _amount(refund: SandboxWechatRefund, trade: SandboxWechatTrade) -> dict[str,
     }
 
 
-def answer(refund: SandboxWechatRefund, trade: SandboxWechatTrade) -> dict[str, Any]:
-    """申请退款 and 查询单笔退款's answer, in WeChat Pay's fields."""
+def _shown(refund: SandboxWechatRefund, **more: Any) -> dict[str, Any]:
+    """What every view of a refund names (its ids, the trade's, where the money went, when it succeeded)
+    and `more`."""
     content: dict[str, Any] = {
         "refund_id": refund.refund_no,
         "out_refund_no": refund.out_refund_no,
         "transaction_id": refund.transaction_id,
         "out_trade_no": refund.out_trade_no,
-        "channel": "ORIGINAL",
         "user_received_account": USER_ACCOUNT,
-        "create_time": fields.format_time(refund.created_at),
-        "status": STATUS[refund.status],
-        "funds_account": "AVAILABLE",
-        "amount": _amount(refund, trade)
-        | {
-            "settlement_refund": refund.amount_fen,
-            "settlement_total": trade.amount_fen,
-            "discount_refund": 0,
-            "currency": "CNY",
-            "refund_fee": 0,
-        },
+        **more,
     }
     if refund.refunded_at is not None:
         content["success_time"] = fields.format_time(refund.refunded_at)
     return content
 
 
+def answer(refund: SandboxWechatRefund, trade: SandboxWechatTrade) -> dict[str, Any]:
+    """申请退款 and 查询单笔退款's answer, in WeChat Pay's fields."""
+    amount = _amount(refund, trade) | {
+        "settlement_refund": refund.amount_fen,
+        "settlement_total": trade.amount_fen,
+        "discount_refund": 0,
+        "currency": "CNY",
+        "refund_fee": 0,
+    }
+    return _shown(
+        refund,
+        channel="ORIGINAL",
+        create_time=fields.format_time(refund.created_at),
+        status=STATUS[refund.status],
+        funds_account="AVAILABLE",
+        amount=amount,
+    )
+
+
 def refund_resource(refund: SandboxWechatRefund, trade: SandboxWechatTrade) -> dict[str, Any]:
     """The refund callback's decrypted `resource`."""
-    resource: dict[str, Any] = {
-        "mchid": refund.merchant,
-        "out_trade_no": refund.out_trade_no,
-        "transaction_id": refund.transaction_id,
-        "out_refund_no": refund.out_refund_no,
-        "refund_id": refund.refund_no,
-        "refund_status": STATUS[refund.status],
-        "user_received_account": USER_ACCOUNT,
-        "amount": _amount(refund, trade),
-    }
-    if refund.refunded_at is not None:
-        resource["success_time"] = fields.format_time(refund.refunded_at)
-    return resource
+    return _shown(
+        refund, mchid=refund.merchant, refund_status=STATUS[refund.status], amount=_amount(refund, trade)
+    )
