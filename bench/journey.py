@@ -197,7 +197,9 @@ def journey(base: str, token: str, timings: Timings) -> None:
     timed(timings, "cashier", lambda: client.post(f"/sandbox/alipay/trades/{payment['out_trade_no']}/pay"))
     started = time.perf_counter()
     while True:  # the worker delivers the provider's notification; the server applies it
-        status = client.get(f"/api/v1/payments/{payment['id']}").json()["status"]
+        # A long poll, as a result page asks: the answer comes once the outcome is applied (or after
+        # `wait` seconds), not a request every few milliseconds.
+        status = client.get(f"/api/v1/payments/{payment['id']}", params={"wait": 10}).json()["status"]
         if status == "succeeded":
             break
         if time.perf_counter() - started > 60:

@@ -23,7 +23,7 @@ from shebao import __version__
 from shebao.config import Settings, get_settings
 from shebao.console.errors import PasswordChangeRequired
 from shebao.errors import NotFound, NotLoggedIn, RateLimited, ShebaoError, ValidationFailed
-from shebao.kit import http
+from shebao.kit import http, wakeups
 from shebao.logging import configure_logging, log
 from shebao.runtime import Runtime
 from shebao.web import openapi
@@ -189,6 +189,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    wakeups.board.listen()  # other processes' commits wake this one's waiting requests (with Redis)
     yield
     http.close()  # the pooled provider connections of this process
 

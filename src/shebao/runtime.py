@@ -8,7 +8,7 @@ from typing import Any
 from shebao.clockstore import DatabaseClockStore
 from shebao.config import Settings
 from shebao.db import Database, UnitOfWork
-from shebao.kit import crypto
+from shebao.kit import crypto, wakeups
 from shebao.kit.clock import ServiceClock
 
 
@@ -24,6 +24,7 @@ class Runtime:
     def build(cls, settings: Settings) -> Runtime:
         settings.check_for_production()
         crypto.configure(settings.secret_key)
+        wakeups.board.configure(settings.redis_url)  # wake-ups reach other processes through Redis
         db = Database(settings)
         clock = ServiceClock(DatabaseClockStore(db.session), frozen_real_time=settings.is_production)
         return cls(settings=settings, db=db, clock=clock)

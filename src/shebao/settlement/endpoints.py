@@ -3,21 +3,24 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header, Request, Response, status
+from fastapi import APIRouter, FastAPI, Header, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
+from shebao.db import UnitOfWork
 from shebao.declarations import presenters as declaration_presenters
 from shebao.declarations import schemas as declaration_schemas
-from shebao.deps import DbSession, RuntimeDep, Work, WriteSession
+from shebao.deps import RuntimeDep, Work, WriteSession
 from shebao.identity.access import Viewer, insured_for
-from shebao.identity.deps import CurrentPayer
+from shebao.identity.deps import CurrentPayer, Principal
+from shebao.kit import wakeups
 from shebao.kit.params import DeclarationID, PaymentID
 from shebao.payments import presenters, schemas
 from shebao.payments.errors import PaymentNotFound
-from shebao.payments.models import METHOD_LABELS
+from shebao.payments.models import CREATED, METHOD_LABELS, PENDING, UNKNOWN
 from shebao.payments.registry import methods_for
 from shebao.payments.repository import PaymentRepository
 from shebao.runtime import Runtime
@@ -25,6 +28,7 @@ from shebao.settlement import notify
 from shebao.settlement.declaration import void_declaration
 from shebao.settlement.declare import Declarer
 from shebao.settlement.open import PaymentOpener, PaymentRequest
+from shebao.settlement.settle import outcome_key
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 declarations = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
@@ -60,13 +64,43 @@ def create_payment(
     return presenters.payment(opened)
 
 
+# The longest a result request waits for the outcome (`wait`); under the usual proxies' read timeouts.
+WAIT_LIMIT_SECONDS = 10
+OUTCOME_OPEN = frozenset({CREATED, PENDING, UNKNOWN})
+
+
+def _shown(work: UnitOfWork, payer: Principal, payment_id: uuid.UUID) -> schemas.Payment:
+    with work.read() as session:
+        found = PaymentRepository(session).seen_by(Viewer.of(session, payer.person), payment_id)
+        if found is None:
+            raise PaymentNotFound()
+        return presenters.payment(found)
+
+
 @router.get("/payments/{payment_id}", response_model=schemas.Payment, summary="缴费结果")
-def get_payment(payment_id: PaymentID, session: DbSession, payer: CurrentPayer) -> schemas.Payment:
-    # The session first: the payer is then found within its step (decision 0016).
-    found = PaymentRepository(session).seen_by(Viewer.of(session, payer.person), payment_id)
-    if found is None:
-        raise PaymentNotFound()
-    return presenters.payment(found)
+async def get_payment(
+    payment_id: PaymentID,
+    payer: CurrentPayer,
+    work: Work,
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=WAIT_LIMIT_SECONDS,
+            description="结果未定（待支付、结果未知）时最多等待的秒数，结果一出即返回（长轮询）；0 即刻返回",
+        ),
+    ] = 0,
+) -> schemas.Payment:
+    # No transaction is open while it waits: each read is a step of its own, and the wait is for a
+    # wake-up after the commit that settles the payment (kit/wakeups), then a read again.
+    if not wait:
+        return await run_in_threadpool(_shown, work, payer, payment_id)
+    with wakeups.board.waiting(outcome_key(payment_id)) as waiter:  # before the read: no change missed
+        shown = await run_in_threadpool(_shown, work, payer, payment_id)
+        if shown.status not in OUTCOME_OPEN:
+            return shown
+        await waiter.wait(wait)
+    return await run_in_threadpool(_shown, work, payer, payment_id)
 
 
 @declarations.post(

@@ -7,15 +7,18 @@ to refund, never lost.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shebao.audit.service import Actor, record
+from shebao.db import after_commit
 from shebao.declarations.models import PAID, UNPAID, Declaration
 from shebao.declarations.models import SUCCEEDED as DECLARATION_SUCCEEDED
 from shebao.declarations.repository import DeclarationRepository
+from shebao.kit import wakeups
 from shebao.payables import states as payable_states
 from shebao.payments import states
 from shebao.payments.eticket import new_eticket_no
@@ -25,6 +28,16 @@ from shebao.reference.models import TaxOffice
 from shebao.settlement.lock import lock_payment
 
 PROVIDER = Actor("provider")
+
+
+def outcome_key(payment_id: uuid.UUID) -> str:
+    """What a request waiting for the payment's outcome waits on (`GET /api/v1/payments/{id}?wait=`)."""
+    return f"payment:{payment_id}"
+
+
+def _wake_after_commit(session: Session, payment: Payment) -> None:
+    key = outcome_key(payment.id)
+    after_commit(session, lambda: wakeups.board.wake(key))
 
 
 def do_mark_paid(session: Session, declaration: Declaration, *, at: datetime) -> None:
@@ -95,6 +108,7 @@ def apply_success(
         before={"status": before},
         after={"status": SUCCEEDED, "eticket_no": payment.eticket_no, "duplicate": payment.duplicate},
     )
+    _wake_after_commit(session, payment)
     return payment
 
 
@@ -129,6 +143,7 @@ def apply_end(
         before={"status": before},
         after={"status": target, "reason": reason},
     )
+    _wake_after_commit(session, payment)
     return payment
 
 
