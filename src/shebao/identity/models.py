@@ -29,10 +29,10 @@ class Person(Base):
     document_index: Mapped[str] = mapped_column(String(64), unique=True)  # blind index of "type:number"
     name: Mapped[str] = mapped_column(EncryptedText)
     taxpayer_id: Mapped[str] = mapped_column(EncryptedText)
-    taxpayer_index: Mapped[str] = mapped_column(String(64), index=True)
+    taxpayer_index: Mapped[str] = mapped_column(String(64))  # kept for look-ups to come; no reader yet
     birth_date: Mapped[date | None] = mapped_column(Date)
     phone: Mapped[str | None] = mapped_column(EncryptedText)
-    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_index: Mapped[str | None] = mapped_column(String(64))  # no query finds a person by phone
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -37,11 +37,6 @@ class PersonRepository:
         query = select(Person).where(Person.document_index == document_index(id_type, id_number))
         return self.session.scalars(query).first()
 
-    def by_taxpayer_id(self, taxpayer_id: str) -> Person | None:
-        return self.session.scalars(
-            select(Person).where(Person.taxpayer_index == taxpayer_index(taxpayer_id))
-        ).first()
-
     def upsert(
         self, document: Document, name: str, phone: str | None, *, now: datetime
     ) -> tuple[Person, bool]:

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Final
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, UniqueConstraint, Uuid
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shebao.db import Base, UTCDateTime
@@ -35,6 +35,14 @@ class Payable(Base):
     __table_args__ = (
         UniqueConstraint("enrolment_id", "levy_item", "period_start"),
         Index(None, "person_id", "scheme", "period_start"),
+        # A declaration's payables. Partial: a payable waits undeclared (NULL) from its import on, and
+        # `declaration_id = …` (also `= ANY(…)` and joins) implies NOT NULL, so every reader still uses it.
+        Index(
+            None,
+            "declaration_id",
+            postgresql_where=text("declaration_id IS NOT NULL"),
+            sqlite_where=text("declaration_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -50,7 +58,7 @@ class Payable(Base):
     tax_office_code: Mapped[str] = mapped_column(ForeignKey("tax_offices.code"))
     agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
     status: Mapped[str] = mapped_column(String(16), default=TO_DECLARE)
-    declaration_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    declaration_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
