@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
@@ -258,3 +259,16 @@ class TestAudit:
             text = json.dumps([[e.before, e.after] for e in entries], ensure_ascii=False)
         for secret in (LI_SI[1], "李四", "李肆", "13900139000"):
             assert secret not in text
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_cycle_collector_is_left_as_it_was(runtime: Runtime, enabled: bool) -> None:
+    """Paused while each chunk is imported (its collections walked every object of the process)."""
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        report = do_import(runtime, [medical_row(), medical_row(LI_SI)], chunk_size=1)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert report.counts()["imported"] == 2

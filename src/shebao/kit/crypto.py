@@ -7,8 +7,10 @@ key rotation can tell old from new.
 
 from __future__ import annotations
 
+import hashlib
+import hmac as std_hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -36,6 +38,14 @@ class Vault:
     encryption_key: bytes
     index_key: bytes
     signing_key: bytes
+    # Built once from the keys (an import encrypts and indexes hundreds of thousands of values): the
+    # AES-GCM object with its key schedule, and the HMAC keyed once, copied for each value.
+    _aead: AESGCM = field(init=False, repr=False, compare=False)
+    _index_mac: std_hmac.HMAC = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_aead", AESGCM(self.encryption_key))
+        object.__setattr__(self, "_index_mac", std_hmac.new(self.index_key, digestmod=hashlib.sha256))
 
     @classmethod
     def from_secret(cls, secret: str) -> Vault:
@@ -47,20 +57,20 @@ class Vault:
 
     def encrypt(self, plaintext: str, *, context: bytes = b"") -> bytes:
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = AESGCM(self.encryption_key).encrypt(nonce, plaintext.encode("utf-8"), context)
+        sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), context)
         return _VERSION + nonce + sealed
 
     def decrypt(self, blob: bytes, *, context: bytes = b"") -> str:
         if not blob or blob[:1] != _VERSION:
             raise CryptoError("unknown ciphertext version")
         nonce, sealed = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
-        return AESGCM(self.encryption_key).decrypt(nonce, sealed, context).decode("utf-8")
+        return self._aead.decrypt(nonce, sealed, context).decode("utf-8")
 
     def blind_index(self, value: str, *, kind: str) -> str:
         """Equal inputs of one kind give equal indexes; nothing about the value can be read back."""
-        mac = hmac.HMAC(self.index_key, hashes.SHA256())
+        mac = self._index_mac.copy()  # HMAC-SHA256 keyed with index_key, as ever
         mac.update(kind.encode("utf-8") + b"\x00" + value.encode("utf-8"))
-        return mac.finalize().hex()
+        return mac.hexdigest()
 
     def sign(self, message: bytes) -> bytes:
         mac = hmac.HMAC(self.signing_key, hashes.SHA256())

@@ -131,10 +131,17 @@ def first_payables(
     policy: PolicyTables,
     today: date,
     now: datetime,
+    plans: dict[EnrolmentTerms, Plan] | None = None,
 ) -> tuple[SyncResult, list[dict[str, object]], str | None]:
     """The payables of an enrolment being created, as rows for one bulk insert, and the enrolment's
-    `payables_through` (an import creates thousands of enrolments at once)."""
-    result = SyncResult(plan=plan(terms, policy, today))
+    `payables_through` (an import creates thousands of enrolments at once). `plans` keeps the plan of
+    terms already seen for the same policy and day (a file's rows share a handful of terms)."""
+    planned = plans.get(terms) if plans is not None else None
+    if planned is None:
+        planned = plan(terms, policy, today)
+        if plans is not None:
+            plans[terms] = planned
+    result = SyncResult(plan=planned)
     rows = [
         payable_values(person_id=person_id, enrolment_id=enrolment_id, terms=terms, priced=item, now=now)
         for item in result.plan.items
