@@ -11,14 +11,18 @@ by the script), `shebao db upgrade`, then
   indexes, encryption, persons, enrolments, audit rows, one payable per row), 1000 rows per
   transaction, on the demo clock (2025-11-20, the 2026 collection window open);
 - re-import: the same file again (every row `unchanged`).
-It prints rows/s for each and the import's ratio to the baseline. Timings vary with the machine;
-nothing here is a pass/fail test.
+It prints rows/s for each and the import's ratio to the baseline, by elapsed time and by CPU time
+(this process's, plus on PostgreSQL the CPU of the database's server processes, read from /proc when
+the server runs on this machine): on a machine shared with other work the elapsed times stretch
+with the load, and the CPU ratio says what the work costs. Timings vary with the machine; nothing
+here is a pass/fail test.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -78,10 +82,36 @@ def generate(path: Path, rows: int) -> None:
             writer.writerow([row.get(column, "") for column in COLUMNS])
 
 
-def timed(action: Callable[[], object]) -> float:
+_CPU: dict[str, float] = {}  # CPU seconds of the last `timed` action
+
+
+def _server_cpu(runtime: Runtime) -> float:
+    """CPU seconds so far of the server processes serving this database (0 on SQLite, or when the
+    server's /proc entries are not on this machine)."""
+    engine = runtime.db.engine
+    if engine.dialect.name != "postgresql":
+        return 0.0
+    with engine.connect() as connection:
+        query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = connection.execute(query).scalars().all()
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return total
+
+
+def timed(action: Callable[[], object], runtime: Runtime) -> float:
+    """Elapsed seconds of `action`; its CPU seconds (this process, the database server) in `_CPU`."""
+    server, own = _server_cpu(runtime), time.process_time()
     started = time.perf_counter()
     action()
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    _CPU["own"], _CPU["server"] = time.process_time() - own, _server_cpu(runtime) - server
+    return elapsed
 
 
 def baseline(runtime: Runtime, rows: int) -> float:
@@ -97,7 +127,7 @@ def baseline(runtime: Runtime, rows: int) -> float:
             with engine.begin() as connection:
                 connection.execute(insert(table), values[start : start + 1000])
 
-    seconds = timed(run)
+    seconds = timed(run, runtime)
     metadata.drop_all(engine)
     return seconds
 
@@ -111,9 +141,16 @@ def measure(label: str, url: str, data_dir: Path, csv_path: Path, rows: int) -> 
         layout = scan(csv_path)
         actor = Actor(type="operator", id="bench")
         base = baseline(runtime, rows)
+        base_cpu = dict(_CPU)
         reports = []
-        first = timed(lambda: reports.append(import_csv(runtime, csv_path, actor=actor, layout=layout)))
-        again = timed(lambda: reports.append(import_csv(runtime, csv_path, actor=actor, layout=layout)))
+        first = timed(
+            lambda: reports.append(import_csv(runtime, csv_path, actor=actor, layout=layout)), runtime
+        )
+        first_cpu = dict(_CPU)
+        again = timed(
+            lambda: reports.append(import_csv(runtime, csv_path, actor=actor, layout=layout)), runtime
+        )
+        again_cpu = dict(_CPU)
         with runtime.db.engine.connect() as connection:
             payables = connection.execute(text("SELECT count(*) FROM payables")).scalar_one()
     finally:
@@ -126,6 +163,11 @@ def measure(label: str, url: str, data_dir: Path, csv_path: Path, rows: int) -> 
         f"{imported} imported, {payables} payables)  = {base / first:.2f} × baseline"
     )
     print(f"  re-import (unchanged)    {rows / again:10.0f} rows/s  ({again:.1f} s; {unchanged} unchanged)")
+    print(f"  CPU seconds (this process + database server), load average {os.getloadavg()[0]:.1f}:")
+    for name, cpu in (("baseline", base_cpu), ("import", first_cpu), ("re-import", again_cpu)):
+        print(f"    {name:<22} {cpu['own']:6.2f} + {cpu['server']:6.2f} = {cpu['own'] + cpu['server']:6.2f}")
+    ratio = sum(base_cpu.values()) / sum(first_cpu.values())
+    print(f"  import by CPU = {ratio:.2f} × baseline")
 
 
 def main() -> None:
