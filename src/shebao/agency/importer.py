@@ -146,7 +146,7 @@ def run_import(
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Python's cycle collector off while a chunk is imported, back as it was after. A chunk allocates
-    a few hundred thousand objects and makes no garbage cycles, yet every few thousand allocations
+    a few hundred thousand objects, freed by reference counting, yet every few thousand allocations
     would start a collection, and the older generations' collections walk every object the process
     holds (the report's results grow with the file): 15% of the import's CPU, 35% of a re-import's,
     measured. Reference counting still frees everything at once; a cycle waits for the chunk's end."""
