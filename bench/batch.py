@@ -1,6 +1,7 @@
 """Batch deduction (批扣) at scale: N contribution settings deducted end to end on PostgreSQL.
 
     .venv/bin/python bench/batch.py --settings 100000 [--pg-url URL] [--late-percent 0] [--statements]
+        [--workers 2]
 
 1. a database (default: `shebao_bench_batch` on the local PostgreSQL, created and dropped by the
    script; or `--pg-url`), `shebao db upgrade`, the service clock at 2025-11-21 09:00 (Beijing);
@@ -402,7 +403,14 @@ def main() -> None:
     parser.add_argument("--pg-url", default=None)
     parser.add_argument("--late-percent", type=int, default=0)
     parser.add_argument("--statements", action="store_true", help="print the run's statements by time")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="chunks applied at once (default: exchange.WORKERS)"
+    )
     args = parser.parse_args()
+    if args.workers is not None:
+        from shebao.deductions import exchange
+
+        exchange.WORKERS = args.workers
     url = args.pg_url or "postgresql+psycopg://postgres@127.0.0.1:5432/shebao_bench_batch"
     own = args.pg_url is None
     admin: Any = None

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,10 @@ from sqlalchemy import func, select
 
 from shebao.app import create_app
 from shebao.declarations.models import Declaration
+from shebao.deductions import exchange
 from shebao.deductions.lock import run_lock
 from shebao.deductions.models import Deduction
+from shebao.deductions.run import run
 from shebao.payments.models import Payment
 from shebao.runtime import Runtime
 from shebao.sandbox.bank.models import SandboxBankAccount, SandboxBankEntry
@@ -156,3 +159,12 @@ def test_a_run_while_another_holds_the_lock_waits_for_it(runtime, bank) -> None:
     again = _start(bank)
     out, _ = again.communicate(timeout=120)
     assert again.returncode == 0 and "本次新发起 0 笔" in out.decode()
+
+
+@pytest.mark.postgres_only
+def test_chunks_applied_on_two_connections_at_once_agree_exactly(runtime, bank, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    fill(runtime, SETTINGS)
+    monkeypatch.setattr(exchange, "CHUNK", 40)  # fifteen chunks, two in flight at a time
+    summary = run(runtime, date(2025, 11, 21))
+    assert summary.total("succeeded")[0] == SETTINGS - SETTINGS // 50
+    assert _agree(runtime) == (SETTINGS - SETTINGS // 50, 0)

@@ -11,7 +11,9 @@ only deductions still `sent`.
 from __future__ import annotations
 
 import uuid
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
@@ -397,20 +399,20 @@ def _stage(session: Session, batch: DeductionBatch, part: int, path: Path) -> No
         session.flush()
 
 
+WORKERS = 2  # PostgreSQL: chunks of the apply in flight at once, each on a connection of its own
+
+
 def apply(runtime: Runtime, batch: DeductionBatch, *, notify: bool = True) -> int:
-    """Apply the staged results of this batch's items still `sent`, a chunk at a time."""
+    """Apply the staged results of this batch's items still `sent`, a chunk at a time; on PostgreSQL
+    up to WORKERS chunks at once (their rows are disjoint; each chunk is a step of its own)."""
     work = runtime.work()
-    after = ""
-    applied = 0
-    joined = and_(
-        DeductionResult.batch_id == Deduction.batch_id, DeductionResult.item_id == Deduction.item_id
-    )
-    while True:
+
+    def next_ids(after: str) -> list[str]:
         with work.read() as session:
-            ids = list(
+            return list(
                 session.scalars(
                     select(Deduction.item_id)
-                    .join(DeductionResult, joined)
+                    .join(DeductionResult, _joined())
                     .where(
                         Deduction.batch_id == batch.id, Deduction.status == SENT, Deduction.item_id > after
                     )
@@ -418,53 +420,78 @@ def apply(runtime: Runtime, batch: DeductionBatch, *, notify: bool = True) -> in
                     .limit(CHUNK)
                 )
             )
-        if not ids:
-            return applied
-        with work.step() as step:
-            session, now = step.session, step.now
-            # By the unique item ids: a range of them over the batch's index of still-sent items read
-            # what was left of the batch for every chunk.
-            chosen = and_(
-                one_of(session, Deduction.item_id, ids),
-                Deduction.batch_id == batch.id,
-                Deduction.status == SENT,
+
+    ids = next_ids("")
+    if not ids:
+        return 0
+    _apply_chunk(runtime, batch, ids, notify)
+    applied, after = len(ids), ids[-1]
+    if runtime.db.is_sqlite:  # one writer: the rest in turn
+        while ids := next_ids(after):
+            _apply_chunk(runtime, batch, ids, notify)
+            applied, after = applied + len(ids), ids[-1]
+        return applied
+    # Statistics with paid rows in them: last analysed with none, "declaration paid" was taken for no
+    # row, and the planner scanned every paid declaration for each row of a chunk.
+    with work.step() as step:
+        for table in ("payments", "declarations", "payables"):
+            step.session.execute(text(f"ANALYZE {table}"))
+    with ThreadPoolExecutor(WORKERS, thread_name_prefix="batch-apply") as pool:
+        running: deque[Future[None]] = deque()
+        while ids := next_ids(after):  # the chunks in flight are after `after`: none is read twice
+            if len(running) >= WORKERS:
+                running.popleft().result()
+            running.append(pool.submit(_apply_chunk, runtime, batch, ids, notify))
+            applied, after = applied + len(ids), ids[-1]
+        for chunk in running:
+            chunk.result()
+    return applied
+
+
+def _joined() -> Any:
+    return and_(DeductionResult.batch_id == Deduction.batch_id, DeductionResult.item_id == Deduction.item_id)
+
+
+def _apply_chunk(runtime: Runtime, batch: DeductionBatch, ids: list[str], notify: bool) -> None:
+    """One chunk's results, in one step: payments, declarations, payables, texts, the items."""
+    joined = _joined()
+    with runtime.work().step() as step:
+        session, now = step.session, step.now
+        # By the unique item ids: a range of them over the batch's index of still-sent items read
+        # what was left of the batch for every chunk.
+        chosen = and_(
+            one_of(session, Deduction.item_id, ids),
+            Deduction.batch_id == batch.id,
+            Deduction.status == SENT,
+        )
+        source = (
+            select(
+                Deduction.payment_id,
+                Deduction.declaration_id,
+                (DeductionResult.code == codes.SUCCESS).label("succeeded"),
+                DeductionResult.serial_no,
+                DeductionResult.settled_at,
+                DeductionResult.eticket_no,
+                DeductionResult.message.label("reason"),
             )
-            source = (
-                select(
-                    Deduction.payment_id,
-                    Deduction.declaration_id,
-                    (DeductionResult.code == codes.SUCCESS).label("succeeded"),
-                    DeductionResult.serial_no,
-                    DeductionResult.settled_at,
-                    DeductionResult.eticket_no,
-                    DeductionResult.message.label("reason"),
-                )
-                .join(DeductionResult, joined)
-                .where(chosen)
-                .subquery()
+            .join(DeductionResult, joined)
+            .where(chosen)
+            .subquery()
+        )
+        settlement.apply_outcomes(session, source, now)
+        if notify:
+            _notify_failures(runtime, session, batch.id, chosen, now)
+        ok = DeductionResult.code == codes.SUCCESS
+        session.execute(
+            bulk_update(Deduction)
+            .where(chosen, joined)
+            .values(
+                status=case((ok, SUCCEEDED), else_=FAILED),
+                failure_code=case((ok, None), else_=DeductionResult.code),
+                failure_reason=case((ok, None), else_=DeductionResult.message),
+                updated_at=now,
             )
-            settlement.apply_outcomes(session, source, now)
-            if notify:
-                _notify_failures(runtime, session, batch.id, chosen, now)
-            ok = DeductionResult.code == codes.SUCCESS
-            session.execute(
-                bulk_update(Deduction)
-                .where(chosen, joined)
-                .values(
-                    status=case((ok, SUCCEEDED), else_=FAILED),
-                    failure_code=case((ok, None), else_=DeductionResult.code),
-                    failure_reason=case((ok, None), else_=DeductionResult.message),
-                    updated_at=now,
-                )
-            )
-        if not applied and not runtime.db.is_sqlite:
-            # Statistics with paid rows in them: last analysed with none, "declaration paid" was taken
-            # for no row, and the planner scanned every paid declaration for each row of a chunk.
-            with work.step() as step:
-                for table in ("payments", "declarations", "payables"):
-                    step.session.execute(text(f"ANALYZE {table}"))
-        applied += len(ids)
-        after = ids[-1]
+        )
 
 
 def _notify_failures(
@@ -480,12 +507,7 @@ def _notify_failures(
             Deduction.amount_fen,
             DeductionResult.message,
         )
-        .join(
-            DeductionResult,
-            and_(
-                DeductionResult.batch_id == Deduction.batch_id, DeductionResult.item_id == Deduction.item_id
-            ),
-        )
+        .join(DeductionResult, _joined())
         .where(chosen, DeductionResult.code != codes.SUCCESS)
     ).all()
     if not failed:
