@@ -251,6 +251,34 @@ def children(pid: int) -> list[int]:
     return sorted(found)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU of one process so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu(processes: list[subprocess.Popen[bytes]], admin_url: str, database: str) -> dict[str, float]:
+    """CPU seconds so far of the serve processes, the worker, the database's backends and this process
+    (the client threads): where a journey's cost lands."""
+    serve, worker = processes
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        backends = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database]
+            )
+        ]
+    return {
+        "serve": sum(cpu_seconds(pid) for pid in [serve.pid, *children(serve.pid)]),
+        "worker": cpu_seconds(worker.pid),
+        "postgres backends": sum(cpu_seconds(pid) for pid in backends),
+        "bench clients": cpu_seconds(os.getpid()),
+    }
+
+
 def memory(processes: list[subprocess.Popen[bytes]], admin_url: str, database: str) -> dict[str, float]:
     """RSS of every process of the deployment: each serve process, the worker, and the database's
     backends (their RSS counts the shared buffers they touched, so it grows as they warm up)."""
@@ -382,11 +410,13 @@ def main() -> None:
         )
         wait_healthy(base)
         timings = Timings()
+        cpu_before = cpu(processes, args.admin_url, args.database)
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
             for future in [pool.submit(journey, base, token, timings) for token in tokens]:
                 future.result()
         elapsed = time.perf_counter() - started
+        cpu_after = cpu(processes, args.admin_url, args.database)
         if args.minutes:
             soak_report = soak(args, env, base, data_dir, processes, capacity=args.payers / elapsed)
     finally:
@@ -414,6 +444,12 @@ def main() -> None:
         sum(timings.values[s][i] for s in STEPS) for i in range(len(timings.values["pay"]))
     )
     print(f"  whole journey mean {mean * 1000:.1f} ms")
+    spent = {name: cpu_after[name] - cpu_before.get(name, 0) for name in cpu_after}
+    print(
+        "  CPU ms per journey: "
+        + ", ".join(f"{name} {seconds * 1000 / args.payers:.1f}" for name, seconds in spent.items())
+        + f" (load average {os.getloadavg()[0]:.1f})"
+    )
     tps = pgbench_tps(args.admin_url, args.concurrency, args.pgbench_seconds)
     print(f"pgbench TPC-B (scale 5, {args.concurrency} clients, same server, same run): {tps:.0f} tps")
     print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from collections.abc import AsyncIterator, Callable
@@ -16,7 +17,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 import shebao.registrations  # noqa: F401 - what registers with the layers below, before any runtime
 from shebao import __version__
@@ -192,6 +193,35 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     wakeups.board.listen()  # other processes' commits wake this one's waiting requests (with Redis)
     yield
     http.close()  # the pooled provider connections of this process
+
+
+def warm(app: FastAPI) -> None:
+    """Pass one request that matches no route through the app before it serves: FastAPI builds an
+    included router's routes (their dependencies, their models' validators) when the first request
+    passes them, about a second of CPU that would otherwise fall on the first payers' requests."""
+    path = "/_warm-up"
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"localhost"), (b"accept", b"application/json")],
+        "client": ("127.0.0.1", 0),
+        "server": ("127.0.0.1", 80),
+    }
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        return None
+
+    asyncio.run(app(scope, receive, send))
 
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")

@@ -9,7 +9,7 @@ closed once the endpoint has returned.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -34,7 +34,11 @@ def request_work(request: Request) -> UnitOfWork:
     return work
 
 
-def _request_work(request: Request) -> Iterator[UnitOfWork]:
+# The dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the thread
+# pool, a hand-off to a thread and back per dependency (and two for a generator) on every request.
+
+
+async def _request_work(request: Request) -> AsyncIterator[UnitOfWork]:
     work = request_work(request)
     try:
         yield work
@@ -62,12 +66,16 @@ def write_session(work: RequestWork) -> Iterator[Session]:
     yield from _session(work, write=True)
 
 
-def unit_of_work(work: RequestWork) -> UnitOfWork:
+async def unit_of_work(work: RequestWork) -> UnitOfWork:
     """For a request made of several steps with provider calls between them (decision 0002)."""
     return work
 
 
-def get_clock(request: Request) -> ServiceClock:
+async def _runtime(request: Request) -> Runtime:
+    return get_runtime(request)
+
+
+async def get_clock(request: Request) -> ServiceClock:
     return get_runtime(request).clock
 
 
@@ -76,5 +84,5 @@ __all__ = ["Clock", "DbSession", "RuntimeDep", "Work", "WriteSession", "request_
 DbSession = Annotated[Session, Depends(read_session, scope="function")]
 WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 Clock = Annotated[ServiceClock, Depends(get_clock)]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 Work = Annotated[UnitOfWork, Depends(unit_of_work)]
