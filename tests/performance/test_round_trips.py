@@ -14,7 +14,7 @@ from shebao.runtime import Runtime
 from tests.support.world import payable_ids
 
 # (statements, commits) per step, the same on PostgreSQL and SQLite.
-PINNED = {"payables": (4, 1), "declare": (9, 1), "pay": (14, 4), "cashier": (22, 5), "settled": (2, 1)}
+PINNED = {"payables": (4, 1), "declare": (9, 1), "pay": (12, 4), "cashier": (19, 5), "settled": (2, 1)}
 # The payer's look-up joins the endpoint's step where the session is declared before the payer
 # (decision 0016): one transaction for payables, declare and settled (and the payer of declare read once).
 # `cashier` is the provider's side too: the sandbox marks its trade paid and delivers the notification,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from shebao.declarations.models import Declaration, DeclarationItem
 from shebao.identity.access import EVERYTHING, Viewer, Whom
@@ -22,10 +22,13 @@ class DeclarationRepository:
     def get(self, declaration_id: uuid.UUID) -> Declaration | None:
         return self.session.get(Declaration, declaration_id)
 
-    def for_update(self, declaration_id: uuid.UUID) -> Declaration | None:
+    def for_update(self, declaration_id: uuid.UUID, *, items: bool = True) -> Declaration | None:
         """The declaration, row-locked (PostgreSQL) for a read-modify-write that touches money, and re-read:
-        SELECT … FOR UPDATE does not refresh a copy this session loaded before the lock."""
+        SELECT … FOR UPDATE does not refresh a copy this session loaded before the lock. `items=False`
+        for a lock that needs the row only: its items are then read if and when asked for."""
         query = select(Declaration).where(Declaration.id == declaration_id).with_for_update()
+        if not items:
+            query = query.options(lazyload(Declaration.items))
         return self.session.scalars(query.execution_options(populate_existing=True)).first()
 
     def payables_for_update(self, payable_ids: Sequence[uuid.UUID]) -> list[Payable]:

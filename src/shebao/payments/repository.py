@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from shebao.db import bulk_update
 from shebao.identity.access import Viewer
 from shebao.payments.models import CREATED, PENDING, UNKNOWN, ChannelEvent, IdempotencyRecord, Payment
 
@@ -57,6 +58,15 @@ class PaymentRepository:
     def event(self, channel: str, event_id: str) -> ChannelEvent | None:
         query = select(ChannelEvent).where(ChannelEvent.channel == channel, ChannelEvent.event_id == event_id)
         return self.session.scalars(query).first()
+
+    def mark_event(self, channel: str, event_id: str, *, outcome: str, processed_at: datetime | None) -> bool:
+        """Record how a stored event was applied; answers False when no such event is stored."""
+        marked = self.session.execute(
+            bulk_update(ChannelEvent)
+            .where(ChannelEvent.channel == channel, ChannelEvent.event_id == event_id)
+            .values(outcome=outcome, processed_at=processed_at)
+        )
+        return bool(marked.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result counts its rows
 
     def idempotency(
         self, payer_id: uuid.UUID, key: str, *, for_update: bool = False

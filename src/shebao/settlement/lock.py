@@ -41,10 +41,15 @@ def payment(session: Session, payment_id: uuid.UUID) -> Payment:
     return found
 
 
-def lock_payment(session: Session, payment_id: uuid.UUID) -> tuple[Declaration, Payment]:
-    """Lock the payment's declaration, then the payment; answers both as the database holds them now."""
-    declaration_id = payment(session, payment_id).declaration_id  # never changes: no lock needed to read it
-    declaration = DeclarationRepository(session).for_update(declaration_id)
+def lock_payment(
+    session: Session, payment_id: uuid.UUID, *, declaration_id: uuid.UUID | None = None
+) -> tuple[Declaration, Payment]:
+    """Lock the payment's declaration, then the payment; answers both as the database holds them now.
+    `declaration_id`: the payment's, when the caller has it (a payment's never changes), saving its read."""
+    if declaration_id is None:
+        declaration_id = payment(session, payment_id).declaration_id  # never changes: no lock to read it
+    # The declaration's row is what is locked and checked here: its items are read only if asked for.
+    declaration = DeclarationRepository(session).for_update(declaration_id, items=False)
     locked = PaymentRepository(session).for_update(payment_id)
     if declaration is None:
         raise Missing("declaration", declaration_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
@@ -60,16 +61,13 @@ def _apply(runtime: Runtime, method: str, note: ChannelNotification) -> str:
     with runtime.work().step() as step:
         session, now = step.session, step.now
         repository = PaymentRepository(session)
-        event = repository.event(method, note.event_id)
-        if event is None:
-            raise LookupError(f"{method} event {note.event_id} was stored and is gone")
         payment = repository.by_trade(method, note.out_trade_no)
+        processed_at: datetime | None = now
         if payment is None:
             outcome = "unknown_trade"  # kept for operators; nothing of ours to change
         elif note.amount_fen != payment.amount_fen:
             log.error("notification_amount_mismatch", payment=str(payment.id), amount=note.amount_fen)
-            event.outcome = "amount_mismatch"
-            return event.outcome
+            outcome, processed_at = "amount_mismatch", None  # not processed: refused, sent again
         elif note.status == "succeeded":
             apply_success(
                 session, payment, provider_trade_no=note.provider_trade_no, paid_at=note.paid_at, now=now
@@ -80,7 +78,9 @@ def _apply(runtime: Runtime, method: str, note: ChannelNotification) -> str:
             outcome = "applied"
         else:
             outcome = "ignored"
-        event.outcome, event.processed_at = outcome, now
+        # The stored event's outcome, written without reading it back (one statement, in this step).
+        if not repository.mark_event(method, note.event_id, outcome=outcome, processed_at=processed_at):
+            raise LookupError(f"{method} event {note.event_id} was stored and is gone")
         return outcome
 
 

@@ -286,7 +286,7 @@ class PaymentOpener:
     def _record(self, payment: Payment, status: str, *, pay: dict[str, object] | None) -> Payment:
         with self.work.step() as step:
             session, now = step.session, step.now
-            _, current = lock.lock_payment(session, payment.id)
+            _, current = lock.lock_payment(session, payment.id, declaration_id=payment.declaration_id)
             if current.status == CREATED:  # a notification may already have settled it
                 states.move(current, status)
                 record(

@@ -70,17 +70,19 @@ def apply_success(
     if payment.status == SUCCEEDED:
         return payment
     before = payment.status
+    succeeded_at = paid_at or now
+    pays = declaration.status == DECLARATION_SUCCEEDED and declaration.payment_status == UNPAID
+    if pays and eticket_no is None:  # numbered before the payment changes: one UPDATE of it, not two
+        office = session.get(TaxOffice, declaration.tax_office_code)
+        eticket_no = _eticket(session, payment, office.region_code if office else "", succeeded_at)
     states.move(payment, SUCCEEDED)
     payment.close_pending = False
     payment.provider_trade_no = provider_trade_no or payment.provider_trade_no
-    payment.succeeded_at = paid_at or now
+    payment.succeeded_at = succeeded_at
     payment.updated_at = now
     payment.next_query_at = None
-    if declaration.status == DECLARATION_SUCCEEDED and declaration.payment_status == UNPAID:
-        office = session.get(TaxOffice, declaration.tax_office_code)
-        payment.eticket_no = eticket_no or _eticket(
-            session, payment, office.region_code if office else "", payment.succeeded_at
-        )
+    if pays:
+        payment.eticket_no = eticket_no
         do_mark_paid(session, declaration, at=now)
         record(
             session,
