@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from shebao.declarations.models import Declaration
 from shebao.declarations.repository import DeclarationRepository
@@ -48,8 +49,10 @@ def lock_payment(
     `declaration_id`: the payment's, when the caller has it (a payment's never changes), saving its read."""
     if declaration_id is None:
         declaration_id = payment(session, payment_id).declaration_id  # never changes: no lock to read it
-    # The declaration's row is what is locked and checked here: its items are read only if asked for.
-    declaration = DeclarationRepository(session).for_update(declaration_id, items=False)
+    # The declaration's row is what is locked and checked here: one not yet loaded in this step is read
+    # without its items (read if and when asked for); one already loaded keeps its items loaded.
+    loaded = identity_key(Declaration, declaration_id) in session.identity_map
+    declaration = DeclarationRepository(session).for_update(declaration_id, items=loaded)
     locked = PaymentRepository(session).for_update(payment_id)
     if declaration is None:
         raise Missing("declaration", declaration_id)
