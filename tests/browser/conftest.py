@@ -6,17 +6,14 @@ test-output/screenshots/
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from shebao.app import create_app
 from shebao.runtime import Runtime
+from tests.support.serving import free_port, served
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
@@ -41,29 +38,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(skip)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def live_server(runtime: Runtime) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     runtime.settings.base_url = f"http://127.0.0.1:{port}"
     # Adapters hold the previous server's URL (the PostgreSQL runtime is shared by every test).
     runtime.adapters.clear()
-    config = uvicorn.Config(create_app(runtime=runtime), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
+    with served(create_app(runtime=runtime), port) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -14,22 +14,7 @@ from shebao.payments.refunds import Refund
 from shebao.refunds import service
 from shebao.refunds.errors import ProposerCannotApprove, RefundConflict, RefundInvalid, RefundNotFound
 from tests.support.payments import load_declaration, load_payment, move_clock
-from tests.support.refunds import ALICE, BOB, answer_lost, duplicate_by_alipay, everywhere, refund_of
-
-
-def _propose(
-    runtime, refund_id: uuid.UUID, reason: str = "重复缴费，原路退回", amount_fen: int | None = None
-):  # type: ignore[no-untyped-def]
-    with runtime.work().step() as step:
-        return service.propose(
-            step.session,
-            refund_id,
-            reason=reason,
-            amount_fen=amount_fen,
-            actor=ALICE,
-            sees=everywhere,
-            now=step.now,
-        )
+from tests.support.refunds import ALICE, BOB, answer_lost, duplicate_by_alipay, everywhere, propose, refund_of
 
 
 def _audit_actions(runtime, refund_id: uuid.UUID) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
@@ -60,7 +45,7 @@ def test_propose_approve_refunds_at_the_sandbox_and_the_record_shows_it(
 ) -> None:  # type: ignore[no-untyped-def]
     late = duplicate_by_alipay(client, runtime, world.zhang_headers)
     refund = refund_of(runtime, late["id"])
-    proposed = _propose(runtime, refund.id)
+    proposed = propose(runtime, refund.id)
     assert (proposed.status, proposed.proposed_by, proposed.reason) == (
         "proposed",
         "alice",
@@ -102,7 +87,7 @@ def test_propose_approve_refunds_at_the_sandbox_and_the_record_shows_it(
 def test_the_proposer_never_approves(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     late = duplicate_by_alipay(client, runtime, world.zhang_headers)
     refund = refund_of(runtime, late["id"])
-    _propose(runtime, refund.id)
+    propose(runtime, refund.id)
     with pytest.raises(ProposerCannotApprove) as refused:
         service.approve(runtime, refund.id, actor=ALICE, sees=everywhere)
     assert refused.value.status_code == 409
@@ -113,7 +98,7 @@ def test_the_proposer_never_approves(client, world, runtime, routed) -> None:  #
 def test_a_second_approval_is_a_conflict_and_refunds_nothing_more(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     late = duplicate_by_alipay(client, runtime, world.zhang_headers)
     refund = refund_of(runtime, late["id"])
-    _propose(runtime, refund.id)
+    propose(runtime, refund.id)
     service.approve(runtime, refund.id, actor=BOB, sees=everywhere)
     with pytest.raises(RefundConflict) as refused:
         service.approve(runtime, refund.id, actor=BOB, sees=everywhere)
@@ -133,12 +118,12 @@ def test_an_amount_above_the_payment_and_an_empty_reason_are_refused(client, wor
     late = duplicate_by_alipay(client, runtime, world.zhang_headers)
     refund = refund_of(runtime, late["id"])
     with pytest.raises(RefundInvalid) as above:
-        _propose(runtime, refund.id, amount_fen=79501)
+        propose(runtime, refund.id, amount_fen=79501)
     assert (
         above.value.status_code == 422 and above.value.detail == "退费金额应大于0且不超过原缴款金额 ¥795.00"
     )
     with pytest.raises(RefundInvalid) as empty:
-        _propose(runtime, refund.id, reason="   ")
+        propose(runtime, refund.id, reason="   ")
     assert empty.value.detail == "请填写退费原因"
     found = refund_of(runtime, late["id"])
     assert (found.status, found.amount_fen, found.reason) == ("pending", 79500, None)
@@ -165,7 +150,7 @@ def test_a_lost_answer_is_sent_again_under_the_same_id_and_refunds_once(
 ) -> None:  # type: ignore[no-untyped-def]
     late = duplicate_by_alipay(client, runtime, world.zhang_headers)
     refund = refund_of(runtime, late["id"])
-    _propose(runtime, refund.id)
+    propose(runtime, refund.id)
     with answer_lost(app, "alipay.trade.refund") as calls:
         sent = service.approve(runtime, refund.id, actor=BOB, sees=everywhere)
         assert (sent.status, sent.answer) == ("sending", {"status": "unknown"})
@@ -185,7 +170,7 @@ def test_a_lost_answer_is_sent_again_under_the_same_id_and_refunds_once(
 def test_the_worker_leaves_a_finished_refund_alone(client, world, runtime, routed) -> None:  # type: ignore[no-untyped-def]
     late = duplicate_by_alipay(client, runtime, world.zhang_headers)
     refund = refund_of(runtime, late["id"])
-    _propose(runtime, refund.id)
+    propose(runtime, refund.id)
     service.approve(runtime, refund.id, actor=BOB, sees=everywhere)
     move_clock(runtime, timedelta(hours=2))
     assert service.retry_due(runtime) == 0

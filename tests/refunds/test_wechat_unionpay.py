@@ -5,57 +5,28 @@ refunding twice, and the refund line of the next day's bill matched by reconcili
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from shebao.payments.models import ChannelEvent, Payment
+from shebao.payments.models import ChannelEvent
 from shebao.reconciliation.service import reconcile
 from shebao.refunds import service
 from shebao.runtime import Runtime
-from shebao.settlement.settle import apply_end
-from tests.support.payments import declare, load_payment, move_clock, open_payment_by
+from tests.support.payments import load_payment, move_clock
 from tests.support.people import transaction
-from tests.support.refunds import ALICE, BOB, everywhere, refund_of
+from tests.support.refunds import BOB, duplicate_by, everywhere, propose, refund_of
 
 DAY = date(2025, 11, 20)  # the world's day
 PAID = 79500
 
 
-def duplicate_by(
-    client: TestClient, runtime: Runtime, headers: dict[str, str], method: str
-) -> dict[str, Any]:
-    """Pay a declaration twice through `method`'s sandbox: the first success arrives after that payment was
-    closed and a second one paid, so it is the duplicate. Answers it as the API shows it."""
-    declared = declare(client, headers)
-    first = open_payment_by(client, headers, declared["id"], method).json()
-    client.post(f"/sandbox/{method}/trades/{first['out_trade_no']}/pay", json={"notify": False})
-    with transaction(runtime) as s:
-        apply_end(s, s.get(Payment, uuid.UUID(first["id"])), "closed", now=runtime.clock.now())
-    second = open_payment_by(client, headers, declared["id"], method).json()
-    client.post(f"/sandbox/{method}/trades/{second['out_trade_no']}/pay")
-    client.post(f"/sandbox/{method}/trades/{first['out_trade_no']}/notify", json={"copies": 1})
-    late: dict[str, Any] = client.get(f"/api/v1/payments/{first['id']}", headers=headers).json()
-    assert (late["duplicate"], late["method"]) == (True, method), late
-    return late
-
-
 def _proposed(runtime: Runtime, client: TestClient, headers: dict[str, str], method: str) -> tuple[Any, Any]:
     late = duplicate_by(client, runtime, headers, method)
     refund = refund_of(runtime, late["id"])
-    with runtime.work().step() as step:
-        service.propose(
-            step.session,
-            refund.id,
-            reason="重复缴费，原路退回",
-            amount_fen=None,
-            actor=ALICE,
-            sees=everywhere,
-            now=step.now,
-        )
+    propose(runtime, refund.id)
     return late, refund
 
 
