@@ -59,13 +59,16 @@ def test_reveal_shows_the_plain_data_once_with_a_reason(client, world, csrf) -> 
     again = client.get(f"/console/payers/{world.zhang.id}")
     assert ZHANG_SAN[1] not in again.text
     audit = client.get("/console/audit", params={"person_id": str(world.zhang.id)})
-    assert audit.status_code == 200 and "console.payer_reveal" in audit.text and "来电核实" in audit.text
-    exported = client.get("/console/audit.csv", params={"action": "console.payer_reveal"})
+    assert audit.status_code == 200 and "来电核实" in audit.text
+    assert '<td title="console.payer_reveal">查看明文</td>' in audit.text
+    exported = client.get("/console/audit.csv", params={"action": "查看明文"})  # a label finds its code
     assert exported.status_code == 200 and exported.headers["content-type"] == "text/csv; charset=utf-8"
     lines = exported.text.lstrip("\ufeff").splitlines()
-    assert lines[0] == "时间,操作人类型,操作人,渠道,操作,对象类型,对象编号,变更前,变更后"
-    assert [line.split(",")[1:5] for line in lines[1:]] == [
-        ["operator", "clerk", "console", "console.payer_reveal"]
+    assert (
+        lines[0] == "时间,操作人类型,操作人,渠道,操作,操作代码,对象类型,对象类型代码,对象编号,变更前,变更后"
+    )
+    assert [line.split(",")[1:8] for line in lines[1:]] == [
+        ["操作员", "clerk", "console", "查看明文", "console.payer_reveal", "缴费人", "person"]
     ]
 
 

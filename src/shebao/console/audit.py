@@ -15,6 +15,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from shebao.audit.labels import (
+    ACTION_LABELS,
+    OBJECT_TYPE_LABELS,
+    action_label,
+    actor_type_label,
+    object_type_label,
+)
 from shebao.console.auditlog import AuditFilter, search
 from shebao.console.deps import AnyStaff
 from shebao.console.lookup import id_number_of
@@ -44,8 +51,13 @@ def audit_filter(
         str | None, Query(max_length=64, description="缴费人证件号码（经盲索引查找）")
     ] = None,
     person_id: Annotated[uuid.UUID | None, Query(description="缴费人编号（缴费人查询答复的 id）")] = None,
-    action: Annotated[str | None, Query(max_length=64, description="操作，如 console.payer_reveal")] = None,
-    object_type: Annotated[str | None, Query(max_length=32, description="对象类型，如 payment")] = None,
+    action: Annotated[
+        str | None,
+        Query(max_length=64, description="操作：代码（如 console.payer_reveal）或中文名（如 查看明文）"),
+    ] = None,
+    object_type: Annotated[
+        str | None, Query(max_length=32, description="对象类型：代码（如 payment）或中文名（如 缴款）")
+    ] = None,
     since: Annotated[date | None, Query(alias="from", description="起始日期 YYYY-MM-DD（含）")] = None,
     until: Annotated[date | None, Query(alias="to", description="截止日期 YYYY-MM-DD（含）")] = None,
 ) -> AuditFilter:
@@ -55,8 +67,8 @@ def audit_filter(
         operator=operator.strip() or None if operator else None,
         id_number=id_number_of(id_number) if id_number and id_number.strip() else None,
         person_id=person_id,
-        action=action.strip() or None if action else None,
-        object_type=object_type.strip() or None if object_type else None,
+        action=_code(action, ACTION_LABELS),
+        object_type=_code(object_type, OBJECT_TYPE_LABELS),
         since=since,
         until=until,
     )
@@ -91,6 +103,8 @@ def audit_page(request: Request, staff: AnyStaff, session: DbSession) -> HTMLRes
     context = {
         "title": "审计日志",
         "values": values,
+        "actions": ACTION_LABELS,
+        "object_types": OBJECT_TYPE_LABELS,
         "rows": rows,
         "next_cursor": next_cursor,
         "error": error,
@@ -107,17 +121,20 @@ def audit_csv(request: Request, staff: AnyStaff, session: DbSession) -> Response
     out.write("\ufeff")  # Excel reads UTF-8 with its mark
     writer = csv.writer(out)
     writer.writerow(
-        ["时间", "操作人类型", "操作人", "渠道", "操作", "对象类型", "对象编号", "变更前", "变更后"]
+        ["时间", "操作人类型", "操作人", "渠道", "操作", "操作代码", "对象类型", "对象类型代码", "对象编号"]
+        + ["变更前", "变更后"]
     )
     for r in rows:
         writer.writerow(
             _cell(cell)
             for cell in [
                 format_local(r.occurred_at),
-                r.actor_type,
+                actor_type_label(r.actor_type),
                 r.actor_id or "",
                 r.channel or "",
+                action_label(r.action),
                 r.action,
+                object_type_label(r.object_type),
                 r.object_type,
                 r.object_id,
                 _json(r.before),
@@ -142,6 +159,14 @@ def _page_filter(values: dict[str, str]) -> AuditFilter:
         since=_day(values["from"], "from"),
         until=_day(values["to"], "to"),
     )
+
+
+def _code(given: str | None, labels: dict[str, str]) -> str | None:
+    """An action or object type as the log writes it, given its code or its Chinese label."""
+    text = given.strip() if given else ""
+    if not text:
+        return None
+    return next((code for code, label in labels.items() if label == text), text)
 
 
 def _uuid(raw: str) -> uuid.UUID | None:

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from shebao.agreements.models import STATUS_LABELS as AGREEMENT_LABELS
+from shebao.audit.labels import action_label, actor_type_label, object_type_label
 from shebao.audit.models import AuditEntry
 from shebao.certificates.models import STATUS_LABELS as CERTIFICATE_LABELS
 from shebao.console.dossier import Dossier
@@ -182,10 +183,13 @@ class AuditRow(BaseModel):
     id: str
     occurred_at: datetime
     actor_type: str
+    actor_type_label: str = Field(description="操作人类型的中文名，如 操作员")
     actor_id: str | None
     channel: str | None
-    action: str
+    action: str = Field(description="操作代码，如 payment.succeeded")
+    action_label: str = Field(description="操作的中文名，如 支付成功")
     object_type: str
+    object_type_label: str = Field(description="对象类型的中文名，如 缴款")
     object_id: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
@@ -230,10 +234,13 @@ def audit_row(entry: AuditEntry) -> AuditRow:
         id=str(entry.id),
         occurred_at=to_shanghai(entry.occurred_at),
         actor_type=entry.actor_type,
+        actor_type_label=actor_type_label(entry.actor_type),
         actor_id=entry.actor_id,
         channel=entry.channel,
         action=entry.action,
+        action_label=action_label(entry.action),
         object_type=entry.object_type,
+        object_type_label=object_type_label(entry.object_type),
         object_id=entry.object_id,
         before=entry.before,
         after=entry.after,
