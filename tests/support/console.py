@@ -7,13 +7,18 @@ replaced; it returns the bearer header.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
+import pyotp
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from shebao.audit.service import Actor
 from shebao.console import credentials
+from shebao.console.models import Operator
 from shebao.console.operators import Operators
+from shebao.console.sessions import open_session
 from shebao.runtime import Runtime
 from tests.support.people import transaction
 
@@ -91,3 +96,28 @@ def log_in_page(
     page.get_by_label("再次输入新密码").fill(NEW_PASSWORD)
     page.get_by_role("button", name="保存新密码").click()
     page.wait_for_url("**/console")
+
+
+def operator_logged_in(client: TestClient, runtime: Runtime, *, role: str = "admin") -> uuid.UUID:
+    """An admin of all offices (every console route open to it) logged in through the API as a person
+    would: password, and the TOTP code an authenticator app shows (pyotp, not our own code); the
+    one-time password then replaced. Answers the operator's id."""
+    who = add_operator(runtime, f"fuzz-{role}", role=role, office=None)
+    answer = client.post(
+        "/api/v1/console/login",
+        json={"username": who.username, "password": who.password, "totp": pyotp.TOTP(who.secret).now()},
+    )
+    assert answer.status_code == 200, answer.text
+    headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    changed = client.post("/api/v1/console/password", json={"new_password": NEW_PASSWORD}, headers=headers)
+    assert changed.status_code == 200, changed.text
+    with runtime.db.session() as session:
+        found = session.scalars(select(Operator.id).where(Operator.username == who.username)).one()
+    return found
+
+
+def operator_bearer(runtime: Runtime, operator_id: uuid.UUID) -> dict[str, str]:
+    """A new bearer session of the operator, opened directly (as `bearer_for` does for a payer)."""
+    with transaction(runtime) as session:
+        _, token = open_session(session, operator_id, kind="bearer", now=runtime.clock.now())
+    return {"Authorization": f"Bearer {token}"}
