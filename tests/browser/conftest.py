@@ -6,6 +6,7 @@ test-output/screenshots/
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +17,10 @@ from shebao.runtime import Runtime
 from tests.support.serving import free_port, served
 
 CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ZH = Path("/usr/lib/chromium/locales/zh-CN.pak")  # Debian's chromium-l10n
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 PHONE = {"width": 390, "height": 844}
+CHINESE_LOCALE = {"LANGUAGE": "zh_CN", "LANG": "zh_CN.UTF-8"}
 
 HERE = Path(__file__).resolve().parent
 
@@ -30,6 +33,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if not CHROMIUM.exists():
         skip = pytest.mark.skip(
             reason="Debian chromium is not installed (./dev test installs it when run as root)"
+        )
+    elif not CHROMIUM_ZH.exists():
+        skip = pytest.mark.skip(
+            reason="chromium-l10n is missing: date fields would read 11/20/2025 (./dev test installs it)"
         )
     for item in items:
         if HERE in item.path.parents:
@@ -63,7 +70,11 @@ def browser():  # type: ignore[no-untyped-def]
                 "--no-first-run",
                 "--disable-component-update",
                 "--disable-sync",
+                "--lang=zh-CN",
             ],
+            # Chromium on Linux takes its own locale from the environment, not from --lang nor the page:
+            # without these (and the zh-CN resources of chromium-l10n) a date field reads 11/20/2025.
+            env={**os.environ, **CHINESE_LOCALE},
         )
         yield browser
         browser.close()
