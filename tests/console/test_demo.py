@@ -43,3 +43,13 @@ def test_demo_operators_log_in_with_the_authenticators_code(
 def test_an_enrolment_that_is_not_totp_is_refused() -> None:
     with pytest.raises(ValueError, match="not a TOTP"):
         authenticator.enrol("otpauth://hotp/x?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&counter=1")
+
+
+def test_the_seconds_left_run_from_30_to_1_never_0(monkeypatch: pytest.MonkeyPatch) -> None:
+    authenticator.enrol("otpauth://totp/shebao:demo.x?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=shebao")
+    try:
+        for moment, left in ((1_700_000_010.0, 30), (1_700_000_039.6, 1), (1_700_000_025.0, 15)):
+            monkeypatch.setattr(authenticator.time, "time", lambda moment=moment: moment)
+            assert [shown.seconds_left for shown in authenticator._shown()] == [left]
+    finally:
+        authenticator.forget_all()

@@ -107,7 +107,10 @@ def _password_form(request: Request, login: Login, error: ShebaoError | None = N
     if operator.password_change_required:  # the TOTP secret is shown only until the first password change
         uri = credentials.provisioning_uri(operator.totp_secret, operator.username)
         svg = segno.make(uri, error="m").svg_inline(scale=4, title="动态口令绑定二维码")
-        enrolment = {"uri": uri, "qr": Markup(svg)}  # noqa: S704 - segno's own SVG of our URI
+        secret = operator.totp_secret
+        key = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))  # read and typed in fours
+        qr = Markup(svg)  # noqa: S704 - segno's own SVG of our URI
+        enrolment = {"uri": uri, "qr": qr, "account": operator.username, "key": key}
     context = {
         "title": "首次登录：修改密码" if operator.password_change_required else "修改密码",
         "first": operator.password_change_required,

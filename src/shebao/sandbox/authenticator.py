@@ -7,6 +7,7 @@ holds its accounts), and the page shows each account's current code from real ti
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -45,7 +46,7 @@ class _Shown:
 def _shown() -> list[_Shown]:
     now = time.time()
     return [
-        _Shown(label, totp.at(now), int(totp.interval - now % totp.interval))
+        _Shown(label, totp.at(now), math.ceil(totp.interval - now % totp.interval))  # 1 … 30, never 0
         for label, totp in sorted(_accounts.items())
     ]
 
