@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     Column,
@@ -226,6 +226,9 @@ class Step:
     now: datetime
 
 
+T = TypeVar("T")
+
+
 class UnitOfWork:
     """The only way code opens a transaction (docs/decisions/0007).
 
@@ -292,6 +295,21 @@ class UnitOfWork:
             yield session
         finally:
             session.close()
+
+    def streamed(self, rows: Callable[[Session], Iterator[T]]) -> Iterator[T]:
+        """A read for a response streamed after its endpoint has returned (a result file): begun now,
+        inside the request, and read by `rows` as the response is sent; its session closes when the stream
+        ends. Until the stream starts it holds no connection."""
+        self._may_begin("a read")
+        session = self.db.session()
+
+        def stream() -> Iterator[T]:
+            try:
+                yield from rows(session)
+            finally:
+                session.close()
+
+        return stream()
 
     @contextmanager
     def between(self) -> Iterator[None]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import contextvars
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,13 @@ from starlette.types import Receive, Scope, Send
 
 import shebao
 from shebao.db import UnitOfWork, WorkClosed
+from shebao.deductions.run import run
+from tests.support.deductions import agreements, create
+from tests.support.payments import declare, open_payment
 from tests.support.providers import routed_to
 from tests.support.world import payable_ids
+
+DAY = date(2025, 11, 21)
 
 _MADE: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("made", default=None)
 
@@ -87,6 +93,39 @@ def test_every_request_of_the_journey_has_one_unit_of_work(counting, world) -> N
         f"GET /declarations/{declaration_id}": [1],
         f"POST /api/v1/declarations/{declaration_id}/void": [1],
         "POST /sandbox/alipay/gateway.do": [1],
+    }
+
+
+def test_a_notification_callback_has_one_unit_of_work(counting, world) -> None:  # type: ignore[no-untyped-def]
+    """The sandbox pays and delivers its notification to the callback: the inbox's read, its store and
+    the payment's settlement are steps of the callback's one unit."""
+    client, counted = counting
+    declared = declare(client, world.zhang_headers)
+    out_trade_no = open_payment(client, world.zhang_headers, declared["id"]).json()["out_trade_no"]
+    assert client.post(f"/sandbox/alipay/trades/{out_trade_no}/pay").status_code == 200
+    assert counted.made["POST /api/v1/channels/alipay/notify"] == [1]
+    assert (
+        client.get(f"/api/v1/declarations/{declared['id']}", headers=world.zhang_headers).json()[
+            "payment_status"
+        ]
+        == "paid"
+    )
+
+
+def test_a_sandbox_bank_batch_request_has_one_unit_of_work(counting, runtime, world) -> None:  # type: ignore[no-untyped-def]
+    """A batch run hands its file to the sandbox bank and fetches the results over HTTP: receiving the file
+    (its record and every chunk's deductions), the results list and the streamed result file are each one
+    unit of the request's."""
+    client, counted = counting
+    ids = agreements(client, runtime, world)
+    create(client, world.zhang_headers, ids["zhang"], payer_id=world.li_family_id, valid_to=2025)
+    assert run(runtime, DAY).total("succeeded") == (1, 300_000)
+    batch_requests = {path: made for path, made in counted.made.items() if "/sandbox/bank/batches" in path}
+    batch = next(path.split("/")[4] for path in batch_requests if path.startswith("GET "))
+    assert batch_requests == {
+        "POST /sandbox/bank/batches": [1],
+        f"GET /sandbox/bank/batches/{batch}/results": [1],
+        f"GET /sandbox/bank/batches/{batch}/results/1": [1],
     }
 
 

@@ -69,7 +69,7 @@ def test_fifty_duplicate_notifications_give_one_payment_and_one_eticket(
     body = open_payment(client, world.zhang_headers, declared["id"]).json()
     raw = _signed_success(runtime, body["out_trade_no"])
     headers = {"content-type": "application/x-www-form-urlencoded"}
-    answers = _in_parallel(50, lambda: notify.handle(runtime, "alipay", raw, headers))
+    answers = _in_parallel(50, lambda: notify.handle(runtime, runtime.work(), "alipay", raw, headers))
     assert [a.body for a in answers] == ["success"] * 50
     with runtime.db.session() as s:
         payment = s.get(Payment, uuid.UUID(body["id"]))
@@ -87,7 +87,7 @@ def test_pay_versus_void_has_exactly_one_winner(client, world, runtime, routed) 
     key = uuid.UUID(declared["id"])
     calls = iter(
         [
-            lambda: notify.handle(runtime, "alipay", raw, headers),
+            lambda: notify.handle(runtime, runtime.work(), "alipay", raw, headers),
             lambda: void_declaration(runtime, world.zhang, key, channel="h5"),
         ]
     )

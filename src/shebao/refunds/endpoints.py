@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from shebao.deps import RuntimeDep
+from shebao.deps import RuntimeDep, Work
 from shebao.refunds import notify
 
 callbacks = APIRouter(prefix="/api/v1/channels", tags=["provider callbacks"])
@@ -47,10 +47,13 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
     },
 )
 async def refund_notify(
-    method: Literal["wechat", "unionpay", "alipay", "agreement"], request: Request, runtime: RuntimeDep
+    method: Literal["wechat", "unionpay", "alipay", "agreement"],
+    request: Request,
+    runtime: RuntimeDep,
+    work: Work,
 ) -> Response:
     body = await request.body()
-    answer = await run_in_threadpool(notify.handle, runtime, method, body, dict(request.headers))
+    answer = await run_in_threadpool(notify.handle, runtime, work, method, body, dict(request.headers))
     return Response(answer.body or None, status_code=answer.status_code, media_type=answer.content_type)
 
 

@@ -4,61 +4,25 @@ inbox once per event (channel `<method>.refund`), then applied once, like paymen
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-
-from sqlalchemy.exc import IntegrityError
 
 from shebao.channels.base import InvalidNotification, RefundNotification, RefundState
+from shebao.db import UnitOfWork
 from shebao.logging import log
-from shebao.payments.models import ChannelEvent
 from shebao.payments.refunds import apply_state
 from shebao.payments.repository import PaymentRepository
 from shebao.refunds.errors import NoRefundProtocol
 from shebao.refunds.repository import RefundRepository
 from shebao.refunds.service import PROVIDER, refund_adapter
 from shebao.runtime import Runtime
-
-
-@dataclass(frozen=True)
-class Answer:
-    status_code: int
-    content_type: str
-    body: str
-
-
-REFUSED = Answer(400, "text/plain", "invalid notification")
-REFUSALS = {"wechat": Answer(400, "application/json", '{"code":"FAIL","message":"invalid notification"}')}
+from shebao.settlement.notify import Answer, refused, store
 
 
 def inbox_channel(method: str) -> str:
     return f"{method}.refund"
 
 
-def _store(runtime: Runtime, method: str, note: RefundNotification) -> bool:
-    """Store the event; answers False when it was already stored and applied."""
-    work = runtime.work()
-    with work.read() as session:
-        existing = PaymentRepository(session).event(inbox_channel(method), note.event_id)
-        if existing is not None:
-            return existing.processed_at is None
-    try:
-        with work.step() as step:
-            step.session.add(
-                ChannelEvent(
-                    channel=inbox_channel(method),
-                    event_id=note.event_id,
-                    out_trade_no=note.out_trade_no,
-                    payload=note.raw,
-                    received_at=step.now,
-                )
-            )
-    except IntegrityError:
-        pass  # delivered twice at once: the other delivery stored it; applying is idempotent
-    return True
-
-
-def _apply(runtime: Runtime, method: str, note: RefundNotification) -> str:
-    with runtime.work().step() as step:
+def _apply(work: UnitOfWork, method: str, note: RefundNotification) -> str:
+    with work.step() as step:
         session, now = step.session, step.now
         event = PaymentRepository(session).event(inbox_channel(method), note.event_id)
         if event is None:
@@ -81,16 +45,19 @@ def _apply(runtime: Runtime, method: str, note: RefundNotification) -> str:
         return outcome
 
 
-def handle(runtime: Runtime, method: str, body: bytes, headers: Mapping[str, str]) -> Answer:
-    refused = REFUSALS.get(method, REFUSED)
+def handle(
+    runtime: Runtime, work: UnitOfWork, method: str, body: bytes, headers: Mapping[str, str]
+) -> Answer:
+    """A callback: verified, stored in the inbox and applied in steps of `work`, the request's unit of work
+    (decision 0016)."""
     try:
         adapter = refund_adapter(method, runtime)
         note = adapter.parse_refund_notification(body, headers)
     except (InvalidNotification, NoRefundProtocol) as exc:
         log.warning("refund_notification_refused", method=method, reason=str(exc))
-        return refused
+        return refused(method)
     ack = getattr(adapter, "ack_body", None)
     status, content_type, text = ack() if callable(ack) else (200, "text/plain", "success")
-    if _store(runtime, method, note):
-        _apply(runtime, method, note)
+    if store(work, inbox_channel(method), note):
+        _apply(work, method, note)
     return Answer(status, content_type, text)

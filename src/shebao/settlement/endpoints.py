@@ -146,9 +146,9 @@ def _notification(media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {media_type: {"schema": schema}}}}
 
 
-async def _notify(method: str, request: Request, runtime: Runtime) -> Response:
+async def _notify(method: str, request: Request, runtime: Runtime, work: UnitOfWork) -> Response:
     body = await request.body()
-    answer = await run_in_threadpool(notify.handle, runtime, method, body, dict(request.headers))
+    answer = await run_in_threadpool(notify.handle, runtime, work, method, body, dict(request.headers))
     return Response(answer.body, status_code=answer.status_code, media_type=answer.content_type)
 
 
@@ -162,8 +162,8 @@ async def _notify(method: str, request: Request, runtime: Runtime) -> Response:
         400: _text("验签失败或内容不符：支付宝将重发", "invalid notification"),
     },
 )
-async def alipay_notify(request: Request, runtime: RuntimeDep) -> Response:
-    return await _notify("alipay", request, runtime)
+async def alipay_notify(request: Request, runtime: RuntimeDep, work: Work) -> Response:
+    return await _notify("alipay", request, runtime, work)
 
 
 @callbacks.post(
@@ -180,8 +180,8 @@ async def alipay_notify(request: Request, runtime: RuntimeDep) -> Response:
         },
     },
 )
-async def wechat_notify(request: Request, runtime: RuntimeDep) -> Response:
-    return await _notify("wechat", request, runtime)
+async def wechat_notify(request: Request, runtime: RuntimeDep, work: Work) -> Response:
+    return await _notify("wechat", request, runtime, work)
 
 
 @callbacks.post(
@@ -194,8 +194,8 @@ async def wechat_notify(request: Request, runtime: RuntimeDep) -> Response:
         400: _text("验签失败或内容不符：银联将重发", "invalid notification"),
     },
 )
-async def unionpay_notify(request: Request, runtime: RuntimeDep) -> Response:
-    return await _notify("unionpay", request, runtime)
+async def unionpay_notify(request: Request, runtime: RuntimeDep, work: Work) -> Response:
+    return await _notify("unionpay", request, runtime, work)
 
 
 def include(app: FastAPI) -> None:

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from shebao.channels.base import ChannelNotification, InvalidNotification
+from shebao.channels.base import ChannelNotification, InvalidNotification, RefundNotification
+from shebao.db import UnitOfWork
 from shebao.logging import log
 from shebao.payments.models import CLOSED, ChannelEvent
 from shebao.payments.registry import adapter_for
@@ -34,18 +35,18 @@ def refused(method: str) -> Answer:
     return REFUSALS.get(method, REFUSED)
 
 
-def _store(runtime: Runtime, method: str, note: ChannelNotification) -> bool:
-    """Store the event; answers False when it was already stored and applied."""
-    work = runtime.work()
+def store(work: UnitOfWork, channel: str, note: ChannelNotification | RefundNotification) -> bool:
+    """Store the event in the inbox under `channel` (a payment's method, a refund's `<method>.refund`);
+    answers False when it was already stored and applied."""
     with work.read() as session:
-        existing = PaymentRepository(session).event(method, note.event_id)
+        existing = PaymentRepository(session).event(channel, note.event_id)
         if existing is not None:
             return existing.processed_at is None
     try:
         with work.step() as step:
             step.session.add(
                 ChannelEvent(
-                    channel=method,
+                    channel=channel,
                     event_id=note.event_id,
                     out_trade_no=note.out_trade_no,
                     payload=note.raw,
@@ -57,8 +58,8 @@ def _store(runtime: Runtime, method: str, note: ChannelNotification) -> bool:
     return True
 
 
-def _apply(runtime: Runtime, method: str, note: ChannelNotification) -> str:
-    with runtime.work().step() as step:
+def _apply(work: UnitOfWork, method: str, note: ChannelNotification) -> str:
+    with work.step() as step:
         session, now = step.session, step.now
         repository = PaymentRepository(session)
         payment = repository.by_trade(method, note.out_trade_no)
@@ -84,7 +85,11 @@ def _apply(runtime: Runtime, method: str, note: ChannelNotification) -> str:
         return outcome
 
 
-def handle(runtime: Runtime, method: str, body: bytes, headers: Mapping[str, str]) -> Answer:
+def handle(
+    runtime: Runtime, work: UnitOfWork, method: str, body: bytes, headers: Mapping[str, str]
+) -> Answer:
+    """A callback: verified, stored in the inbox and applied in steps of `work`, the request's unit of work
+    (decision 0016)."""
     adapter = adapter_for(method, runtime)
     try:
         note = adapter.parse_notification(body, headers)
@@ -92,6 +97,6 @@ def handle(runtime: Runtime, method: str, body: bytes, headers: Mapping[str, str
         log.warning("notification_refused", method=method, reason=exc.reason)
         return refused(method)
     status, content_type, ack = adapter.ack_body()
-    if _store(runtime, method, note) and _apply(runtime, method, note) == "amount_mismatch":
+    if store(work, method, note) and _apply(work, method, note) == "amount_mismatch":
         return refused(method)
     return Answer(status, content_type, ack)

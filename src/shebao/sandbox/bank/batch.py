@@ -18,6 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, cast
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Row, Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
@@ -33,7 +34,7 @@ from shebao.channels.bank.batch import (
     write_result_header,
     write_result_item,
 )
-from shebao.db import insert_rows, one_of
+from shebao.db import UnitOfWork, insert_rows, one_of
 from shebao.kit.clock import to_shanghai
 from shebao.kit.crypto import blind_index
 from shebao.kit.ids import new_id, random_digits
@@ -72,15 +73,16 @@ class Receipt:
     duplicate: bool
 
 
-def accept(runtime: Runtime, path: Path, now: datetime) -> Receipt:
-    """A batch file received (sealed at `path`): checked whole, recorded once, its first part processed."""
+def accept(runtime: Runtime, work: UnitOfWork, path: Path, now: datetime) -> Receipt:
+    """A batch file received (sealed at `path`): checked whole, recorded once, its first part processed, in
+    steps of `work` (the request's unit of work, decision 0016)."""
     public = keys.app_public_key(runtime.settings)
     verify(read_lines(path, label=LABEL), public)
     header, items = read_batch(read_lines(path, label=LABEL))
     count = total = 0
     for item in items:  # a full pass: the trailer is checked at the end
         count, total = count + 1, total + item.amount_fen
-    with runtime.work().step() as step:
+    with work.step() as step:
         found = step.session.scalars(
             select(SandboxBankBatch).where(SandboxBankBatch.batch_no == header.batch_no)
         ).first()
@@ -101,7 +103,7 @@ def accept(runtime: Runtime, path: Path, now: datetime) -> Receipt:
             received_at=now,
         )
         step.session.add(batch)
-    process(runtime, header.batch_no, part=1, now=now)
+    process(runtime, work, header.batch_no, part=1, now=now)
     return Receipt(header.batch_no, header.bank_code, count, total, False)
 
 
@@ -110,9 +112,9 @@ def _chunks(items: Iterator[BatchItem]) -> Iterator[list[BatchItem]]:
         yield chunk
 
 
-def process(runtime: Runtime, batch_no: str, *, part: int, now: datetime) -> None:
+def process(runtime: Runtime, work: UnitOfWork, batch_no: str, *, part: int, now: datetime) -> None:
     """Deduct the items of one part (1: all but the late share; 2: the late share), chunk by chunk."""
-    with runtime.work().read() as session:
+    with work.read() as session:
         batch = session.scalars(select(SandboxBankBatch).where(SandboxBankBatch.batch_no == batch_no)).one()
         row = control(session)
     refuse = (row.reason or codes.message(codes.REFUSED)) if row and row.mode == "refuse" else None
@@ -122,9 +124,9 @@ def process(runtime: Runtime, batch_no: str, *, part: int, now: datetime) -> Non
         chosen = [i for i in chunk if is_late(i.item_id, batch.late_percent) == (part == 2)]
         late = late or len(chosen) < len(chunk)
         if chosen:
-            with runtime.work().step() as step:
+            with work.step() as step:
                 _deduct(step.session, header.bank_code, batch_no, part, chosen, now, refuse)
-    with runtime.work().step() as step:
+    with work.step() as step:
         found = step.session.get(SandboxBankBatch, batch.id, with_for_update=True)
         if found is not None:
             found.parts = max(found.parts, part)
@@ -248,63 +250,70 @@ def _decide(item: BatchItem, account: Row[Any] | None, agreement: Row[Any] | Non
     return codes.SUCCESS
 
 
-def answer_late(runtime: Runtime, batch_no: str, now: datetime) -> SandboxBankBatch | None:
+def answer_late(runtime: Runtime, work: UnitOfWork, batch_no: str, now: datetime) -> SandboxBankBatch | None:
     """The batch, its late share processed first once its time has come."""
-    with runtime.work().read() as session:
+    with work.read() as session:
         batch = session.scalars(select(SandboxBankBatch).where(SandboxBankBatch.batch_no == batch_no)).first()
     if batch is None:
         return None
     if batch.late_due_at is not None and now >= batch.late_due_at and batch.parts < 2:
-        process(runtime, batch_no, part=2, now=now)
-        with runtime.work().read() as session:
+        process(runtime, work, batch_no, part=2, now=now)
+        with work.read() as session:
             batch = session.get(SandboxBankBatch, batch.id)
     return batch
 
 
-def answered(runtime: Runtime, batch_no: str) -> int:
-    with runtime.work().read() as session:
+def answered(work: UnitOfWork, batch_no: str) -> int:
+    with work.read() as session:
         found = session.scalar(
             select(func.count()).select_from(SandboxBankEntry).where(SandboxBankEntry.batch_no == batch_no)
         )
         return int(found or 0)
 
 
-def result_lines(runtime: Runtime, batch: SandboxBankBatch, part: int, now: datetime) -> Iterator[str]:
-    """The signed result file of one part, streamed from the ledger."""
+def result_lines(
+    runtime: Runtime, work: UnitOfWork, batch: SandboxBankBatch, part: int, now: datetime
+) -> Iterator[str]:
+    """The signed result file of one part, streamed from the ledger by a read of `work` begun now."""
+    header = ResultHeader(batch.batch_no, part, batch.bank_code, to_shanghai(now))
+    key = keys.sandbox_private_key(runtime.settings)
+    return work.streamed(lambda session: _result_lines(session, key, header))
+
+
+def _result_lines(session: Session, key: rsa.RSAPrivateKey, header: ResultHeader) -> Iterator[str]:
     out: list[str] = []
-    writer = SignedWriter(keys.sandbox_private_key(runtime.settings), out.append)
-    write_result_header(writer, ResultHeader(batch.batch_no, part, batch.bank_code, to_shanghai(now)))
+    writer = SignedWriter(key, out.append)
+    write_result_header(writer, header)
     count = succeeded = succeeded_fen = 0
-    with runtime.work().read() as session:
-        entry = SandboxBankEntry.__table__.c
-        query = (
-            select(
-                entry.msg_id,
-                entry.result_code,
-                entry.result_message,
-                entry.amount_fen,
-                entry.serial_no,
-                entry.created_at,
-            )
-            .where(entry.batch_no == batch.batch_no, entry.part == part)
-            .order_by(entry.msg_id)
-            .execution_options(yield_per=CHUNK)
+    entry = SandboxBankEntry.__table__.c
+    query = (
+        select(
+            entry.msg_id,
+            entry.result_code,
+            entry.result_message,
+            entry.amount_fen,
+            entry.serial_no,
+            entry.created_at,
         )
-        settled: dict[datetime, datetime] = {}  # a chunk's entries share their time: converted once
-        for msg_id, code, message, amount_fen, serial_no, created_at in session.execute(query):
-            ok = code == codes.SUCCESS
-            if ok and created_at not in settled:
-                settled[created_at] = to_shanghai(created_at)
-            write_result_item(
-                writer,
-                ResultItem(msg_id, code, message, amount_fen, serial_no, settled[created_at] if ok else None),
-            )
-            count += 1
-            if ok:
-                succeeded, succeeded_fen = succeeded + 1, succeeded_fen + amount_fen
-            if len(out) >= CHUNK:
-                yield from out
-                out.clear()
+        .where(entry.batch_no == header.batch_no, entry.part == header.part)
+        .order_by(entry.msg_id)
+        .execution_options(yield_per=CHUNK)
+    )
+    settled: dict[datetime, datetime] = {}  # a chunk's entries share their time: converted once
+    for msg_id, code, message, amount_fen, serial_no, created_at in session.execute(query):
+        ok = code == codes.SUCCESS
+        if ok and created_at not in settled:
+            settled[created_at] = to_shanghai(created_at)
+        write_result_item(
+            writer,
+            ResultItem(msg_id, code, message, amount_fen, serial_no, settled[created_at] if ok else None),
+        )
+        count += 1
+        if ok:
+            succeeded, succeeded_fen = succeeded + 1, succeeded_fen + amount_fen
+        if len(out) >= CHUNK:
+            yield from out
+            out.clear()
     writer.line("T", count, succeeded, succeeded_fen)
     writer.finish()
     yield from out

@@ -21,7 +21,7 @@ from shebao.channels.bank import codes, keys, messages
 from shebao.channels.bank.batch import BatchFileError
 from shebao.channels.bank.transfer import blocks
 from shebao.db import UnitOfWork
-from shebao.deps import Clock, DbSession, RuntimeDep, WriteSession, request_work
+from shebao.deps import Clock, DbSession, RuntimeDep, Work, WriteSession, request_work
 from shebao.errors import BadRequest, Conflict, Inconsistent, NotFound, ValidationFailed
 from shebao.kit.clock import to_shanghai
 from shebao.kit.sealed import SealedWriter
@@ -212,9 +212,9 @@ class BatchResults(BaseModel):
     summary="沙箱银行：接收签名的批量扣款文件（同一批次号只处理一次）",
     responses=errors(s400="批量扣款文件无效（签名、格式或编码），整批拒收"),
 )
-async def receive_batch(request: Request, runtime: RuntimeDep, clock: Clock) -> BatchReceipt:
+async def receive_batch(request: Request, runtime: RuntimeDep, work: Work, clock: Clock) -> BatchReceipt:
     now = clock.now()
-    if (await run_in_threadpool(_bank_mode, request_work(request))) == "closed":
+    if (await run_in_threadpool(_bank_mode, work)) == "closed":
         raise BankClosed()
     inbox = batch.folder(runtime)
     tmp = inbox / f"incoming-{uuid.uuid4().hex}.sealed"
@@ -228,7 +228,7 @@ async def receive_batch(request: Request, runtime: RuntimeDep, clock: Clock) -> 
                     writer.write(line.decode("utf-8"))
             if buffer:
                 writer.write(buffer.decode("utf-8"))
-        receipt = await run_in_threadpool(batch.accept, runtime, tmp, now)
+        receipt = await run_in_threadpool(batch.accept, runtime, work, tmp, now)
     except (UnicodeDecodeError, BatchFileError) as exc:
         tmp.unlink(missing_ok=True)
         raise BadRequest(f"批量扣款文件无效：{exc}") from exc
@@ -252,11 +252,11 @@ BatchNo = Annotated[str, Path(max_length=32, pattern=r"^[0-9A-Za-z]+$")]
 @router.get(
     "/batches/{batch_no}/results", response_model=BatchResults, summary="沙箱银行：批次的结果文件清单"
 )
-async def batch_results(batch_no: BatchNo, runtime: RuntimeDep, clock: Clock) -> BatchResults:
-    found = await run_in_threadpool(batch.answer_late, runtime, batch_no, clock.now())
+async def batch_results(batch_no: BatchNo, runtime: RuntimeDep, work: Work, clock: Clock) -> BatchResults:
+    found = await run_in_threadpool(batch.answer_late, runtime, work, batch_no, clock.now())
     if found is None:
         raise NotFound("沙箱银行没有该批次")
-    done = await run_in_threadpool(batch.answered, runtime, batch_no)
+    done = await run_in_threadpool(batch.answered, work, batch_no)
     return BatchResults(
         batch_no=batch_no, parts=list(range(1, found.parts + 1)), outstanding=found.item_count - done
     )
@@ -268,12 +268,16 @@ async def batch_results(batch_no: BatchNo, runtime: RuntimeDep, clock: Clock) ->
     summary="沙箱银行：下载签名的扣款结果文件",
 )
 async def batch_result_file(
-    batch_no: BatchNo, part: Annotated[int, Path(ge=1, le=9)], runtime: RuntimeDep, clock: Clock
+    batch_no: BatchNo,
+    part: Annotated[int, Path(ge=1, le=9)],
+    runtime: RuntimeDep,
+    work: Work,
+    clock: Clock,
 ) -> StreamingResponse:
-    found = await run_in_threadpool(batch.answer_late, runtime, batch_no, clock.now())
+    found = await run_in_threadpool(batch.answer_late, runtime, work, batch_no, clock.now())
     if found is None or part > found.parts:
         raise NotFound("沙箱银行没有该结果文件")
-    lines = batch.result_lines(runtime, found, part, clock.now())
+    lines = batch.result_lines(runtime, work, found, part, clock.now())
     return StreamingResponse(
         iterate_in_threadpool(blocks(lines)),
         media_type="text/plain; charset=utf-8",
