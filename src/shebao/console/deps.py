@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from shebao.console.errors import ConsoleNotLoggedIn, Forbidden, PasswordChangeRequired
 from shebao.console.models import Operator, OperatorSession
@@ -21,7 +20,7 @@ from shebao.console.service import staff_of
 from shebao.console.sessions import live_session, touch
 from shebao.console.staff import Role, Staff
 from shebao.deps import request_work
-from shebao.web.security import SAFE_METHODS, require_csrf_header
+from shebao.web import logins
 
 CONSOLE_COOKIE = "shebao_console"
 CONSOLE_PATH = "/console"
@@ -35,57 +34,33 @@ class ConsoleLogin:
     via_cookie: bool
 
 
-def _token(request: Request) -> tuple[str | None, bool]:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip() or None, False
-    return request.cookies.get(CONSOLE_COOKIE), True
-
-
 def optional_login(request: Request) -> ConsoleLogin | None:
     """The logged-in operator, or None; remembered on request.state (the templates show it)."""
     if hasattr(request.state, "console_login"):
         cached: ConsoleLogin | None = request.state.console_login
         return cached
-    token, via_cookie = _token(request)
-    found: ConsoleLogin | None = None
-    if token:
-        with request_work(request).joined() as step:  # the request's unit of work (decision 0016)
-            live = live_session(step.session, token, now=step.now)
-            if live is not None:
-                row, operator = live
-                touch(step.session, row, now=step.now)
-                found = ConsoleLogin(staff_of(operator), operator, row, via_cookie)
+    live = logins.logged_in(request_work(request), request, CONSOLE_COOKIE, live_session, touch)
+    found = ConsoleLogin(staff_of(live[1]), live[1], live[0], live[2]) if live else None
     request.state.console_login = found
     request.state.staff = found.staff if found else None
     return found
 
 
 # How an operator proves the login, as the OpenAPI document shows it (either one; the checks are above).
-_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="ConsoleToken",
-    description="税务所控制台登录凭证：POST /api/v1/console/login 返回的 access_token",
-)
-_cookie = APIKeyCookie(
-    name=CONSOLE_COOKIE,
-    auto_error=False,
-    scheme_name="ConsoleSessionCookie",
-    description="控制台页面的登录 Cookie；改变状态的请求另需 CSRF 令牌",
+_credentials = logins.credentials(
+    cookie=CONSOLE_COOKIE,
+    scheme="Console",
+    bearer_says="税务所控制台登录凭证：POST /api/v1/console/login 返回的 access_token",
+    cookie_says="控制台页面的登录 Cookie；改变状态的请求另需 CSRF 令牌",
 )
 
 
-def console_login(
-    request: Request,
-    _token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
-    _session_cookie: Annotated[str | None, Depends(_cookie)] = None,
-) -> ConsoleLogin:
+def console_login(request: Request, _proven: Annotated[None, Depends(_credentials)] = None) -> ConsoleLogin:
     """A live console login, the one-time password replaced or not (only the password change needs this)."""
     found = optional_login(request)
     if found is None:
         raise ConsoleNotLoggedIn()
-    if found.via_cookie and request.method not in SAFE_METHODS and request.url.path.startswith("/api/"):
-        require_csrf_header(request)
+    logins.check_csrf(request, via_cookie=found.via_cookie)
     return found
 
 

@@ -8,16 +8,14 @@ What is signed (Alipay open platform, 签名与验签):
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from shebao.channels import rsa_sha256
 
 SIGN_TYPE = "RSA2"
 REQUEST_UNSIGNED = frozenset({"sign"})
@@ -31,17 +29,11 @@ def signing_string(params: Mapping[str, str], *, unsigned: Collection[str] = REQ
 
 
 def sign(message: str, key: rsa.RSAPrivateKey) -> str:
-    signature = key.sign(message.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
-    return base64.b64encode(signature).decode("ascii")
+    return rsa_sha256.sign(message.encode("utf-8"), key)
 
 
 def verify(message: str, signature: str, key: rsa.RSAPublicKey) -> bool:
-    try:
-        raw = base64.b64decode(signature, validate=True)
-        key.verify(raw, message.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
-    except (InvalidSignature, binascii.Error, ValueError):
-        return False
-    return True
+    return rsa_sha256.verify(message.encode("utf-8"), signature, key)
 
 
 def signed(

@@ -10,17 +10,14 @@ another message; `sent_at` must be fresh.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 
+from shebao.channels import rsa_sha256
 from shebao.kit.clock import to_shanghai
 from shebao.kit.ids import random_digits
 
@@ -69,16 +66,7 @@ def encode(message: Message) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
-def sign(raw: bytes, key: rsa.RSAPrivateKey) -> str:
-    return base64.b64encode(key.sign(raw, padding.PKCS1v15(), hashes.SHA256())).decode("ascii")
-
-
-def verify(raw: bytes, signature: str, key: rsa.RSAPublicKey) -> bool:
-    try:
-        key.verify(base64.b64decode(signature, validate=True), raw, padding.PKCS1v15(), hashes.SHA256())
-    except (InvalidSignature, binascii.Error, ValueError):
-        return False
-    return True
+sign, verify = rsa_sha256.sign, rsa_sha256.verify  # over a message's encoded bytes
 
 
 def decode(raw: bytes) -> Message:

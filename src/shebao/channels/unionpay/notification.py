@@ -34,9 +34,11 @@ def content_type(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def parse(
-    body: bytes, headers: Mapping[str, str], *, mer_id: str, key: rsa.RSAPublicKey
-) -> ChannelNotification:
+def verified_form(
+    body: bytes, headers: Mapping[str, str], required: tuple[str, ...], *, mer_id: str, key: rsa.RSAPublicKey
+) -> dict[str, str]:
+    """A back notification's form (a payment's or a 退货's), with every `required` field, verified over
+    every field with UnionPay's key and addressed to this merchant."""
     kind = content_type(headers)
     if kind is not None and kind != FORM_TYPE:
         raise InvalidNotification(f"format: content type {kind}")
@@ -44,7 +46,7 @@ def parse(
         params = fields.form(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidNotification("format: not a UTF-8 urlencoded form") from exc
-    missing = [name for name in (*REQUIRED, "signature") if not params.get(name)]
+    missing = [name for name in (*required, "signature") if not params.get(name)]
     if missing:
         raise InvalidNotification("format: missing " + ", ".join(missing))
     if params["signMethod"] != signing.SIGN_METHOD:
@@ -53,21 +55,36 @@ def parse(
         raise InvalidNotification("signature: does not verify with UnionPay's key")
     if params["merId"] != mer_id:
         raise InvalidNotification("merchant: not this merchant's")
-    if params["txnType"] != fields.TXN_CONSUME:
-        raise InvalidNotification(f"format: txnType {params['txnType']} is not a payment")
+    return params
+
+
+def amount_fen(params: Mapping[str, str]) -> int:
     try:
-        amount_fen = fields.fen(params["txnAmt"])
+        return fields.fen(params["txnAmt"])
     except ValueError as exc:
         raise InvalidNotification("format: txnAmt is not an amount") from exc
+
+
+def unsigned(params: Mapping[str, str]) -> dict[str, str]:
+    """What is kept of a notification: every field but the signature and UnionPay's certificate."""
+    return {name: value for name, value in params.items() if name not in ("signature", "signPubKeyCert")}
+
+
+def parse(
+    body: bytes, headers: Mapping[str, str], *, mer_id: str, key: rsa.RSAPublicKey
+) -> ChannelNotification:
+    params = verified_form(body, headers, REQUIRED, mer_id=mer_id, key=key)
+    if params["txnType"] != fields.TXN_CONSUME:
+        raise InvalidNotification(f"format: txnType {params['txnType']} is not a payment")
     # A failed try does not end the order (the payer may try again until payTimeout): only a success counts.
     succeeded = params["respCode"] in fields.SUCCESS_CODES
     return ChannelNotification(
         event_id=f"{params['queryId']}:{params['respCode']}",
         out_trade_no=params["orderId"],
-        amount_fen=amount_fen,
+        amount_fen=amount_fen(params),
         app_id=params["merId"],
         status="succeeded" if succeeded else "pending",
         provider_trade_no=params["queryId"],
         paid_at=None,  # UnionPay's traceTime has no year; the core records when it learnt of it
-        raw={name: value for name, value in params.items() if name not in ("signature", "signPubKeyCert")},
+        raw=unsigned(params),
     )

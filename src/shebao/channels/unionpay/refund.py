@@ -25,20 +25,7 @@ from shebao.channels.base import (
     RefundNotification,
     RefundState,
 )
-from shebao.channels.unionpay import fields, signing
-from shebao.channels.unionpay.notification import FORM_TYPE, content_type
-
-REQUIRED = (
-    "version",
-    "signMethod",
-    "merId",
-    "orderId",
-    "txnType",
-    "txnTime",
-    "txnAmt",
-    "respCode",
-    "queryId",
-)
+from shebao.channels.unionpay import fields, notification
 
 
 def txn_time(out_refund_no: str) -> str:
@@ -111,38 +98,19 @@ def parse_notification(
     body: bytes, headers: Mapping[str, str], *, mer_id: str, key: rsa.RSAPublicKey
 ) -> RefundNotification:
     """A 退货's back notification, verified over every field with UnionPay's key."""
-    kind = content_type(headers)
-    if kind is not None and kind != FORM_TYPE:
-        raise InvalidNotification(f"format: content type {kind}")
-    try:
-        params = fields.form(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidNotification("format: not a UTF-8 urlencoded form") from exc
-    missing = [name for name in (*REQUIRED, "signature") if not params.get(name)]
-    if missing:
-        raise InvalidNotification("format: missing " + ", ".join(missing))
-    if params["signMethod"] != signing.SIGN_METHOD:
-        raise InvalidNotification("signature: signMethod is not 01")
-    if not signing.verify(params, key):
-        raise InvalidNotification("signature: does not verify with UnionPay's key")
-    if params["merId"] != mer_id:
-        raise InvalidNotification("merchant: not this merchant's")
+    params = notification.verified_form(body, headers, notification.REQUIRED, mer_id=mer_id, key=key)
     if params["txnType"] != fields.TXN_REFUND:
         raise InvalidNotification(f"format: txnType {params['txnType']} is not a 退货")
     if not params.get("reqReserved"):
         raise InvalidNotification("format: missing reqReserved (the refunded order)")
-    try:
-        amount_fen = fields.fen(params["txnAmt"])
-    except ValueError as exc:
-        raise InvalidNotification("format: txnAmt is not an amount") from exc
     succeeded = params["respCode"] in fields.SUCCESS_CODES
     return RefundNotification(
         event_id=f"{params['queryId']}:{params['respCode']}",
         out_refund_no=params["orderId"],
         out_trade_no=params["reqReserved"],
-        amount_fen=amount_fen,
+        amount_fen=notification.amount_fen(params),
         status="succeeded" if succeeded else "failed",
         provider_refund_no=params["queryId"],
         refunded_at=None,  # traceTime has no year; the core records when it learnt of it
-        raw={name: value for name, value in params.items() if name not in ("signature", "signPubKeyCert")},
+        raw=notification.unsigned(params),
     )

@@ -7,14 +7,12 @@ answers and back notifications.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from collections.abc import Mapping
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from shebao.channels import rsa_sha256
 
 SIGN_METHOD = "01"
 
@@ -28,8 +26,7 @@ def _digest(params: Mapping[str, str]) -> bytes:
 
 
 def sign(params: Mapping[str, str], key: rsa.RSAPrivateKey) -> str:
-    signature = key.sign(_digest(params), padding.PKCS1v15(), hashes.SHA256())
-    return base64.b64encode(signature).decode("ascii")
+    return rsa_sha256.sign(_digest(params), key)
 
 
 def signed(params: Mapping[str, str], key: rsa.RSAPrivateKey) -> dict[str, str]:
@@ -42,9 +39,4 @@ def verify(params: Mapping[str, str], key: rsa.RSAPublicKey) -> bool:
     signature = params.get("signature")
     if not signature:
         return False
-    try:
-        raw = base64.b64decode(signature, validate=True)
-        key.verify(raw, _digest(params), padding.PKCS1v15(), hashes.SHA256())
-    except (InvalidSignature, binascii.Error, ValueError):
-        return False
-    return True
+    return rsa_sha256.verify(_digest(params), signature, key)

@@ -8,15 +8,13 @@ What is signed (WeChat Pay API v3, 签名生成 / 签名验证):
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import secrets
 import string
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from shebao.channels import rsa_sha256
 
 SCHEMA = "WECHATPAY2-SHA256-RSA2048"
 _AUTH_FIELD = re.compile(r'(\w+)="([^"]*)"')
@@ -34,17 +32,11 @@ def new_nonce() -> str:
 
 
 def sign(message: str, key: rsa.RSAPrivateKey) -> str:
-    signature = key.sign(message.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
-    return base64.b64encode(signature).decode("ascii")
+    return rsa_sha256.sign(message.encode("utf-8"), key)
 
 
 def verify(message: str, signature: str, key: rsa.RSAPublicKey) -> bool:
-    try:
-        raw = base64.b64decode(signature, validate=True)
-        key.verify(raw, message.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
-    except (InvalidSignature, binascii.Error, ValueError):
-        return False
-    return True
+    return rsa_sha256.verify(message.encode("utf-8"), signature, key)
 
 
 def request_message(method: str, url: str, timestamp: str, nonce: str, body: str) -> str:
