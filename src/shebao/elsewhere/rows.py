@@ -34,18 +34,7 @@ COLUMNS = (
     "eticket_no",
     "declaration_id",
 )
-REQUIRED = (
-    "source_id",
-    "channel",
-    "paid_at",
-    "id_type",
-    "id_number",
-    "scheme",
-    "levy_item",
-    "period_start",
-    "amount_yuan",
-    "eticket_no",
-)
+REQUIRED = tuple(name for name in COLUMNS if name != "declaration_id")  # a declaration is optional
 CHANNELS = ("counter", "bank")
 
 
