@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from shebao.audit.service import Actor, record
 from shebao.db import UnitOfWork
 from shebao.declarations import errors
+from shebao.declarations import states as declaration_states
 from shebao.declarations.models import FAILED, PAID, PROCESSING, VOIDED, Declaration
 from shebao.declarations.repository import DeclarationRepository
 from shebao.declarations.service import DeclarationService
@@ -68,7 +69,8 @@ def check_can_void(session: Session, declaration: Declaration) -> None:
 
 def do_void(session: Session, declaration: Declaration, *, actor: Actor, now: datetime) -> None:
     before = declaration.status
-    declaration.status, declaration.voided_at = VOIDED, now
+    declaration_states.move(declaration, VOIDED)
+    declaration.voided_at = now
     for payable in DeclarationRepository(session).payables_of(declaration):
         payable_states.release(payable, now)
     record(

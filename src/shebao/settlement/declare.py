@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from shebao.audit.service import Actor, record
 from shebao.declarations import errors
+from shebao.declarations import states as declaration_states
 from shebao.declarations.models import (
     BACK_PAYMENT,
     FAILED,
@@ -232,10 +233,12 @@ class Declarer:
 
     def _apply(self, declaration: Declaration, decision: Decision, payables: Sequence[Payable]) -> None:
         if decision.outcome == "refused":
-            declaration.status, declaration.failure_reason = FAILED, decision.reason or "申报失败"
+            declaration_states.move(declaration, FAILED)
+            declaration.failure_reason = decision.reason or "申报失败"
             declaration.decided_at = self.now
             return
         if decision.outcome == "accepted":
-            declaration.status, declaration.decided_at = SUCCEEDED, self.now
+            declaration_states.move(declaration, SUCCEEDED)
+            declaration.decided_at = self.now
         for payable in payables:
             payable_states.declare(payable, declaration.id, self.now)

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from shebao.audit.service import Actor, record
 from shebao.db import after_commit
-from shebao.declarations.models import PAID, UNPAID, Declaration
+from shebao.declarations import states as declaration_states
 from shebao.declarations.models import SUCCEEDED as DECLARATION_SUCCEEDED
+from shebao.declarations.models import UNPAID, Declaration
 from shebao.declarations.repository import DeclarationRepository
 from shebao.kit import wakeups
 from shebao.payables import states as payable_states
@@ -42,7 +43,7 @@ def _wake_after_commit(session: Session, payment: Payment) -> None:
 
 def do_mark_paid(session: Session, declaration: Declaration, *, at: datetime) -> None:
     """With the declaration locked, inside the step that settles its payment."""
-    declaration.payment_status = PAID
+    declaration_states.mark_paid(declaration)
     declaration.paid_at = at
     for payable in DeclarationRepository(session).payables_of(declaration):
         payable_states.pay(payable, at)

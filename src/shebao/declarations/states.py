@@ -1,0 +1,44 @@
+"""The declaration's state machines, each one table of allowed source states: its status (申报处理中 →
+申报成功 or 申报失败; 申报成功 → 已作废) and its payment status (未缴费 → 已缴费, once).
+
+Repeating a transition is a no-op; a forbidden one raises. The audit row is the caller's, in the same
+step (the settlement core's `do_void` and `apply_success`).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from shebao.declarations.models import FAILED, PAID, PROCESSING, SUCCEEDED, UNPAID, VOIDED, Declaration
+
+ALLOWED_FROM: Final[dict[str, frozenset[str]]] = {
+    SUCCEEDED: frozenset({PROCESSING}),
+    FAILED: frozenset({PROCESSING}),
+    VOIDED: frozenset({SUCCEEDED}),
+}
+PAYMENT_ALLOWED_FROM: Final[dict[str, frozenset[str]]] = {PAID: frozenset({UNPAID})}
+
+
+class IllegalTransition(Exception):
+    def __init__(self, declaration: Declaration, field: str, current: str, target: str) -> None:
+        super().__init__(f"declaration {declaration.id}: {field} {current} → {target} is not allowed")
+
+
+def move(declaration: Declaration, target: str) -> bool:
+    """Apply a transition of the status; answers False for a repeat (no-op), raises for a forbidden one."""
+    if declaration.status == target:
+        return False
+    if declaration.status not in ALLOWED_FROM[target]:
+        raise IllegalTransition(declaration, "status", declaration.status, target)
+    declaration.status = target
+    return True
+
+
+def mark_paid(declaration: Declaration) -> bool:
+    """未缴费 → 已缴费; answers False for a repeat, raises for a forbidden one."""
+    if declaration.payment_status == PAID:
+        return False
+    if declaration.payment_status not in PAYMENT_ALLOWED_FROM[PAID]:
+        raise IllegalTransition(declaration, "payment_status", declaration.payment_status, PAID)
+    declaration.payment_status = PAID
+    return True
