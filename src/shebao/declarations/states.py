@@ -24,21 +24,21 @@ class IllegalTransition(Exception):
         super().__init__(f"declaration {declaration.id}: {field} {current} → {target} is not allowed")
 
 
+def _move(declaration: Declaration, field: str, allowed_from: dict[str, frozenset[str]], target: str) -> bool:
+    current = getattr(declaration, field)
+    if current == target:
+        return False
+    if current not in allowed_from[target]:
+        raise IllegalTransition(declaration, field, current, target)
+    setattr(declaration, field, target)
+    return True
+
+
 def move(declaration: Declaration, target: str) -> bool:
     """Apply a transition of the status; answers False for a repeat (no-op), raises for a forbidden one."""
-    if declaration.status == target:
-        return False
-    if declaration.status not in ALLOWED_FROM[target]:
-        raise IllegalTransition(declaration, "status", declaration.status, target)
-    declaration.status = target
-    return True
+    return _move(declaration, "status", ALLOWED_FROM, target)
 
 
 def mark_paid(declaration: Declaration) -> bool:
     """未缴费 → 已缴费; answers False for a repeat, raises for a forbidden one."""
-    if declaration.payment_status == PAID:
-        return False
-    if declaration.payment_status not in PAYMENT_ALLOWED_FROM[PAID]:
-        raise IllegalTransition(declaration, "payment_status", declaration.payment_status, PAID)
-    declaration.payment_status = PAID
-    return True
+    return _move(declaration, "payment_status", PAYMENT_ALLOWED_FROM, PAID)
