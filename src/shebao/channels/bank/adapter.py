@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shebao.channels.bank import codes, keys, messages
 from shebao.channels.base import (
+    ChannelDebit,
     ChannelDeclined,
     ChannelError,
     ChannelNotification,
@@ -35,17 +36,9 @@ from shebao.config import Settings
 from shebao.kit import http
 from shebao.kit.clock import real_now
 
-
-@dataclass(frozen=True)
-class AgreementCheck:
-    """What the bank verifies before an agreement is signed (三方协议验证)."""
-
-    agreement_no: str
-    bank_code: str
-    branch_code: str
-    account_no: str
-    holder_name: str
-    tax_office_code: str
+# What the bank verifies before an agreement is signed (三方协议验证): the account the agreement names, as a
+# deduction under it names it.
+AgreementCheck = ChannelDebit
 
 
 @dataclass(frozen=True)
