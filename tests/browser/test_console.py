@@ -49,13 +49,13 @@ def test_first_login_changes_the_password_and_reaches_home(desk_page, desk_shot,
     assert page.get_by_role("navigation", name="控制台导航").get_by_role("link").all_inner_texts() == [
         "首页",
         "缴费人查询",
-        "退费",
+        "退费审核",
         "对账",
         "批扣",
         "导入",
         "政策参数",
         "统计",
-        "审计",
+        "审计日志",
     ]
     assert page.get_by_text("东直门税务所（11101010001）").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280

@@ -64,13 +64,13 @@ def test_first_login_then_home_then_logout(client: TestClient, runtime: Runtime)
         "审核员",
         "东直门税务所",
         "缴费人查询",
-        "退费",
+        "退费审核",
         "对账",
         "批扣",
         "导入",
         "政策参数",
         "统计",
-        "审计",
+        "审计日志",
     ):
         assert text in home.text
     again = client.get("/console/password").text

@@ -27,13 +27,13 @@ Text = Annotated[str, Form(max_length=256)]
 # The console's sections (the shared navigation of console/base.html shows the same list).
 SECTIONS = (
     ("缴费人查询", "/console/payers", "按证件号码查询缴费人的参保、申报、缴费与凭证"),
-    ("退费", "/console/refunds", "重复缴费的退费：经办提出、审核通过后原路退回"),
+    ("退费审核", "/console/refunds", "重复缴费的退费：经办提出、审核通过后原路退回"),
     ("对账", "/console/reconciliation", "对账批次与差异处理"),
     ("批扣", "/console/batches", "批量扣款的运行、进度与报告"),
     ("导入", "/console/imports", "参保数据与他处缴费数据的导入报告"),
     ("政策参数", "/console/policies", "缴费基数、费率与来源"),
     ("统计", "/console/dashboards", "按日、险种、区、渠道的征收统计"),
-    ("审计", "/console/audit", "控制台操作与状态变更的审计记录"),
+    ("审计日志", "/console/audit", "控制台操作与状态变更的审计记录"),
 )
 
 

@@ -134,7 +134,7 @@ def refunds_page(
 ) -> HTMLResponse:
     listed = _page(session, staff, status or None, page)
     context = {
-        "title": "退费",
+        "title": "退费审核",
         "listed": listed,
         "status": status,
         "statuses": STATUS_LABELS,
