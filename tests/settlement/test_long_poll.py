@@ -108,3 +108,22 @@ def test_a_wake_up_reaches_waiters_of_another_process_through_redis() -> None:
         elsewhere.wake("payment:x")
         thread.join(0.2)
     assert woken == [True]
+
+
+def test_a_wake_up_with_redis_unreachable_still_wakes_this_process_and_never_raises() -> None:
+    board = Board()
+    board.configure("redis://127.0.0.1:1/0")  # nothing listens there: the publish fails at once
+    woken: list[bool] = []
+
+    async def wait() -> None:
+        with board.waiting("payment:y") as waiter:
+            ready.set()
+            woken.append(await waiter.wait(5))
+
+    ready = threading.Event()
+    thread = threading.Thread(target=lambda: asyncio.run(wait()))
+    thread.start()
+    ready.wait(5)
+    board.wake("payment:y")  # the settling commit stands whether Redis hears of it
+    thread.join(5)
+    assert woken == [True]

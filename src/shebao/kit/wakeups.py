@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 CHANNEL = "shebao:wakeups"
+PUBLISH_TIMEOUT_SECONDS = 0.5
 _log = logging.getLogger(__name__)
 
 
@@ -105,7 +106,14 @@ class Board:
         if self._publisher is None or self._publisher_pid != pid:  # a forked child makes its own
             import redis
 
-            self._publisher, self._publisher_pid = redis.Redis.from_url(self._redis_url or ""), pid
+            # Published after the settling commit, in the request's thread: a Redis that hangs must not
+            # hold the request longer than a moment (the hint is then lost, which costs only a wait).
+            publisher = redis.Redis.from_url(
+                self._redis_url or "",
+                socket_timeout=PUBLISH_TIMEOUT_SECONDS,
+                socket_connect_timeout=PUBLISH_TIMEOUT_SECONDS,
+            )
+            self._publisher, self._publisher_pid = publisher, pid
         return self._publisher
 
     def _listen(self, url: str) -> None:
