@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from urllib.parse import quote
@@ -221,7 +222,11 @@ def warm(app: FastAPI) -> None:
     async def send(message: Message) -> None:
         return None
 
-    asyncio.run(app(scope, receive, send))
+    # uvicorn's multi-process workers import the app inside their running event loop, where
+    # asyncio.run refuses to start a second one: the warm-up gets a loop of its own in a thread.
+    thread = threading.Thread(target=asyncio.run, args=(app(scope, receive, send),), name="warm-up")
+    thread.start()
+    thread.join()
 
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
