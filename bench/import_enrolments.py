@@ -12,8 +12,8 @@ by the script), `shebao db upgrade`, then
   transaction, on the demo clock (2025-11-20, the 2026 collection window open);
 - re-import: the same file again (every row `unchanged`).
 It prints rows/s for each and the import's ratio to the baseline, by elapsed time and by CPU time
-(this process's, plus on PostgreSQL the CPU of the database's server processes, read from /proc when
-the server runs on this machine): on a machine shared with other work the elapsed times stretch
+(this process's and its forked importers', plus on PostgreSQL the CPU of the database's server
+processes, read from /proc when the server runs on this machine): on a machine shared with other work the elapsed times stretch
 with the load, and the CPU ratio says what the work costs. Timings vary with the machine; nothing
 here is a pass/fail test.
 """
@@ -24,15 +24,17 @@ import argparse
 import csv
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import Column, MetaData, String, Table, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from shebao.agency.importer import import_csv, scan
+from shebao.agency.importer import JOBS, import_csv, scan
 from shebao.audit.service import Actor
 from shebao.config import Settings
 from shebao.enrolment.rows import COLUMNS
@@ -83,34 +85,74 @@ def generate(path: Path, rows: int) -> None:
 
 
 _CPU: dict[str, float] = {}  # CPU seconds of the last `timed` action
+_POLL = 0.05  # seconds between looks at the server's processes
 
 
-def _server_cpu(runtime: Runtime) -> float:
-    """CPU seconds so far of the server processes serving this database (0 on SQLite, or when the
-    server's /proc entries are not on this machine)."""
-    engine = runtime.db.engine
-    if engine.dialect.name != "postgresql":
-        return 0.0
-    with engine.connect() as connection:
-        query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-        pids = connection.execute(query).scalars().all()
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-    return total
+class ServerCpu:
+    """CPU seconds of the server processes serving this database while an action runs (0 on SQLite, or
+    when the server's /proc entries are not on this machine). A thread looks every `_POLL` seconds on a
+    connection of its own (left out of the sum), so a backend that comes and goes during the action —
+    a forked importer's connection — is counted up to its last look."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.engine = runtime.db.engine
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> ServerCpu:
+        if self.engine.dialect.name == "postgresql":
+            url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self.connection = psycopg.connect(url, autocommit=True)
+            self.first = self._look()
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.engine.dialect.name == "postgresql":
+            self.stop.set()
+            self.thread.join()
+            self.last.update(self._look())
+            self.connection.close()
+
+    def seconds(self) -> float:
+        return sum(cpu - self.first.get(pid, 0.0) for pid, cpu in self.last.items())
+
+    def _watch(self) -> None:
+        while not self.stop.wait(_POLL):
+            self.last.update(self._look())
+
+    def _look(self) -> dict[int, float]:
+        query = (
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids = [row[0] for row in self.connection.execute(query).fetchall()]
+        seen = {}
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            seen[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+        return seen
+
+
+def _own_cpu() -> float:
+    """This process's CPU seconds and its finished children's (the importer's forked processes)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def timed(action: Callable[[], object], runtime: Runtime) -> float:
-    """Elapsed seconds of `action`; its CPU seconds (this process, the database server) in `_CPU`."""
-    server, own = _server_cpu(runtime), time.process_time()
-    started = time.perf_counter()
-    action()
-    elapsed = time.perf_counter() - started
-    _CPU["own"], _CPU["server"] = time.process_time() - own, _server_cpu(runtime) - server
+    """Elapsed seconds of `action`; its CPU seconds (this process and its children, the database
+    server) in `_CPU`."""
+    own = _own_cpu()
+    with ServerCpu(runtime) as server:
+        started = time.perf_counter()
+        action()
+        elapsed = time.perf_counter() - started
+    _CPU["own"], _CPU["server"] = _own_cpu() - own, server.seconds()
     return elapsed
 
 
@@ -144,11 +186,13 @@ def measure(label: str, url: str, data_dir: Path, csv_path: Path, rows: int) -> 
         base_cpu = dict(_CPU)
         reports = []
         first = timed(
-            lambda: reports.append(import_csv(runtime, csv_path, actor=actor, layout=layout)), runtime
+            lambda: reports.append(import_csv(runtime, csv_path, actor=actor, layout=layout, jobs=JOBS)),
+            runtime,
         )
         first_cpu = dict(_CPU)
         again = timed(
-            lambda: reports.append(import_csv(runtime, csv_path, actor=actor, layout=layout)), runtime
+            lambda: reports.append(import_csv(runtime, csv_path, actor=actor, layout=layout, jobs=JOBS)),
+            runtime,
         )
         again_cpu = dict(_CPU)
         with runtime.db.engine.connect() as connection:

@@ -21,7 +21,7 @@ agency_app = typer.Typer(help="社保经办机构", no_args_is_help=True)
 
 def import_enrolments(file: CsvFile, report: ReportFile = None) -> None:
     """导入社保经办机构的参保数据（CSV）；逐行报告导入、更新、未变或拒绝及原因。"""
-    from shebao.agency.importer import FileUnreadable, import_csv, scan, write_report
+    from shebao.agency.importer import JOBS, FileUnreadable, import_csv, scan, write_report
     from shebao.imports.models import ENROLMENTS
     from shebao.imports.service import run_recorded
 
@@ -40,7 +40,9 @@ def import_enrolments(file: CsvFile, report: ReportFile = None) -> None:
             kind=ENROLMENTS,
             file_name=file.name,
             actor=operator(),
-            run=lambda: import_csv(runtime, file, actor=operator(), progress=progress, layout=layout),
+            run=lambda: import_csv(
+                runtime, file, actor=operator(), progress=progress, layout=layout, jobs=JOBS
+            ),
         )[0],
         write_report=write_report,
     )

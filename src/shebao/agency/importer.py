@@ -4,17 +4,29 @@ A file that cannot be read (missing, not UTF-8, no header, a required column mis
 repeated column, broken CSV) raises `FileUnreadable` before anything is written: exit code 2.
 Rows are then imported `chunk_size` at a time, one transaction per chunk; a chunk that lost a race
 (another import created the same person or enrolment first) is rolled back and imported again.
+
+With `jobs` > 1 (the command's default on PostgreSQL, for files of more than one chunk per job) the rows
+are split by person among this process and `jobs - 1` forked ones, each with its own connection: every
+row of one document number goes to the same process, in file order, so the later row still wins and a
+repeated row still names the first line; a chunk is then `chunk_size` rows of one share (not
+consecutive lines), still one transaction. The report is in file order all the same.
 """
 
 from __future__ import annotations
 
 import csv
 import gc
+import multiprocessing
+import os
+import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import Final
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,6 +34,7 @@ from sqlalchemy.orm import Session
 from shebao.agency.service import REJECTED, Importer, ImportReport, RawRow, RowResult
 from shebao.audit.service import Actor
 from shebao.enrolment.rows import COLUMNS, REQUIRED_COLUMNS, RowContext
+from shebao.identity.documents import normalize
 from shebao.logging import log
 from shebao.policy.tables import PolicyTables, default_policy
 from shebao.reference.repository import ReferenceRepository
@@ -30,6 +43,9 @@ from shebao.runtime import Runtime
 CHUNK_SIZE = 1000
 _RETRIES = 3
 _ENCODING = "utf-8-sig"  # a BOM (as Excel writes it) is allowed
+# Processes the command imports a large file with: one per core, two at most (the server needs the rest).
+JOBS: Final = min(2, os.cpu_count() or 1)
+_QUEUED: Final = 2  # chunks handed to a forked process ahead of its progress (memory stays bounded)
 
 
 class FileUnreadable(ValueError):
@@ -132,8 +148,12 @@ def run_import(
     *,
     chunk_size: int = CHUNK_SIZE,
     progress: Callable[[int], None] | None = None,
+    jobs: int = 1,
 ) -> ImportReport:
-    """Import rows `chunk_size` at a time, one transaction per chunk; answers the report."""
+    """Import rows `chunk_size` at a time, one transaction per chunk; answers the report.
+    `jobs` > 1: split by person among that many processes (module docstring; PostgreSQL only)."""
+    if jobs > 1 and runtime.db.engine.dialect.name == "postgresql":
+        return _run_shared(runtime, rows, importer, chunk_size=chunk_size, progress=progress, jobs=jobs)
     report = ImportReport()
     iterator = iter(rows)
     while chunk := list(islice(iterator, chunk_size)):
@@ -173,6 +193,89 @@ def _import_chunk(runtime: Runtime, importer: Importer, chunk: list[RawRow]) -> 
     raise AssertionError("unreachable")
 
 
+def _share(raw: RawRow, jobs: int) -> int:
+    """Which process imports the row: by its document number as stored (`normalize`), so all the rows
+    of one person meet in one process. A row without a number is rejected wherever it goes."""
+    number = raw.values.get("id_number")
+    key = normalize("", number) if isinstance(number, str) else ""
+    return zlib.crc32(key.encode()) % jobs
+
+
+_FORKED: list[tuple[Runtime, Importer]] = []  # in a forked process: the runtime and importer it inherited
+
+
+def _start_forked(runtime: Runtime, importer: Importer) -> None:
+    """In the forked process: the same runtime and importer, on connections of its own (the inherited
+    pool's connections stay the parent's: `dispose(close=False)` forgets them without closing them)."""
+    runtime.db.engine.dispose(close=False)
+    _FORKED.append((runtime, importer))
+
+
+def _import_forked(chunk: list[RawRow]) -> list[RowResult]:
+    runtime, importer = _FORKED[0]
+    return _import_chunk(runtime, importer, chunk)
+
+
+def _run_shared(
+    runtime: Runtime,
+    rows: Iterable[RawRow],
+    importer: Importer,
+    *,
+    chunk_size: int,
+    progress: Callable[[int], None] | None,
+    jobs: int,
+) -> ImportReport:
+    """Share 0 imported here, shares 1… in forked processes (one each, so a share keeps its order);
+    the file streams through, each process holding at most `_QUEUED` chunks it has not done yet."""
+    shares: list[list[tuple[int, RawRow]]] = [[] for _ in range(jobs)]
+    done: list[tuple[list[int], list[RowResult]]] = []
+    pending: deque[tuple[list[int], Future[list[RowResult]]]] = deque()
+    fork = multiprocessing.get_context("fork")
+
+    def finished(positions: list[int], results: list[RowResult]) -> None:
+        done.append((positions, results))
+        if progress is not None:
+            progress(len(results))
+
+    with ExitStack() as stack:
+        pools = [
+            ProcessPoolExecutor(1, mp_context=fork, initializer=_start_forked, initargs=(runtime, importer))
+            for _ in range(jobs - 1)
+        ]
+        for pool in pools:
+            stack.callback(pool.shutdown, cancel_futures=True)
+
+        def hand_over(share: int) -> None:
+            chunk, shares[share] = shares[share], []
+            positions = [position for position, _ in chunk]
+            if share == 0:
+                finished(positions, _import_chunk(runtime, importer, [raw for _, raw in chunk]))
+            else:
+                future = pools[share - 1].submit(_import_forked, [raw for _, raw in chunk])
+                pending.append((positions, future))
+            while pending and (pending[0][1].done() or len(pending) > _QUEUED * len(pools)):
+                positions, future = pending.popleft()
+                finished(positions, future.result())
+
+        for position, raw in enumerate(rows):
+            share = _share(raw, jobs)
+            shares[share].append((position, raw))
+            if len(shares[share]) == chunk_size:
+                hand_over(share)
+        for share in range(jobs):
+            if shares[share]:
+                hand_over(share)
+        while pending:
+            positions, future = pending.popleft()
+            finished(positions, future.result())
+
+    ordered: list[RowResult | None] = [None] * sum(len(positions) for positions, _ in done)
+    for positions, results in done:
+        for position, result in zip(positions, results, strict=True):
+            ordered[position] = result
+    return ImportReport(results=[result for result in ordered if result is not None])
+
+
 def import_csv(
     runtime: Runtime,
     path: Path,
@@ -181,12 +284,15 @@ def import_csv(
     chunk_size: int = CHUNK_SIZE,
     progress: Callable[[int], None] | None = None,
     layout: CsvLayout | None = None,
+    jobs: int = 1,
 ) -> ImportReport:
-    """`shebao import enrolments FILE.csv` without the terminal: FileUnreadable or the report."""
+    """`shebao import enrolments FILE.csv` without the terminal: FileUnreadable or the report.
+    `jobs` > 1 shares a file of more than one chunk per job among processes (module docstring)."""
     layout = layout or scan(path)
     importer = new_importer(runtime, actor=actor)
+    jobs = jobs if layout.rows > chunk_size * jobs else 1
     return run_import(
-        runtime, csv_rows(path, layout.header), importer, chunk_size=chunk_size, progress=progress
+        runtime, csv_rows(path, layout.header), importer, chunk_size=chunk_size, progress=progress, jobs=jobs
     )
 
 
@@ -201,6 +307,7 @@ def write_report(report: ImportReport, path: Path) -> None:
 
 __all__ = [
     "CHUNK_SIZE",
+    "JOBS",
     "REJECTED",
     "CsvLayout",
     "FileUnreadable",
