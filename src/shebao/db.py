@@ -20,6 +20,7 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     Engine,
+    LargeBinary,
     MetaData,
     Table,
     Update,
@@ -134,6 +135,15 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    @property
+    def is_postgresql(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def forget_inherited_connections(self) -> None:
+        """In a forked process: open connections of its own from now on. The pool's connections are
+        the parent's: they are forgotten, not closed (closing would end the parent's sessions)."""
+        self.engine.dispose(close=False)
+
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
     """Run `callback` once the session's transaction commits (jobs are enqueued after commit)."""
@@ -160,17 +170,41 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str,
         return
     table: Table = model.__table__  # type: ignore[assignment]  # mapped classes map tables
     columns = [column for column in table.columns if _copied(column, rows[0])]
-    processors = [column.type.bind_processor(connection.dialect) for column in columns]
+    processors = [_copy_processor(column, connection.dialect) for column in columns]
     names = ", ".join(connection.dialect.identifier_preparer.quote(column.name) for column in columns)
     statement = f"COPY {connection.dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
+    plan = list(zip(columns, [column.key for column in columns], processors, strict=True))
     driver_connection = connection.connection.driver_connection
     with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        write = copy.write_row
         for row in rows:
             values = []
-            for column, process in zip(columns, processors, strict=True):
-                value = row[column.key] if column.key in row else _default(column)
+            for column, key, process in plan:
+                value = row[key] if key in row else _default(column)
                 values.append(process(value) if process is not None and value is not None else value)
-            copy.write_row(values)
+            write(values)
+
+
+def _copy_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """A column's bind processing for COPY. A time column's value is mostly the step's `now` in every
+    row: it is converted once and reused while the same object comes. A binary column's value goes as
+    the bytes themselves, not wrapped for the DB-API (psycopg formats bare bytes in C, the wrapper in
+    Python); an encrypted one is still encrypted value by value."""
+    column_type = column.type
+    if isinstance(column_type, UTCDateTime):
+        convert = column_type.process_bind_param
+        last: list[Any] = [None, None]
+
+        def same_time(value: Any) -> Any:
+            if value is not last[0]:
+                last[0], last[1] = value, convert(value, dialect)
+            return last[1]
+
+        return same_time
+    if isinstance(column_type, TypeDecorator) and isinstance(column_type.impl_instance, LargeBinary):
+        bind = column_type.process_bind_param
+        return lambda value: bind(value, dialect)
+    return column_type.bind_processor(dialect)
 
 
 def bulk_update(entity: type[Base]) -> Update:

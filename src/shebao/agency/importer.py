@@ -6,8 +6,9 @@ Rows are then imported `chunk_size` at a time, one transaction per chunk; a chun
 (another import created the same person or enrolment first) is rolled back and imported again.
 
 With `jobs` > 1 (the command's default on PostgreSQL, for files of more than one chunk per job) the rows
-are split by person among this process and `jobs - 1` forked ones, each with its own connection: every
-row of one document number goes to the same process, in file order, so the later row still wins and a
+are split by person among this process and `jobs - 1` forked ones, each reading the file and importing
+its own share on its own connection: every row of one document number goes to the same process, in
+file order, so the later row still wins and a
 repeated row still names the first line; a chunk is then `chunk_size` rows of one share (not
 consecutive lines), still one transaction. The report is in file order all the same.
 """
@@ -18,11 +19,11 @@ import csv
 import gc
 import multiprocessing
 import os
+import pickle
+import queue
 import zlib
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -45,7 +46,6 @@ _RETRIES = 3
 _ENCODING = "utf-8-sig"  # a BOM (as Excel writes it) is allowed
 # Processes the command imports a large file with: one per core, two at most (the server needs the rest).
 JOBS: Final = min(2, os.cpu_count() or 1)
-_QUEUED: Final = 2  # chunks handed to a forked process ahead of its progress (memory stays bounded)
 
 
 class FileUnreadable(ValueError):
@@ -148,12 +148,8 @@ def run_import(
     *,
     chunk_size: int = CHUNK_SIZE,
     progress: Callable[[int], None] | None = None,
-    jobs: int = 1,
 ) -> ImportReport:
-    """Import rows `chunk_size` at a time, one transaction per chunk; answers the report.
-    `jobs` > 1: split by person among that many processes (module docstring; PostgreSQL only)."""
-    if jobs > 1 and runtime.db.engine.dialect.name == "postgresql":
-        return _run_shared(runtime, rows, importer, chunk_size=chunk_size, progress=progress, jobs=jobs)
+    """Import rows `chunk_size` at a time, one transaction per chunk; answers the report."""
     report = ImportReport()
     iterator = iter(rows)
     while chunk := list(islice(iterator, chunk_size)):
@@ -201,79 +197,114 @@ def _share(raw: RawRow, jobs: int) -> int:
     return zlib.crc32(key.encode()) % jobs
 
 
-_FORKED: list[tuple[Runtime, Importer]] = []  # in a forked process: the runtime and importer it inherited
-
-
-def _start_forked(runtime: Runtime, importer: Importer) -> None:
-    """In the forked process: the same runtime and importer, on connections of its own (the inherited
-    pool's connections stay the parent's: `dispose(close=False)` forgets them without closing them)."""
-    runtime.db.engine.dispose(close=False)
-    _FORKED.append((runtime, importer))
-
-
-def _import_forked(chunk: list[RawRow]) -> list[RowResult]:
-    runtime, importer = _FORKED[0]
-    return _import_chunk(runtime, importer, chunk)
-
-
 def _run_shared(
     runtime: Runtime,
-    rows: Iterable[RawRow],
+    rows: Callable[[], Iterable[RawRow]],
     importer: Importer,
     *,
     chunk_size: int,
     progress: Callable[[int], None] | None,
     jobs: int,
 ) -> ImportReport:
-    """Share 0 imported here, shares 1… in forked processes (one each, so a share keeps its order);
-    the file streams through, each process holding at most `_QUEUED` chunks it has not done yet."""
-    shares: list[list[tuple[int, RawRow]]] = [[] for _ in range(jobs)]
-    done: list[tuple[list[int], list[RowResult]]] = []
-    pending: deque[tuple[list[int], Future[list[RowResult]]]] = deque()
+    """Share 0 imported here, shares 1… each in a process forked now. Every process streams the whole
+    file (`rows()` opens it anew) and imports its own share; a forked one sends its results back chunk
+    by chunk, as plain tuples (no rows cross between processes)."""
     fork = multiprocessing.get_context("fork")
+    messages: multiprocessing.Queue[tuple[object, ...]] = fork.Queue()
+    children = [
+        fork.Process(
+            target=_import_forked,
+            args=(runtime, importer, rows, share, jobs, chunk_size, messages),
+            name=f"enrolment-import-{share}",
+        )
+        for share in range(1, jobs)
+    ]
+    for child in children:
+        child.start()
+    done: list[tuple[list[int], list[RowResult]]] = []
+    running = len(children)
 
-    def finished(positions: list[int], results: list[RowResult]) -> None:
-        done.append((positions, results))
+    def receive(message: tuple[object, ...]) -> None:
+        nonlocal running
+        kind, positions, results = message
+        if kind == "error":
+            raise results if isinstance(results, BaseException) else RuntimeError(str(results))
+        if kind == "done":
+            running -= 1
+            return
+        answered = [RowResult(*result) for result in results]  # type: ignore[attr-defined]
+        done.append((positions, answered))  # type: ignore[arg-type]
         if progress is not None:
-            progress(len(results))
+            progress(len(answered))
 
-    with ExitStack() as stack:
-        pools = [
-            ProcessPoolExecutor(1, mp_context=fork, initializer=_start_forked, initargs=(runtime, importer))
-            for _ in range(jobs - 1)
-        ]
-        for pool in pools:
-            stack.callback(pool.shutdown, cancel_futures=True)
-
-        def hand_over(share: int) -> None:
-            chunk, shares[share] = shares[share], []
-            positions = [position for position, _ in chunk]
-            if share == 0:
-                finished(positions, _import_chunk(runtime, importer, [raw for _, raw in chunk]))
-            else:
-                future = pools[share - 1].submit(_import_forked, [raw for _, raw in chunk])
-                pending.append((positions, future))
-            while pending and (pending[0][1].done() or len(pending) > _QUEUED * len(pools)):
-                positions, future = pending.popleft()
-                finished(positions, future.result())
-
-        for position, raw in enumerate(rows):
-            share = _share(raw, jobs)
-            shares[share].append((position, raw))
-            if len(shares[share]) == chunk_size:
-                hand_over(share)
-        for share in range(jobs):
-            if shares[share]:
-                hand_over(share)
-        while pending:
-            positions, future = pending.popleft()
-            finished(positions, future.result())
-
+    try:
+        for positions, results in _import_share(runtime, importer, rows(), 0, jobs, chunk_size):
+            done.append((positions, results))
+            if progress is not None:
+                progress(len(results))
+            while not messages.empty():
+                receive(messages.get())
+        while running:
+            try:
+                receive(messages.get(timeout=1.0))
+            except queue.Empty:
+                if not any(child.is_alive() for child in children) and messages.empty():
+                    raise RuntimeError("导入进程意外退出") from None
+    finally:
+        for child in children:
+            if child.is_alive() and running:
+                child.terminate()  # its open chunk rolls back with its connection
+            child.join()
     ordered: list[RowResult | None] = [None] * sum(len(positions) for positions, _ in done)
     for positions, results in done:
         for position, result in zip(positions, results, strict=True):
             ordered[position] = result
     return ImportReport(results=[result for result in ordered if result is not None])
+
+
+def _import_share(
+    runtime: Runtime, importer: Importer, rows: Iterable[RawRow], share: int, jobs: int, chunk_size: int
+) -> Iterator[tuple[list[int], list[RowResult]]]:
+    """The share's rows `chunk_size` at a time, with their positions in the file."""
+    positions: list[int] = []
+    chunk: list[RawRow] = []
+    for position, raw in enumerate(rows):
+        if _share(raw, jobs) != share:
+            continue
+        positions.append(position)
+        chunk.append(raw)
+        if len(chunk) == chunk_size:
+            yield positions, _import_chunk(runtime, importer, chunk)
+            positions, chunk = [], []
+    if chunk:
+        yield positions, _import_chunk(runtime, importer, chunk)
+
+
+def _import_forked(
+    runtime: Runtime,
+    importer: Importer,
+    rows: Callable[[], Iterable[RawRow]],
+    share: int,
+    jobs: int,
+    chunk_size: int,
+    messages: multiprocessing.Queue[tuple[object, ...]],
+) -> None:
+    """In the forked process: the same runtime and importer, on connections of its own."""
+    runtime.db.forget_inherited_connections()
+    try:
+        for positions, results in _import_share(runtime, importer, rows(), share, jobs, chunk_size):
+            plain = [(result.line, result.status, result.reason, result.index) for result in results]
+            messages.put(("chunk", positions, plain))
+    except BaseException as exc:  # the parent raises it (or its text, when it cannot be sent)
+        try:
+            pickle.dumps(exc)
+        except Exception:
+            exc = RuntimeError(repr(exc))
+        messages.put(("error", None, exc))
+    else:
+        messages.put(("done", None, None))
+    finally:
+        runtime.db.dispose()
 
 
 def import_csv(
@@ -290,9 +321,18 @@ def import_csv(
     `jobs` > 1 shares a file of more than one chunk per job among processes (module docstring)."""
     layout = layout or scan(path)
     importer = new_importer(runtime, actor=actor)
-    jobs = jobs if layout.rows > chunk_size * jobs else 1
+    if jobs > 1 and layout.rows > chunk_size * jobs and runtime.db.is_postgresql:
+        header = layout.header
+        return _run_shared(
+            runtime,
+            lambda: csv_rows(path, header),
+            importer,
+            chunk_size=chunk_size,
+            progress=progress,
+            jobs=jobs,
+        )
     return run_import(
-        runtime, csv_rows(path, layout.header), importer, chunk_size=chunk_size, progress=progress, jobs=jobs
+        runtime, csv_rows(path, layout.header), importer, chunk_size=chunk_size, progress=progress
     )
 
 
