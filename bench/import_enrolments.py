@@ -85,7 +85,7 @@ def generate(path: Path, rows: int) -> None:
 
 
 _CPU: dict[str, float] = {}  # CPU seconds of the last `timed` action
-_POLL = 0.05  # seconds between looks at the server's processes
+_POLL = 0.2  # seconds between looks at the server's processes
 
 
 class ServerCpu:
