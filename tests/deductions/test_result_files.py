@@ -19,7 +19,8 @@ from shebao.channels.bank.batch import (
 )
 from shebao.deductions import exchange
 from shebao.deductions.models import Deduction, DeductionBatch, DeductionResult
-from shebao.deductions.run import collect_all, run
+from shebao.deductions.run import collect_all, lines_of, run
+from shebao.deductions.watch import RunRepository
 from shebao.payments.models import Payment
 from tests.support.deductions import agreements, create
 from tests.support.payments import move_clock
@@ -87,9 +88,25 @@ def test_malformed_result_files_are_refused_whole(runtime, sent, tmp_path) -> No
         exchange.stage(runtime, batch, 2, garbage)
     with runtime.db.session() as s:
         assert s.scalar(select(func.count()).select_from(DeductionResult)) == 0  # nothing staged
-        assert s.get(Deduction, deduction.id).status == "sent"  # type: ignore[union-attr]
+        assert s.get(Deduction, deduction.id).status == "planned"  # type: ignore[union-attr]
         assert s.get(Payment, deduction.payment_id).status == "pending"  # type: ignore[union-attr]
         assert s.get(DeductionBatch, batch.id).refusal.startswith("结果文件2被拒收：")  # type: ignore[union-attr]
+
+
+def test_an_item_of_a_sent_batch_is_shown_sent_and_applied_from_planned(runtime, sent) -> None:  # type: ignore[no-untyped-def]
+    """Decision 0022: the item keeps `planned`; its batch says it was sent."""
+    batch, deduction = sent
+    with runtime.db.session() as s:
+        assert (deduction.status, s.get(DeductionBatch, batch.id).status) == ("planned", "sent")  # type: ignore[union-attr]
+        progress = RunRepository(s).progress([batch.run_id], tax_office_code=None)[batch.run_id]
+        assert [(t.status, t.count) for t in progress.tallies] == [
+            ("planned", 0),
+            ("sent", 1),
+            ("succeeded", 0),
+            ("failed", 0),
+            ("cancelled", 0),
+        ]
+    assert [(line.status, line.count) for line in lines_of(runtime, date(2025, 11, 21))] == [("sent", 1)]
 
 
 def test_the_genuine_file_is_applied_after_a_refusal(runtime, sent, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -18,6 +18,8 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     Uuid,
+    and_,
+    case,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -71,8 +73,8 @@ class ContributionSetting(Base):
 
 # --- batch deduction (批扣) -------------------------------------------------------------------------------
 
-PLANNED: Final = "planned"  # declared and its payment created; not yet in a batch the bank received
-SENT: Final = "sent"  # in a batch file the bank received; its result is outstanding
+PLANNED: Final = "planned"  # declared and its payment created; sent once its batch is (decision 0022)
+SENT: Final = "sent"  # in a batch file the bank received (items written so before decision 0022)
 SUCCEEDED: Final = "succeeded"
 FAILED: Final = "failed"
 CANCELLED: Final = "cancelled"  # its setting was voided (or agreement revoked) before it was sent
@@ -182,7 +184,7 @@ class Deduction(Base):
 
 class DeductionResult(Base):
     """A bank result file's line, staged once the whole file was checked; applied from here (and again
-    after a crash: applying changes only deductions still `sent`)."""
+    after a crash: applying changes only deductions still awaiting their result)."""
 
     __tablename__ = "deduction_results"
     __table_args__ = (UniqueConstraint("batch_id", "item_id"),)
@@ -197,3 +199,10 @@ class DeductionResult(Base):
     serial_no: Mapped[str | None] = mapped_column(String(40))
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     eticket_no: Mapped[str | None] = mapped_column(String(32))
+
+
+def shown_status() -> Any:
+    """An item's status as shown, over `Deduction` outer-joined to its `DeductionBatch`: a `planned` item
+    of a batch the bank received is sent (its batch's state, decision 0022)."""
+    received = and_(Deduction.status == PLANNED, DeductionBatch.status.in_((BATCH_SENT, BATCH_ANSWERED)))
+    return case((received, SENT), else_=Deduction.status)

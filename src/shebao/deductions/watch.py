@@ -22,6 +22,7 @@ from shebao.deductions.models import (
     Deduction,
     DeductionBatch,
     DeductionRun,
+    shown_status,
 )
 from shebao.kit.pagination import PageRequest, desc, fetch_scalars
 
@@ -78,9 +79,12 @@ class RunRepository:
 
     def progress(self, run_ids: list[uuid.UUID], *, tax_office_code: str | None) -> dict[uuid.UUID, Progress]:
         """Each run's items by outcome (of every office, or of one office's settings)."""
-        query = select(
-            Deduction.run_id, Deduction.status, func.count(), func.coalesce(func.sum(Deduction.amount_fen), 0)
-        ).where(Deduction.run_id.in_(run_ids))
+        status = shown_status()
+        query = (
+            select(Deduction.run_id, status, func.count(), func.coalesce(func.sum(Deduction.amount_fen), 0))
+            .outerjoin(DeductionBatch, DeductionBatch.id == Deduction.batch_id)
+            .where(Deduction.run_id.in_(run_ids))
+        )
         if tax_office_code is not None:
             query = query.join(ContributionSetting, ContributionSetting.id == Deduction.setting_id).where(
                 ContributionSetting.tax_office_code == tax_office_code
@@ -88,7 +92,7 @@ class RunRepository:
         found: dict[tuple[uuid.UUID, str], tuple[int, int]] = {
             (run_id, status): (int(count), int(amount))
             for run_id, status, count, amount in self.session.execute(
-                query.group_by(Deduction.run_id, Deduction.status)
+                query.group_by(Deduction.run_id, status)
             )
         }
         return {

@@ -39,6 +39,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    update,
 )
 from sqlalchemy.orm import Session
 
@@ -63,14 +64,16 @@ _counter = itertools.count()
 
 
 @contextmanager
-def materialized(session: Session, source: Subquery) -> Iterator[Table]:
+def materialized(session: Session, source: Subquery, *extra: Column[Any]) -> Iterator[Table]:
     """The chunk as a temporary table of its own, analysed: every statement over it then joins a small
-    table the planner knows, instead of re-planning (and re-running) the chunk's query each time."""
+    table the planner knows, instead of re-planning (and re-running) the chunk's query each time.
+    `extra` columns (left empty) hold what the step works out once per row."""
     name = f"batch_chunk_{next(_counter)}"
     table = Table(
         name,
         MetaData(),
         *(Column(column.name, column.type) for column in source.columns),
+        *extra,
         prefixes=["TEMPORARY"],
     )
     connection = session.connection()
@@ -408,7 +411,8 @@ def _apply_outcomes(session: Session, source: Chunk, now: datetime) -> None:
     for a declaration already paid is a duplicate to refund, never lost; a failure keeps the reason and
     leaves the declaration payable in real time.
 
-    `source` columns: payment_id, declaration_id, succeeded, serial_no, settled_at, eticket_no, reason.
+    `source` columns: payment_id, declaration_id, succeeded, serial_no, settled_at, eticket_no, reason,
+    and `unpaid`, filled here once the declarations are locked.
     """
     session.execute(
         select(Declaration.id)
@@ -422,15 +426,22 @@ def _apply_outcomes(session: Session, source: Chunk, now: datetime) -> None:
         .order_by(Payment.id)
         .with_for_update()
     )
-    may_succeed = Payment.status.in_(sorted(states.ALLOWED_FROM[SUCCEEDED]))
-    success = and_(Payment.id == source.c.payment_id, source.c.succeeded == true(), may_succeed)
-    unpaid = exists(
-        select(Declaration.id).where(
-            Declaration.id == source.c.declaration_id,
-            Declaration.status == DECLARED_OK,
-            Declaration.payment_status == UNPAID,
+    # Whether each row's declaration is still unpaid, read once under the lock (the payment's update
+    # and its audit rows used to probe the declaration three times a row).
+    session.execute(
+        update(source).values(
+            unpaid=exists(
+                select(Declaration.id).where(
+                    Declaration.id == source.c.declaration_id,
+                    Declaration.status == DECLARED_OK,
+                    Declaration.payment_status == UNPAID,
+                )
+            )
         )
     )
+    may_succeed = Payment.status.in_(sorted(states.ALLOWED_FROM[SUCCEEDED]))
+    success = and_(Payment.id == source.c.payment_id, source.c.succeeded == true(), may_succeed)
+    unpaid = source.c.unpaid == true()
     first = select().select_from(Payment).join(source, source.c.payment_id == Payment.id)
     _audit(
         session,
@@ -548,7 +559,7 @@ def close_unsent(session: Session, payments: Subquery, now: datetime, reason: st
 
 
 def apply_outcomes(session: Session, source: Subquery, now: datetime) -> None:
-    with materialized(session, source) as chunk:
+    with materialized(session, source, Column("unpaid", Boolean)) as chunk:
         _apply_outcomes(session, chunk, now)
 
 

@@ -24,7 +24,7 @@ from shebao.console.dashboards.figures import (
     StatusTally,
 )
 from shebao.declarations.models import Declaration
-from shebao.deductions.models import DEDUCTION_LABELS, FAILED, Deduction
+from shebao.deductions.models import DEDUCTION_LABELS, FAILED, Deduction, DeductionBatch, shown_status
 from shebao.enrolment.terms import scheme_label
 from shebao.kit.clock import start_of_local_day
 from shebao.payables.models import Payable
@@ -121,17 +121,19 @@ class DashboardRepository:
         """Batch deduction attempts of the range's run dates, by status and a failure's reason."""
         # A reason only of a failure (an attempt that failed once and was retried is a new row).
         reason = case((Deduction.status == FAILED, Deduction.failure_reason), else_=None)
+        status = shown_status()
         rows = self.session.execute(
             select(
-                Deduction.status,
+                status,
                 reason,
                 func.count(),
                 func.coalesce(func.sum(Deduction.amount_fen), 0),
             )
             .join(Payable, Payable.id == Deduction.payable_id)
+            .outerjoin(DeductionBatch, DeductionBatch.id == Deduction.batch_id)
             .where(Deduction.run_date >= span.start, Deduction.run_date <= span.end)
             .where(offices(Payable.tax_office_code))
-            .group_by(Deduction.status, reason)
+            .group_by(status, reason)
         )
         found = [
             BatchOutcome(
