@@ -286,7 +286,8 @@ def _free_port() -> int:
 def _bank_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-c", _SERVER, str(port)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    for _ in range(300):
+    deadline = time.monotonic() + 180  # the app's start takes a minute on a loaded 2-core machine
+    while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return server
