@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from shebao.channels.base import RefundNotification
+from shebao.db import UnitOfWork
 from shebao.payments.models import ChannelEvent
 from shebao.reconciliation.service import reconcile
-from shebao.refunds import service
+from shebao.refunds import notify, service
 from shebao.runtime import Runtime
 from tests.support.payments import load_payment, move_clock
 from tests.support.people import transaction
@@ -69,6 +71,40 @@ def test_a_duplicate_is_refunded_through_its_channel_and_the_record_shows_it(
     assert load_payment(runtime, late["id"]).refund_status == "refunded"
     payment = client.get(f"/api/v1/payments/{late['id']}", headers=world.zhang_headers).json()
     assert (payment["status_label"], payment["refund_status"]) == ("已退款", "refunded")
+
+
+@pytest.mark.parametrize("method", ["wechat", "unionpay"])
+def test_a_copy_of_the_notification_applied_at_the_same_time_keeps_the_first_processed_at(
+    client, world, runtime, routed, method: str
+) -> None:  # type: ignore[no-untyped-def]
+    late, refund = _proposed(runtime, client, world.zhang_headers, method)
+    service.approve(runtime, refund.id, actor=BOB, sees=everywhere)
+    with runtime.db.session() as s:
+        first = s.query(ChannelEvent).filter(ChannelEvent.channel == f"{method}.refund").one()
+        event_id, processed_at = first.event_id, first.processed_at
+    assert processed_at is not None
+    # A copy delivered at once passed the inbox's check before the first was applied: it applies after it.
+    move_clock(runtime, timedelta(minutes=3))
+    copy = RefundNotification(
+        event_id=event_id,
+        out_refund_no=refund.out_refund_no,
+        out_trade_no=late["out_trade_no"],
+        amount_fen=PAID,
+        status="succeeded",
+        provider_refund_no=refund_of(runtime, late["id"]).provider_refund_no,
+        refunded_at=None,
+        raw={},
+    )
+    work = UnitOfWork(runtime.db, runtime.clock.now)
+    try:
+        assert notify._apply(work, method, copy) == "applied"
+    finally:
+        work.close()
+    with runtime.db.session() as s:
+        kept = s.query(ChannelEvent).filter(ChannelEvent.channel == f"{method}.refund").one()
+        assert (kept.outcome, kept.processed_at) == ("applied", processed_at)
+    done = refund_of(runtime, late["id"])
+    assert (done.status, done.send_attempts) == ("succeeded", 1)
 
 
 @pytest.mark.parametrize("method", ["wechat", "unionpay"])

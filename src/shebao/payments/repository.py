@@ -60,13 +60,21 @@ class PaymentRepository:
         return self.session.scalars(query).first()
 
     def mark_event(self, channel: str, event_id: str, *, outcome: str, processed_at: datetime | None) -> bool:
-        """Record how a stored event was applied; answers False when no such event is stored."""
+        """Record how a stored event was applied; answers False when no such event is stored. An event
+        already processed keeps its first outcome and time: copies delivered at once all pass `store`
+        and apply (idempotently) one after another, and the later ones must not rewrite the first."""
         marked = self.session.execute(
             bulk_update(ChannelEvent)
-            .where(ChannelEvent.channel == channel, ChannelEvent.event_id == event_id)
+            .where(
+                ChannelEvent.channel == channel,
+                ChannelEvent.event_id == event_id,
+                ChannelEvent.processed_at.is_(None),
+            )
             .values(outcome=outcome, processed_at=processed_at)
         )
-        return bool(marked.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result counts its rows
+        if marked.rowcount:  # type: ignore[attr-defined]  # an UPDATE's result counts its rows
+            return True
+        return self.event(channel, event_id) is not None
 
     def idempotency(
         self, payer_id: uuid.UUID, key: str, *, for_update: bool = False

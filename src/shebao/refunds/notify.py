@@ -24,9 +24,6 @@ def inbox_channel(method: str) -> str:
 def _apply(work: UnitOfWork, method: str, note: RefundNotification) -> str:
     with work.step() as step:
         session, now = step.session, step.now
-        event = PaymentRepository(session).event(inbox_channel(method), note.event_id)
-        if event is None:
-            raise LookupError(f"{method} refund event {note.event_id} was stored and is gone")
         refund = RefundRepository(session).by_out_refund_no(note.out_refund_no, for_update=True)
         if refund is None or refund.method != method:
             outcome = "unknown_refund"  # kept for operators; nothing of ours to change
@@ -41,7 +38,11 @@ def _apply(work: UnitOfWork, method: str, note: RefundNotification) -> str:
             )
             apply_state(session, refund, state, now=now, actor=PROVIDER)
             outcome = "applied"
-        event.outcome, event.processed_at = outcome, now
+        # A copy delivered at the same time as the first keeps the first's outcome and time.
+        if not PaymentRepository(session).mark_event(
+            inbox_channel(method), note.event_id, outcome=outcome, processed_at=now
+        ):
+            raise LookupError(f"{method} refund event {note.event_id} was stored and is gone")
         return outcome
 
 
