@@ -33,6 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SHEBAO = str(Path(sys.executable).with_name("shebao"))
 DEMO_CLOCK = "2025-11-20T09:00:00+08:00"
 STEPS = ("payables", "declare", "pay", "cashier", "settled")
+# The script drops its database WITH (FORCE): its name carries the benches' prefix, which no test database
+# and no engineer's `shebao_NAME` database uses (`shebao_journey` was a test database's name too).
+SCRATCH_PREFIX = "shebao_bench_"
+DEFAULT_DATABASE = f"{SCRATCH_PREFIX}journey"
 
 
 def free_port() -> int:
@@ -40,6 +44,15 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def scratch_database(name: str) -> str:
+    """`name` if the script may drop it: only a bench's own scratch database."""
+    if not name.startswith(SCRATCH_PREFIX):
+        raise SystemExit(
+            f"--database {name}: dropped and recreated, so its name must start with {SCRATCH_PREFIX}"
+        )
+    return name
 
 
 def recreate_database(admin_url: str, name: str) -> None:
@@ -355,7 +368,12 @@ def main() -> None:
     parser.add_argument("--payers", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--database", default="shebao_journey", help="created and dropped by the script")
+    parser.add_argument(
+        "--database",
+        default=DEFAULT_DATABASE,
+        type=scratch_database,
+        help="created and dropped by the script",
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--serve-workers", type=int, default=2, help="shebao serve processes")
     parser.add_argument("--pgbench-seconds", type=int, default=15)
