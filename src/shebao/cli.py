@@ -38,6 +38,9 @@ app.add_typer(ops_app, name="ops")
 app.add_typer(operators_app, name="operators")
 
 DEMO_CLOCK = "2025-11-20T09:00:00+08:00"
+# How long uvicorn's parent waits for a worker process to answer a ping (its default is 5 s). The parent
+# handles no signal while it waits, so this also bounds how late a SIGTERM is seen.
+WORKER_PING_SECONDS = 15
 
 
 @db_app.command("upgrade")
@@ -51,6 +54,17 @@ def db_upgrade() -> None:
     typer.echo(f"数据库已是最新版本；参考数据更新 {changed} 项。")
 
 
+def _spawn_without_the_script() -> None:
+    """uvicorn's worker processes are spawned, and a spawned process first runs the parent's main script
+    (this console script, importing every command: 2-3 s of CPU) before it answers the parent's first
+    ping; on a busy 2-core machine that took more than uvicorn's 5 s and the parent killed the workers as
+    hung, over and over. The workers need nothing from the script (they import `shebao.asgi`), so it is
+    not named to them: multiprocessing then treats the main module as interactive."""
+    main = sys.modules["__main__"]
+    if getattr(main, "__spec__", None) is None and hasattr(main, "__file__"):
+        del main.__file__
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
@@ -61,6 +75,7 @@ def serve(
     import uvicorn
 
     proxies = proxy_options(build_runtime().settings)
+    _spawn_without_the_script()
     uvicorn.run(
         "shebao.asgi:app",
         host=host,
@@ -70,6 +85,7 @@ def serve(
         log_config=uvicorn_log_config(),
         proxy_headers=proxies.proxy_headers,
         forwarded_allow_ips=proxies.forwarded_allow_ips,
+        timeout_worker_healthcheck=WORKER_PING_SECONDS,
     )
 
 
