@@ -29,6 +29,7 @@ from sqlalchemy import (
     event,
     insert,
     literal,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -143,6 +144,18 @@ class Database:
         """In a forked process: open connections of its own from now on. The pool's connections are
         the parent's: they are forgotten, not closed (closing would end the parent's sessions)."""
         self.engine.dispose(close=False)
+
+
+def answers(session: Session) -> bool:
+    """Whether the database answers `SELECT 1` on the session's connection (`/health`). A connection that
+    is gone (a PostgreSQL restart, pg_terminate_backend) leaves a failed transaction: it is ended here,
+    or the step's commit raised on it and the request never answered; the pool then reconnects."""
+    try:
+        session.execute(text("SELECT 1"))
+    except Exception:
+        session.rollback()
+        return False
+    return True
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:

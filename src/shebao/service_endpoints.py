@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
+from shebao.db import answers
 from shebao.deps import DbSession
 
 router = APIRouter(tags=["service"])
@@ -13,9 +13,7 @@ router = APIRouter(tags=["service"])
 
 @router.get("/health", summary="健康检查：数据库可用时返回 ok")
 def health(session: DbSession) -> JSONResponse:
-    try:
-        session.execute(text("SELECT 1"))
-    except Exception:
+    if not answers(session):
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})
 
