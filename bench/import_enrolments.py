@@ -174,7 +174,7 @@ def baseline(runtime: Runtime, rows: int) -> float:
     return seconds
 
 
-def measure(label: str, url: str, data_dir: Path, csv_path: Path, rows: int) -> None:
+def measure(label: str, url: str, data_dir: Path, csv_path: Path, rows: int, jobs: int) -> None:
     settings = Settings(env="dev", database_url=url, secret_key=SECRET, data_dir=data_dir, clock=CLOCK)
     runtime = Runtime.build(settings)
     try:
@@ -186,12 +186,12 @@ def measure(label: str, url: str, data_dir: Path, csv_path: Path, rows: int) -> 
         base_cpu = dict(_CPU)
         reports = []
         first = timed(
-            lambda: reports.append(import_csv(runtime, csv_path, actor=actor, layout=layout, jobs=JOBS)),
+            lambda: reports.append(import_csv(runtime, csv_path, actor=actor, layout=layout, jobs=jobs)),
             runtime,
         )
         first_cpu = dict(_CPU)
         again = timed(
-            lambda: reports.append(import_csv(runtime, csv_path, actor=actor, layout=layout, jobs=JOBS)),
+            lambda: reports.append(import_csv(runtime, csv_path, actor=actor, layout=layout, jobs=jobs)),
             runtime,
         )
         again_cpu = dict(_CPU)
@@ -200,7 +200,7 @@ def measure(label: str, url: str, data_dir: Path, csv_path: Path, rows: int) -> 
     finally:
         runtime.db.dispose()
     imported, unchanged = reports[0].count("imported"), reports[1].count("unchanged")
-    print(f"{label}: {rows} rows")
+    print(f"{label}: {rows} rows, {jobs} import process(es)")
     print(f"  baseline (bare INSERT)   {rows / base:10.0f} rows/s  ({base:.1f} s)")
     print(
         f"  import                   {rows / first:10.0f} rows/s  ({first:.1f} s; "
@@ -220,6 +220,9 @@ def main() -> None:
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="a database the script creates and drops")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument(
+        "--jobs", type=int, default=JOBS, help=f"import processes on PostgreSQL (the command's: {JOBS})"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="shebao-bench-") as folder:
@@ -228,7 +231,7 @@ def main() -> None:
         print(f"generating {args.rows} rows ...", flush=True)
         generate(csv_path, args.rows)
         if not args.skip_sqlite:
-            measure("SQLite", f"sqlite:///{workdir / 'bench.db'}", workdir, csv_path, args.rows)
+            measure("SQLite", f"sqlite:///{workdir / 'bench.db'}", workdir, csv_path, args.rows, args.jobs)
         if not args.skip_pg:
             url = make_url(args.pg_url)
             admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -237,7 +240,7 @@ def main() -> None:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
             try:
-                measure("PostgreSQL", args.pg_url, workdir, csv_path, args.rows)
+                measure("PostgreSQL", args.pg_url, workdir, csv_path, args.rows, args.jobs)
             finally:
                 with admin.connect() as connection:
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
