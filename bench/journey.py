@@ -144,7 +144,7 @@ def open_sessions(env: dict[str, str], people: list[tuple[str, str]]) -> list[st
     return tokens
 
 
-def wait_healthy(base: str, timeout: float = 60) -> None:
+def wait_healthy(base: str, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

@@ -29,7 +29,7 @@ from shebao.console.payer_schemas import AuditRow, audit_row
 from shebao.deps import DbSession
 from shebao.errors import ShebaoError, ValidationFailed
 from shebao.kit.clock import format_local
-from shebao.kit.pagination import MAX_LIMIT, Paged, PageParams, PageRequest, page_request
+from shebao.kit.pagination import MAX_LIMIT, Paged, PageParams, PageRequest, paging
 from shebao.web.security import csrf_protect
 from shebao.web.templating import render
 
@@ -189,7 +189,7 @@ def _day(raw: str, name: str) -> date | None:
 
 
 def _after(cursor: str | None) -> Any:
-    return page_request(limit=MAX_LIMIT, cursor=cursor).after
+    return paging(MAX_LIMIT, cursor).after
 
 
 def _cell(text: str) -> str:

@@ -13,13 +13,13 @@ A login's table has `token_hash`, `created_at`, `last_seen_at`, `idle_expires_at
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select, update
+from sqlalchemy import Select, String, bindparam, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from shebao.db import UnitOfWork
@@ -56,15 +56,29 @@ def live(
 ) -> tuple[Any, Any] | None:
     """The token's login row of the table `login`, if live, with its `owner` (one query: every
     authenticated request asks)."""
-    found = session.execute(
-        select(login, owner).join(owner, owner.id == owned_by).where(login.token_hash == hash_token(token))
-    ).first()
+    found = session.execute(_live_query(login, owner, owned_by), {"token_hash": hash_token(token)}).first()
     if found is None:
         return None
     row, who = found
     if row.ended_at is not None or now >= row.idle_expires_at or now >= row.absolute_expires_at:
         return None
     return row, who
+
+
+_LIVE_QUERIES: dict[tuple[Any, Any], Select[Any]] = {}
+
+
+def _live_query(login: Any, owner: Any, owned_by: InstrumentedAttribute[Any]) -> Select[Any]:
+    """Built once per kind of login: a statement object keeps its cache key, which SQLAlchemy otherwise
+    generates again for every request's new statement."""
+    query = _LIVE_QUERIES.get((login, owner))
+    if query is None:
+        query = _LIVE_QUERIES[login, owner] = (
+            select(login, owner)
+            .join(owner, owner.id == owned_by)
+            .where(login.token_hash == bindparam("token_hash", type_=String()))
+        )
+    return query
 
 
 def touch(session: Session, login: Any, row: Any, *, now: datetime, idle: timedelta) -> None:
@@ -118,7 +132,9 @@ def check_csrf(request: Request, *, via_cookie: bool) -> None:
         require_csrf_header(request)
 
 
-def credentials(*, cookie: str, scheme: str, bearer_says: str, cookie_says: str) -> Callable[..., None]:
+def credentials(
+    *, cookie: str, scheme: str, bearer_says: str, cookie_says: str
+) -> Callable[..., Awaitable[None]]:
     """How a login is proven, as the OpenAPI document shows it: `{scheme}Token` (the bearer token) or
     `{scheme}SessionCookie` (`cookie`), either one. A dependency that checks nothing (the checks are
     `presented` and `check_csrf`)."""
@@ -127,7 +143,8 @@ def credentials(*, cookie: str, scheme: str, bearer_says: str, cookie_says: str)
         name=cookie, auto_error=False, scheme_name=f"{scheme}SessionCookie", description=cookie_says
     )
 
-    def shown(
+    # `async`: a plain `def` dependency costs a hand-off to the thread pool and back on every request.
+    async def shown(
         _token: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
         _cookie: Annotated[str | None, Depends(session_cookie)] = None,
     ) -> None:
