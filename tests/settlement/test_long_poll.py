@@ -84,6 +84,23 @@ def _redis_up(url: str) -> bool:
         return False
 
 
+def _waiting(board: Board, key: str) -> tuple[threading.Thread, list[bool]]:
+    """A waiter on `key` in a thread of its own (its own event loop), already waiting when this answers;
+    the list gets whether it was woken within 5 s."""
+    woken: list[bool] = []
+    ready = threading.Event()
+
+    async def wait() -> None:
+        with board.waiting(key) as waiter:
+            ready.set()
+            woken.append(await waiter.wait(5))
+
+    thread = threading.Thread(target=lambda: asyncio.run(wait()))
+    thread.start()
+    ready.wait(5)
+    return thread, woken
+
+
 def test_a_wake_up_reaches_waiters_of_another_process_through_redis() -> None:
     url = _redis_url()
     if not _redis_up(url):
@@ -92,17 +109,7 @@ def test_a_wake_up_reaches_waiters_of_another_process_through_redis() -> None:
     here.configure(url)
     elsewhere.configure(url)
     here.listen()
-    woken: list[bool] = []
-
-    async def wait() -> None:
-        with here.waiting("payment:x") as waiter:
-            ready.set()
-            woken.append(await waiter.wait(5))
-
-    ready = threading.Event()
-    thread = threading.Thread(target=lambda: asyncio.run(wait()))
-    thread.start()
-    ready.wait(5)
+    thread, woken = _waiting(here, "payment:x")
     deadline = time.monotonic() + 5
     while thread.is_alive() and time.monotonic() < deadline:  # the listener subscribes in its own time
         elsewhere.wake("payment:x")
@@ -113,17 +120,7 @@ def test_a_wake_up_reaches_waiters_of_another_process_through_redis() -> None:
 def test_a_wake_up_with_redis_unreachable_still_wakes_this_process_and_never_raises() -> None:
     board = Board()
     board.configure("redis://127.0.0.1:1/0")  # nothing listens there: the publish fails at once
-    woken: list[bool] = []
-
-    async def wait() -> None:
-        with board.waiting("payment:y") as waiter:
-            ready.set()
-            woken.append(await waiter.wait(5))
-
-    ready = threading.Event()
-    thread = threading.Thread(target=lambda: asyncio.run(wait()))
-    thread.start()
-    ready.wait(5)
+    thread, woken = _waiting(board, "payment:y")
     board.wake("payment:y")  # the settling commit stands whether Redis hears of it
     thread.join(5)
     assert woken == [True]
