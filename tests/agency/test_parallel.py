@@ -3,11 +3,15 @@ and the same data as one process (file order, the later row wins, repeated rows 
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from shebao.agency import importer, service
 from shebao.agency.importer import _share, import_csv
 from shebao.agency.service import RawRow
 from shebao.audit.models import AuditEntry
@@ -116,3 +120,45 @@ def _empty(runtime: Runtime) -> None:
     with runtime.db.session() as session, session.begin():
         for model in (Payable, Enrolment, Person):
             session.query(model).delete()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("where", ["between its chunks", "inside a chunk"])
+def test_the_forked_process_killed_stops_the_import_and_importing_again_finishes_it(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    path = a_file(tmp_path)
+    parent = os.getpid()
+    calls = {"chunks": 0}
+    import_chunk, write = importer._import_chunk, service.insert_rows
+
+    def chunk_then_die(*args: Any) -> Any:
+        if os.getpid() != parent:
+            calls["chunks"] += 1
+            if calls["chunks"] == 2:  # its first chunk committed, the second not begun
+                os.kill(os.getpid(), signal.SIGKILL)
+        return import_chunk(*args)
+
+    def write_then_die(session: Any, model: Any, rows: Any) -> None:
+        write(session, model, rows)
+        if os.getpid() != parent and model is Payable:
+            calls["chunks"] += 1
+            if calls["chunks"] == 2:  # the second chunk's rows written, its transaction open
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    if where == "between its chunks":
+        monkeypatch.setattr(importer, "_import_chunk", chunk_then_die)
+    else:
+        monkeypatch.setattr(service, "insert_rows", write_then_die)
+    with pytest.raises(RuntimeError, match="导入进程意外退出"):
+        import_csv(runtime, path, actor=ACTOR, chunk_size=4, jobs=2)
+    monkeypatch.undo()
+    assert 0 < count(runtime, Person) < 24  # killed part-way: some of the 24 people in, not all
+    # What the killed process committed stays; what it had open rolled back with its connection.
+    again = import_csv(runtime, path, actor=ACTOR, chunk_size=4, jobs=2)
+    assert {r.status for r in again.results} <= {"imported", "unchanged", "updated", "rejected"}
+    assert [r.line for r in again.results] == list(range(2, 31))
+    once = _data(runtime)
+    _empty(runtime)
+    import_csv(runtime, path, actor=ACTOR, chunk_size=4)
+    assert once == _data(runtime)  # no one twice, no one lost
